@@ -1,0 +1,53 @@
+# Defaults for sdistmaker: where to find release tags, and where to put the sdists built from them.
+#
+# Print this file with ``sdists_from_tags --print-example-defaults``, save it (e.g. as
+# defaults.py), adapt it, and run ``sdists_from_tags --defaults-file=defaults.py``.
+#
+# This is a Python file. Every UPPERCASE name must be one of the settings below (a misspelt one
+# is an error); helper names of your own start with an underscore.
+
+# Subversion URL where the search for projects starts. A folder holding ``trunk`` or ``tags`` is
+# a project, and every folder in its ``tags`` is a release; other folders are searched further
+# down (``group/project/trunk`` works). Empty: no Subversion crawl.
+BASE = ""
+
+# The same repository as seen on the server that runs sdistmaker, e.g. ``file:///srv/svn/repos``:
+# much quicker. Used when it answers, otherwise BASE is read. Names in logs, pages and state
+# always use BASE.
+BASE_ON_SERVER = ""
+
+# Folders with these names are never searched.
+BLACKLIST = [
+    ".svn",
+    ".attic",
+]
+
+# A folder holding one of these entries has no projects further down: stop searching there.
+STOP_INDICATORS = [
+    # "src",
+    # "setup.py",
+    # "version.txt",
+    # "buildout.cfg",
+]
+
+# Git repositories, each a URL, or a dict for a project in a subdirectory of a repository
+# (a monorepo) and/or with only some tags, e.g.
+#   {"url": "https://git.example.com/mono.git", "subdirectory": "frontend", "tags": "frontend-*"}
+# Tags named ``1.2``, ``v1.2`` or ``project-1.2`` are release 1.2; tags that name no PEP 440
+# version (``latest``) are ignored. Credentials come from git's own helpers (never put them here:
+# the URL shows up in logs and pages without its password, but it does sit in this file).
+GIT_REPOSITORIES = [
+    # "https://git.example.com/acme/acme.utils.git",
+    # {"url": "ssh://git@git.example.com/acme/mono.git", "subdirectory": "acme.web"},
+]
+
+# The package folder: one subfolder per project with its sdists, and sdistmaker's private state
+# in ``.sdistmaker``. A relative path is relative to the folder of this file.
+OUTDIR = "var/private"
+
+# Seconds one tag's build may take before its whole process tree is killed and it counts as failed.
+BUILD_TIMEOUT = 600
+
+# An interpreter for setup.py files from before Python 3 (e.g. "/usr/bin/python2.7"). Tried for
+# a setup.py-only project after today's setuptools and then setuptools<58 failed. Empty: not tried.
+LEGACY_PYTHON = ""

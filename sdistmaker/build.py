@@ -1,0 +1,234 @@
+"""Build a tag into a verified sdist: export it, build it with PyPA build, check its metadata.
+
+Old tags are why sdistmaker exists, so a setup.py-only project that current setuptools cannot
+build gets two more routes: old setuptools (use_2to3, ez_setup, ``1.0dev-r1234`` versions), then
+LEGACY_PYTHON's own ``setup.py sdist`` (Python 2 syntax).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pkginfo
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from sdistmaker.errors import BuildError, VcsError
+from sdistmaker.tags import Tag
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROUTE_BUILD = "build"
+ROUTE_OLD_SETUPTOOLS = "setuptools<58"
+ROUTE_LEGACY_PYTHON = "legacy-python"
+
+
+@dataclass(frozen=True)
+class Sdist:
+    path: Path
+    name: str
+    version: str
+    route: str
+
+
+class _RouteFailed(Exception):
+    pass
+
+
+def build_tag(
+    tag: Tag, workdir: Path, *, timeout: float, legacy_python: str = "", log: Path
+) -> Sdist:
+    """Export ``tag`` into ``workdir`` and build it; the sdist is left in ``workdir/dist``."""
+    assert tag.source is not None
+    source = workdir / "source"
+    try:
+        tag.source.export(tag, source)
+    except VcsError as error:
+        raise BuildError(f"export failed: {error}") from None
+    return build_sdist(
+        source,
+        workdir / "dist",
+        version=tag.version,
+        project=tag.project,
+        timeout=timeout,
+        legacy_python=legacy_python,
+        log=log,
+    )
+
+
+def build_sdist(
+    source: Path,
+    outdir: Path,
+    *,
+    version: str,
+    project: str,
+    timeout: float,
+    legacy_python: str = "",
+    log: Path,
+) -> Sdist:
+    """Build the tree in ``source`` into an sdist of ``version``, trying each route in turn."""
+    if not (source / "pyproject.toml").exists() and not (source / "setup.py").exists():
+        raise BuildError("neither pyproject.toml nor setup.py in the tag")
+    routes = [ROUTE_BUILD]
+    if _setup_py_only(source):
+        routes.append(ROUTE_OLD_SETUPTOOLS)
+        if legacy_python:
+            routes.append(ROUTE_LEGACY_PYTHON)
+    deadline = time.monotonic() + timeout
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("")
+    failures = []
+    for route in routes:
+        shutil.rmtree(outdir, ignore_errors=True)
+        outdir.mkdir(parents=True)
+        command, extra = _command(route, source, outdir, legacy_python, log.parent)
+        environment = _environment(source, outdir.parent / "tmp", version, project) | extra
+        try:
+            _run(command, source, environment, deadline, log, route)
+        except _RouteFailed as error:
+            failures.append(f"{route}: {error}")
+            continue
+        sdist = _inspect(_only_sdist(outdir), route)
+        if sdist.version != version:
+            raise BuildError(
+                f"built version {sdist.version} but the tag is version {version} ({sdist.path.name})"
+            )
+        return sdist
+    raise BuildError("; ".join(failures))
+
+
+def _setup_py_only(source: Path) -> bool:
+    if not (source / "setup.py").exists():
+        return False
+    return "build-system" not in _pyproject(source)
+
+
+def _pyproject(source: Path) -> dict[str, object]:
+    try:
+        with open(source / "pyproject.toml", "rb") as file:
+            return tomllib.load(file)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def _command(
+    route: str, source: Path, outdir: Path, legacy_python: str, scratch: Path
+) -> tuple[list[str], dict[str, str]]:
+    if route == ROUTE_LEGACY_PYTHON:
+        return [legacy_python, "setup.py", "sdist", "--formats=gztar", "--dist-dir", str(outdir)], {}
+    installer = "uv" if importlib.util.find_spec("uv") or shutil.which("uv") else "pip"
+    command = [sys.executable, "-m", "build", "--sdist", "--installer", installer]
+    command += ["--outdir", str(outdir), str(source)]
+    if route == ROUTE_BUILD:
+        return command, {}
+    constraints = outdir.parent / "constraints.txt"
+    constraints.write_text("setuptools<58\n")
+    pin = str(constraints)
+    return command, {"PIP_CONSTRAINT": pin, "UV_CONSTRAINT": pin, "UV_BUILD_CONSTRAINT": pin}
+
+
+def _environment(source: Path, tmp: Path, version: str, project: str) -> dict[str, str]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    project_table = _pyproject(source).get("project")
+    name = project_table.get("name") if isinstance(project_table, dict) else None
+    suffix = re.sub(r"[-_.]+", "_", str(name or project)).upper()
+    return dict(
+        os.environ,
+        TMPDIR=str(tmp),
+        # An exported tree has no VCS metadata: tell setuptools-scm and hatch-vcs the version.
+        SETUPTOOLS_SCM_PRETEND_VERSION=version,
+        **{f"SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{suffix}": version},
+    )
+
+
+def _run(
+    command: Sequence[str],
+    cwd: Path,
+    environment: dict[str, str],
+    deadline: float,
+    log: Path,
+    route: str,
+) -> None:
+    """Run one build route; on timeout kill its whole process group, backends included."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise BuildError("build timed out")
+    with open(log, "a", encoding="utf-8") as output:
+        output.write(f"=== route {route}: {' '.join(command)}\n")
+        output.flush()
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            code = process.wait(timeout=remaining)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            output.write(f"=== killed after the build timeout\n")
+            raise BuildError(f"build timed out ({route}), process tree killed") from None
+        finally:
+            _kill_group(process)
+    if code:
+        raise _RouteFailed(_reason(log, code))
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+
+
+_EXCEPTION_LINE = re.compile(r"^\s*(?:[\w.]+(?:Error|Exception)|error)\b:?\s.*", re.IGNORECASE)
+
+
+def _reason(log: Path, code: int) -> str:
+    """The most telling line of the last route's output: its last exception or error line."""
+    text = log.read_text(encoding="utf-8", errors="replace")
+    lines = text.rsplit("=== route ", 1)[-1].splitlines()[1:]
+    errors = [line.strip() for line in lines if _EXCEPTION_LINE.match(line)]
+    errors = [line for line in errors if "Backend subprocess exited" not in line] or errors
+    return errors[-1] if errors else f"exited with status {code}"
+
+
+def _only_sdist(outdir: Path) -> Path:
+    found = sorted(p for p in outdir.iterdir() if p.name.endswith((".tar.gz", ".zip")))
+    if len(found) != 1:
+        raise BuildError(f"expected one sdist, the build made {[p.name for p in found]}")
+    return found[0]
+
+
+def _inspect(path: Path, route: str) -> Sdist:
+    """Read name and version from the sdist's PKG-INFO; a broken sdist is a BuildError."""
+    try:
+        metadata = pkginfo.SDist(str(path))
+    except (ValueError, EOFError, OSError) as error:
+        raise BuildError(f"{path.name}: unreadable sdist: {error}") from None
+    if not metadata.name or not metadata.version:
+        raise BuildError(f"{path.name}: PKG-INFO lacks a name or version")
+    try:
+        version = str(Version(metadata.version))
+    except InvalidVersion:
+        raise BuildError(
+            f"{path.name}: version {metadata.version!r} is not a PEP 440 version"
+        ) from None
+    return Sdist(path, canonicalize_name(metadata.name), version, route)

@@ -1,0 +1,145 @@
+"""The command lines: ``sdists_from_tags`` and ``make_sdist``, thin layers over the library."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from typing import TextIO
+
+from sdistmaker.config import load_defaults
+from sdistmaker.errors import ConfigError, SdistmakerError
+from sdistmaker.pipeline import make_sdist as build_one
+from sdistmaker.pipeline import run
+from sdistmaker.store import Busy
+from sdistmaker.tags import Tag
+
+logger = logging.getLogger("sdistmaker")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _verbosity(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-v", "--verbose", action="store_true", help="also say what is up to date")
+    group.add_argument("-q", "--quiet", action="store_true", help="say nothing unless something new fails")
+
+
+def _configure_logging(arguments: argparse.Namespace) -> None:
+    level = logging.DEBUG if arguments.verbose else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    if arguments.quiet:
+        # Quiet still shows new failures, which are logged as errors.
+        level = logging.ERROR
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+class _TerminalProgress:
+    """A one-line progress display, redrawn in place; only for a person at a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def __call__(self, number: int, total: int, tag: Tag) -> None:
+        self.stream.write(f"\r\x1b[K[{number}/{total}] building {tag}")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        self.stream.write("\r\x1b[K")
+        self.stream.flush()
+
+
+def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="sdists_from_tags",
+        description="Build an sdist for every release tag in your svn and git repositories.",
+    )
+    parser.add_argument("-d", "--defaults-file", metavar="FILE", help="your defaults file")
+    parser.add_argument(
+        "--print-example-defaults",
+        action="store_true",
+        help="print the documented example defaults file and exit",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="list what would be built")
+    parser.add_argument(
+        "--retry-failed", action="store_true", help="build tags that failed before again"
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="wait this long for another run to finish instead of leaving at once",
+    )
+    _verbosity(parser)
+    arguments = parser.parse_args(argv)
+    _configure_logging(arguments)
+
+    if arguments.print_example_defaults:
+        sys.stdout.write(example_defaults())
+        return EXIT_OK
+    if not arguments.defaults_file:
+        parser.error("--defaults-file is required (see --print-example-defaults)")
+    try:
+        config = load_defaults(arguments.defaults_file)
+    except ConfigError as error:
+        logger.critical("%s", error)
+        return EXIT_USAGE
+
+    progress = _TerminalProgress(sys.stderr) if sys.stderr.isatty() and not arguments.quiet else None
+    try:
+        summary = run(
+            config,
+            dry_run=arguments.dry_run,
+            retry_failed=arguments.retry_failed,
+            wait=arguments.wait,
+            progress=progress,
+        )
+    except Busy as error:
+        logger.info("%s; it is doing the work, leaving", error)
+        return EXIT_OK
+    except SdistmakerError as error:
+        logger.critical("%s", error)
+        return EXIT_FAILED
+    finally:
+        if progress:
+            progress.clear()
+    logger.info("%s", summary)
+    return summary.exit_status
+
+
+def example_defaults() -> str:
+    return resources.files("sdistmaker").joinpath("defaults_example.py").read_text("utf-8")
+
+
+def make_sdist(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="make_sdist",
+        description="Build the sdist of one tag into DEST/<project>/ and print its path.",
+    )
+    parser.add_argument("tag_url", metavar="TAG_URL", help="svn tag URL, or git+URL@TAG[#subdirectory=PATH]")
+    parser.add_argument("destination", metavar="DEST")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds the build may take")
+    parser.add_argument(
+        "--legacy-python", default="", metavar="PYTHON", help="interpreter for old setup.py files"
+    )
+    _verbosity(parser)
+    arguments = parser.parse_args(argv)
+    _configure_logging(arguments)
+    try:
+        path = build_one(
+            arguments.tag_url,
+            arguments.destination,
+            timeout=arguments.timeout,
+            legacy_python=arguments.legacy_python,
+        )
+    except SdistmakerError as error:
+        logger.critical("%s", error)
+        return EXIT_FAILED
+    print(path)
+    return EXIT_OK

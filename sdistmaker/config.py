@@ -1,0 +1,170 @@
+"""The defaults file: a Python file of UPPERCASE settings, as in sdistmaker 1.4."""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import os
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sdistmaker.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class GitRepository:
+    """One entry of GIT_REPOSITORIES."""
+
+    url: str
+    subdirectory: str = ""
+    tags: str = "*"
+    """A glob the tag names must match, e.g. ``"frontend-*"`` in a monorepo."""
+
+
+@dataclass(frozen=True)
+class Config:
+    outdir: Path
+    base: str = ""
+    base_on_server: str = ""
+    blacklist: tuple[str, ...] = (".svn", ".attic")
+    stop_indicators: tuple[str, ...] = ()
+    git_repositories: tuple[GitRepository, ...] = ()
+    build_timeout: float = 600.0
+    legacy_python: str = ""
+    source: Path | None = field(default=None, compare=False)
+    """The defaults file this was loaded from."""
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(f"must be a string, not {type(value).__name__}")
+    return value
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise _Invalid(f"must be a list of strings, not {type(value).__name__}")
+    for item in value:
+        if not isinstance(item, str):
+            raise _Invalid(f"must be a list of strings, but holds {item!r}")
+    return tuple(value)
+
+
+def _path(value: Any) -> str:
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise _Invalid("must be a non-empty path")
+    return os.fspath(value)
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise _Invalid(f"must be a positive number of seconds, not {value!r}")
+    return float(value)
+
+
+_GIT_KEYS = {"url", "subdirectory", "tags"}
+
+
+def _git_repository(value: Any) -> GitRepository:
+    if isinstance(value, str):
+        value = {"url": value}
+    if not isinstance(value, dict):
+        raise _Invalid(f"entries must be URLs or dicts, not {type(value).__name__}")
+    unknown = set(value) - _GIT_KEYS
+    if unknown:
+        raise _Invalid(f"unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(_GIT_KEYS))})")
+    if not isinstance(value.get("url"), str) or not value["url"]:
+        raise _Invalid("every entry needs a 'url' string")
+    for key in ("subdirectory", "tags"):
+        if not isinstance(value.get(key, ""), str):
+            raise _Invalid(f"{key!r} must be a string")
+    return GitRepository(
+        url=value["url"],
+        subdirectory=value.get("subdirectory", "").strip("/"),
+        tags=value.get("tags") or "*",
+    )
+
+
+def _git_repositories(value: Any) -> tuple[GitRepository, ...]:
+    if isinstance(value, (str, dict)) or not isinstance(value, (list, tuple)):
+        raise _Invalid(f"must be a list, not {type(value).__name__}")
+    return tuple(_git_repository(item) for item in value)
+
+
+# Setting name -> (Config field, validator).
+SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "BASE": ("base", _string),
+    "BASE_ON_SERVER": ("base_on_server", _string),
+    "BLACKLIST": ("blacklist", _strings),
+    "STOP_INDICATORS": ("stop_indicators", _strings),
+    "OUTDIR": ("outdir", _path),
+    "GIT_REPOSITORIES": ("git_repositories", _git_repositories),
+    "BUILD_TIMEOUT": ("build_timeout", _seconds),
+    "LEGACY_PYTHON": ("legacy_python", _string),
+}
+
+DEFAULT_OUTDIR = "var/private"
+
+
+def load_defaults(path: str | os.PathLike[str]) -> Config:
+    """Read a defaults file; any mistake raises ConfigError naming file:line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read the defaults file: {error}") from None
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError as error:
+        raise ConfigError(f"{path}:{error.lineno}: syntax error: {error.msg}") from None
+    namespace: dict[str, Any] = {"__file__": str(path), "__name__": "sdistmaker_defaults"}
+    try:
+        exec(compile(tree, str(path), "exec"), namespace)
+    except Exception as error:
+        line = _failing_line(error, path)
+        raise ConfigError(f"{path}:{line}: {type(error).__name__}: {error}") from None
+
+    lines = _assignment_lines(tree)
+    values: dict[str, Any] = {"outdir": DEFAULT_OUTDIR}
+    for name, value in namespace.items():
+        if not name.isupper() or name.startswith("_"):
+            continue
+        if name not in SETTINGS:
+            close = difflib.get_close_matches(name, SETTINGS, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise ConfigError(f"{path}:{lines.get(name, 1)}: unknown setting {name}{hint}")
+        attribute, validate = SETTINGS[name]
+        try:
+            values[attribute] = validate(value)
+        except _Invalid as error:
+            raise ConfigError(f"{path}:{lines.get(name, 1)}: {name} {error}") from None
+    values["outdir"] = (path.parent / values["outdir"]).resolve()
+    return Config(source=path, **values)
+
+
+def _assignment_lines(tree: ast.Module) -> dict[str, int]:
+    """Where each top-level name was last assigned, to point errors at it."""
+    lines: dict[str, int] = {}
+    for node in tree.body:
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets = [node.target]
+        for target in targets:
+            for name in ast.walk(target):
+                if isinstance(name, ast.Name):
+                    lines[name.id] = node.lineno
+    return lines
+
+
+def _failing_line(error: BaseException, path: Path) -> int:
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == str(path)]
+    return frames[-1].lineno or 1 if frames else 1

@@ -1,0 +1,17 @@
+"""Errors sdistmaker reports to its user as one line each."""
+
+
+class SdistmakerError(Exception):
+    """A problem the user can act on; its message is the whole report."""
+
+
+class ConfigError(SdistmakerError):
+    """The defaults file is wrong; the message starts with file:line."""
+
+
+class VcsError(SdistmakerError):
+    """A repository could not be read; the message names its URL."""
+
+
+class BuildError(SdistmakerError):
+    """A tag did not build into a valid sdist; the message says why."""

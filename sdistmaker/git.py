@@ -1,0 +1,149 @@
+"""Git: keep a mirror of each repository, list its release tags in one call, export a tag."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import IO
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+import git
+
+from sdistmaker.errors import VcsError
+from sdistmaker.tags import Tag, version_from_tag_name
+from sdistmaker.vcs import Source, public_url, redact
+
+# Never wait for a password or a host key: unattended runs must fail, not hang.
+_ENVIRONMENT = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ASKPASS": "true",
+    "SSH_ASKPASS": "true",
+    "GCM_INTERACTIVE": "never",
+    "GIT_SSH_COMMAND": "ssh -o BatchMode=yes",
+}
+
+
+class GitRepository(Source):
+    """A git repository, or one subdirectory of it, mirrored into ``cache``."""
+
+    def __init__(self, url: str, cache: Path, subdirectory: str = "", tags: str = "*") -> None:
+        self.url = url
+        self.location = public_url(url)
+        self.subdirectory = subdirectory.strip("/")
+        self.pattern = tags
+        tail = self.subdirectory or urlsplit(self.location).path.rstrip("/")
+        self.name = re.sub(r"\.git$", "", tail.rsplit("/", 1)[-1] or "repository")
+        digest = hashlib.sha256(self.location.encode()).hexdigest()[:16]
+        self.mirror = cache / f"{re.sub(r'[^A-Za-z0-9._-]', '_', self.name)}-{digest}.git"
+        self._fetched = False
+
+    def _git(self, *args: str, **kwargs: object) -> str:
+        try:
+            return str(git.Git(self.mirror).execute(["git", *args], env=_ENVIRONMENT, **kwargs))  # type: ignore[call-overload]
+        except git.GitCommandError as error:
+            raise VcsError(f"{self.location}: {_git_message(error)}") from None
+
+    def update(self) -> None:
+        """Create the mirror, or bring it up to date; deleted and moved tags follow the remote."""
+        if self._fetched:
+            return
+        if self.mirror.exists():
+            self._git("fetch", "--prune", "--quiet", "origin")
+        else:
+            self._clone()
+        self._fetched = True
+
+    def _clone(self) -> None:
+        self.mirror.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=".clone-", dir=self.mirror.parent))
+        try:
+            git.Repo.clone_from(self.url, partial, mirror=True, env=_ENVIRONMENT)
+        except git.GitCommandError as error:
+            raise VcsError(f"{self.location}: {_git_message(error)}") from None
+        finally:
+            if not (partial / "HEAD").exists():
+                shutil.rmtree(partial, ignore_errors=True)
+        os.rename(partial, self.mirror)
+
+    def tags(self) -> list[Tag]:
+        self.update()
+        listing = self._git(
+            "for-each-ref", "refs/tags", "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)"
+        )
+        found = []
+        for line in listing.splitlines():
+            name, target, peeled = line.split("\0")
+            version = version_from_tag_name(name)
+            if version is None or not fnmatch.fnmatchcase(name, self.pattern):
+                continue
+            found.append(
+                Tag(
+                    vcs="git",
+                    project=self.name,
+                    name=name,
+                    version=version,
+                    location=self.location,
+                    identity=peeled or target,
+                    subdirectory=self.subdirectory,
+                    source=self,
+                )
+            )
+        return found
+
+    def export(self, tag: Tag, destination: Path) -> None:
+        # git archive (not a checkout) so export-subst attributes apply, as in a release tarball.
+        paths = ["--", self.subdirectory + "/"] if self.subdirectory else []
+        with tempfile.TemporaryFile() as archive:
+            self._git("archive", "--format=tar", tag.identity, *paths, output_stream=archive)
+            archive.seek(0)
+            _extract(archive, destination, self.subdirectory)
+
+
+def _extract(archive: IO[bytes], destination: Path, subdirectory: str) -> None:
+    destination.mkdir(parents=True)
+    prefix = subdirectory + "/" if subdirectory else ""
+    with tarfile.open(fileobj=archive) as tar:
+        members = []
+        for member in tar.getmembers():
+            if not member.name.startswith(prefix) or member.name == prefix.rstrip("/"):
+                continue
+            member.name = member.name[len(prefix) :]
+            if member.name:
+                members.append(member)
+        tar.extractall(destination, members, filter="data")
+
+
+def _git_message(error: git.GitCommandError) -> str:
+    lines = [line.strip() for line in str(error.stderr).splitlines() if line.strip()]
+    lines = [line.removeprefix("stderr: ").strip("'") for line in lines]
+    return redact(lines[-1] if lines else f"git exited with {error.status}")
+
+
+def parse_pip_url(spec: str) -> tuple[str, str, str]:
+    """Split pip's ``git+URL@TAG#subdirectory=PATH`` into URL, tag and subdirectory."""
+    if not spec.startswith("git+"):
+        raise VcsError(f"{public_url(spec)}: not a git URL (expected git+URL@TAG)")
+    url, _, fragment = spec[len("git+") :].partition("#")
+    subdirectory = parse_qs(fragment).get("subdirectory", [""])[0]
+    parts = urlsplit(url)
+    if "@" not in parts.path:
+        raise VcsError(f"{public_url(spec)}: no tag given (expected git+URL@TAG)")
+    path, tag = parts.path.rsplit("@", 1)
+    return urlunsplit(parts._replace(path=path)), tag, subdirectory
+
+
+def tag_from_url(spec: str, cache: Path) -> Tag:
+    """The tag a pip-style ``git+URL@TAG`` names, its repository mirrored into ``cache``."""
+    url, name, subdirectory = parse_pip_url(spec)
+    repository = GitRepository(url, cache, subdirectory)
+    for tag in repository.tags():
+        if tag.name == name:
+            return tag
+    reason = "names no PEP 440 version" if version_from_tag_name(name) is None else "does not exist"
+    raise VcsError(f"{public_url(spec)}: tag {name!r} {reason}")

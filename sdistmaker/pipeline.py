@@ -1,0 +1,222 @@
+"""One run: crawl every configured repository, build the new tags, store them, report."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from sdistmaker import git, svn
+from sdistmaker.build import build_tag
+from sdistmaker.config import Config
+from sdistmaker.errors import BuildError, SdistmakerError
+from sdistmaker.store import State, Store, TagRecord, now, publish
+from sdistmaker.tags import Release, Tag
+from sdistmaker.vcs import Source, public_url
+
+logger = logging.getLogger("sdistmaker")
+
+Progress = Callable[[int, int, Tag], None]
+T = TypeVar("T")
+
+
+@dataclass
+class Failure:
+    subject: str
+    """The tag (``project tag``) or repository that failed."""
+    reason: str
+    new: bool
+
+
+@dataclass
+class Summary:
+    built: list[Release] = field(default_factory=list)
+    up_to_date: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    would_build: list[Tag] = field(default_factory=list)
+
+    @property
+    def new_failures(self) -> list[Failure]:
+        return [failure for failure in self.failures if failure.new]
+
+    @property
+    def exit_status(self) -> int:
+        """0 when nothing new failed, 1 when something failed for the first time."""
+        return 1 if self.new_failures else 0
+
+    def __str__(self) -> str:
+        built = f"would build {len(self.would_build)}" if self.would_build else f"built {len(self.built)}"
+        failed = f"failed {len(self.failures)} (new {len(self.new_failures)})"
+        return f"{built}, up to date {self.up_to_date}, {failed}"
+
+
+def git_sources(config: Config, store: Store) -> list[Source]:
+    return [
+        git.GitRepository(repository.url, store.git_cache, repository.subdirectory, repository.tags)
+        for repository in config.git_repositories
+    ]
+
+
+def run(
+    config: Config,
+    *,
+    dry_run: bool = False,
+    retry_failed: bool = False,
+    wait: float = 0,
+    progress: Progress | None = None,
+) -> Summary:
+    """Build every new release tag the defaults describe; raises Busy when another run is going."""
+    store = Store(config.outdir)
+    with store.lock(wait):
+        return _Run(config, store, dry_run=dry_run, retry_failed=retry_failed).go(progress)
+
+
+class _Run:
+    def __init__(self, config: Config, store: Store, *, dry_run: bool, retry_failed: bool) -> None:
+        self.config = config
+        self.store = store
+        self.dry_run = dry_run
+        self.retry_failed = retry_failed
+        self.state: State = store.load_state()
+        self.summary = Summary()
+
+    def go(self, progress: Progress | None) -> Summary:
+        todo = [tag for tag in self._crawl() if self._needs_build(tag)]
+        if self.dry_run:
+            for tag in todo:
+                logger.info("would build %s (%s)", tag, tag.location)
+            self.summary.would_build = todo
+        else:
+            for number, tag in enumerate(todo, 1):
+                if progress:
+                    progress(number, len(todo), tag)
+                self._build(tag)
+                self.store.save_state(self.state)
+            self.store.save_state(self.state)
+        return self.summary
+
+    def _crawl(self) -> list[Tag]:
+        found: list[Source] = []
+        if self.config.base:
+            found += self._attempt(
+                public_url(self.config.base),
+                lambda: svn.find_projects(
+                    self.config.base,
+                    self.config.base_on_server,
+                    self.config.blacklist,
+                    self.config.stop_indicators,
+                ),
+            )
+        found += git_sources(self.config, self.store)
+        return [tag for source in found for tag in self._attempt(source.location, source.tags)]
+
+    def _attempt(self, location: str, read: Callable[[], Sequence[T]]) -> list[T]:
+        """Read a repository; a failure is reported (once while it stays the same) and skipped."""
+        try:
+            found = list(read())
+        except SdistmakerError as error:
+            message = str(error)
+            new = self.state.problems.get(location) != message
+            self.state.problems[location] = message
+            self._fail(location, message, new)
+            return []
+        self.state.problems.pop(location, None)
+        return found
+
+    def _fail(self, subject: str, reason: str, new: bool) -> None:
+        self.summary.failures.append(Failure(subject, reason, new))
+        if new:
+            logger.error("failed %s: %s", subject, reason)
+        else:
+            logger.debug("still failing %s: %s", subject, reason)
+
+    def _needs_build(self, tag: Tag) -> bool:
+        record = self.state.tags.get(tag.key)
+        if record is None:
+            return True
+        if record.status == "built":
+            if record.identity != tag.identity:
+                # A release must never change under its users: keep the published file.
+                new = record.retagged != tag.identity
+                record.retagged = tag.identity
+                self._fail(
+                    str(tag),
+                    f"re-tagged (was {record.identity}, now {tag.identity}); "
+                    f"the published {record.file} is kept",
+                    new,
+                )
+            else:
+                self.summary.up_to_date += 1
+            return False
+        if record.identity != tag.identity or self.retry_failed:
+            return True
+        self._fail(str(tag), record.reason, new=False)
+        return False
+
+    def _build(self, tag: Tag) -> None:
+        log = self.store.log_path(tag.project, tag.name)
+        record = TagRecord(
+            project=tag.project,
+            name=tag.name,
+            version=tag.version,
+            identity=tag.identity,
+            status="failed",
+            when=now(),
+            log=str(log.relative_to(self.config.outdir)),
+        )
+        self.state.tags[tag.key] = record
+        try:
+            release = self._build_and_publish(tag, log)
+        except SdistmakerError as error:
+            record.reason = str(error)
+            self._fail(str(tag), f"{error} (log: {log})", new=True)
+            return
+        record.status = "built"
+        record.file = str(release.path.relative_to(self.config.outdir))
+        record.distribution = release.distribution
+        record.route = release.route
+        self.summary.built.append(release)
+        logger.info("built %s -> %s", tag, record.file)
+        logger.debug("%s was built by route %s", record.file, release.route)
+
+    def _build_and_publish(self, tag: Tag, log: Path) -> Release:
+        with self.store.workspace() as workdir:
+            sdist = build_tag(
+                tag,
+                Path(workdir),
+                timeout=self.config.build_timeout,
+                legacy_python=self.config.legacy_python,
+                log=log,
+            )
+            owner = self.state.owners.setdefault(sdist.name, tag.project_key)
+            if owner != tag.project_key:
+                raise BuildError(
+                    f"distribution {sdist.name} is already published from {owner}, "
+                    f"not from {tag.project_key}"
+                )
+            path = self.store.publish(sdist.path, sdist.name)
+            return Release(tag, path, sdist.name, sdist.route)
+
+
+def make_sdist(
+    tag_url: str, destination: str | Path, *, timeout: float = 600, legacy_python: str = ""
+) -> Path:
+    """Build the tag at ``tag_url`` (svn URL or ``git+URL@TAG``) into ``destination/<project>/``."""
+    destination = Path(destination)
+    with tempfile.TemporaryDirectory(prefix="sdistmaker-") as scratch:
+        workdir = Path(scratch)
+        if tag_url.startswith("git+"):
+            tag = git.tag_from_url(tag_url, workdir / "git")
+        else:
+            tag = svn.tag_from_url(tag_url)
+        log = workdir / "build.log"
+        try:
+            sdist = build_tag(
+                tag, workdir / "work", timeout=timeout, legacy_python=legacy_python, log=log
+            )
+        except BuildError as error:
+            raise BuildError(f"{tag.location} {tag.name}: {error}") from None
+        return publish(sdist.path, destination, sdist.name)

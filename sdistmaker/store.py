@@ -1,0 +1,169 @@
+"""The store: published files under OUTDIR/<project>/, and sdistmaker's private state beside them.
+
+Published files are never overwritten or deleted, and appear only complete (copied to a private
+temporary name on the same file system, then hard-linked into place). Everything private lives in
+OUTDIR/.sdistmaker/, one folder a web server can deny as a whole; no project name can clash with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import filelock
+
+from sdistmaker.errors import SdistmakerError
+
+PRIVATE = ".sdistmaker"
+STATE_VERSION = 1
+
+
+class StoreError(SdistmakerError):
+    pass
+
+
+class Busy(SdistmakerError):
+    """Another run holds the lock on OUTDIR."""
+
+
+@dataclass
+class TagRecord:
+    """What happened to one tag, keyed in the state by ``Tag.key``."""
+
+    project: str
+    name: str
+    version: str
+    identity: str
+    status: str
+    """"built" or "failed"."""
+    when: str
+    file: str = ""
+    """Path of the published file, relative to OUTDIR."""
+    distribution: str = ""
+    route: str = ""
+    reason: str = ""
+    log: str = ""
+    retagged: str = ""
+    """The newer identity of a built tag that was moved, once reported."""
+
+
+@dataclass
+class State:
+    tags: dict[str, TagRecord] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)
+    """Distribution name -> the VCS project (``Tag.project_key``) that publishes it."""
+    problems: dict[str, str] = field(default_factory=dict)
+    """Repository location -> the crawl error last reported for it."""
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Store:
+    def __init__(self, outdir: Path) -> None:
+        self.outdir = outdir
+        self.private = outdir / PRIVATE
+        self.state_file = self.private / "state.json"
+        self.git_cache = self.private / "git"
+        self.logs = self.private / "logs"
+
+    def _prepare(self) -> None:
+        try:
+            self.private.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"{self.outdir}: cannot create OUTDIR: {error.strerror}") from None
+
+    @contextlib.contextmanager
+    def lock(self, wait: float = 0) -> Iterator[None]:
+        """Hold OUTDIR for one run; raise Busy when another run holds it past ``wait`` seconds."""
+        self._prepare()
+        lock = filelock.FileLock(self.private / "lock", timeout=wait)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise Busy(f"{self.outdir}: another sdistmaker run holds the lock") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def load_state(self) -> State:
+        try:
+            data = json.loads(self.state_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return State()
+        except (OSError, ValueError) as error:
+            raise StoreError(f"{self.state_file}: unreadable state: {error}") from None
+        if data.get("version") != STATE_VERSION:
+            raise StoreError(f"{self.state_file}: unknown state version {data.get('version')!r}")
+        return State(
+            tags={key: TagRecord(**record) for key, record in data["tags"].items()},
+            owners=data["owners"],
+            problems=data.get("problems", {}),
+        )
+
+    def save_state(self, state: State) -> None:
+        self._prepare()
+        data = {"version": STATE_VERSION, **asdict(state)}
+        _write_atomically(self.state_file, json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+    def log_path(self, project: str, tag_name: str) -> Path:
+        safe = tag_name.replace("/", "_")
+        return self.logs / project / f"{safe}.log"
+
+    def workspace(self) -> tempfile.TemporaryDirectory[str]:
+        """A scratch folder for one build, inside OUTDIR's private folder."""
+        self._prepare()
+        return tempfile.TemporaryDirectory(prefix="build-", dir=self.private)
+
+    def publish(self, built: Path, distribution: str) -> Path:
+        return publish(built, self.outdir, distribution, staging=self.private)
+
+
+def publish(built: Path, root: Path, distribution: str, staging: Path | None = None) -> Path:
+    """Put ``built`` at ``root/<distribution>/<file name>``, complete or not at all, never replacing."""
+    folder = root / distribution
+    target = folder / built.name
+    if target.exists():
+        raise StoreError(f"{target} is already published; it is kept as it is")
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = staging or folder
+    descriptor, partial = tempfile.mkstemp(prefix=".partial-", dir=staging)
+    os.close(descriptor)
+    try:
+        shutil.copyfile(built, partial)
+        os.chmod(partial, 0o644)
+        _fsync(partial)
+        os.link(partial, target)
+    except FileExistsError:
+        raise StoreError(f"{target} is already published; it is kept as it is") from None
+    finally:
+        os.unlink(partial)
+    return target
+
+
+def _fsync(path: str) -> None:
+    with open(path, "rb") as file:
+        os.fsync(file.fileno())
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    descriptor, partial = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
+        raise

@@ -1,0 +1,146 @@
+"""Subversion: find projects below BASE, list their tags, export a tag. Uses the svn command line."""
+
+from __future__ import annotations
+
+import logging
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+from plumbum import CommandNotFound, local
+
+from sdistmaker.errors import VcsError
+from sdistmaker.tags import Tag, version_from_tag_name
+from sdistmaker.vcs import Source, public_url, redact
+
+logger = logging.getLogger(__name__)
+
+
+def svn(*args: str, url: str) -> str:
+    """Run svn, never interactively, in the C locale; failures name ``url`` and quote svn."""
+    try:
+        command = local["svn"].with_env(LC_ALL="C")
+    except CommandNotFound:
+        raise VcsError(f"{public_url(url)}: the svn command is not installed") from None
+    code, out, err = command.run(["--non-interactive", *args], retcode=None)
+    if code:
+        lines = [line for line in err.splitlines() if line.strip()]
+        message = lines[-1] if lines else f"svn exited with {code}"
+        raise VcsError(f"{public_url(url)}: {redact(message)}")
+    return str(out)
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    kind: str
+    revision: str
+    """The entry's last-changed revision."""
+
+
+def list_folder(url: str) -> list[Entry]:
+    root = ET.fromstring(svn("list", "--xml", url, url=url))
+    return [
+        Entry(entry.findtext("name", ""), entry.get("kind", ""), _revision(entry))
+        for entry in root.iter("entry")
+    ]
+
+
+def _revision(entry: ET.Element) -> str:
+    commit = entry.find("commit")
+    return "" if commit is None else commit.get("revision", "")
+
+
+class SvnProject(Source):
+    """A folder holding ``trunk`` and/or ``tags``; each folder in ``tags`` is a release tag."""
+
+    def __init__(self, name: str, url: str, public: str) -> None:
+        self.name = name
+        self.url = url
+        """Where sdistmaker reads it (BASE_ON_SERVER when that answers)."""
+        self.location = public
+        """How it is named to users and in the state (below BASE)."""
+
+    def tags(self) -> list[Tag]:
+        found = []
+        for entry in list_folder(f"{self.url}/tags"):
+            version = version_from_tag_name(entry.name)
+            if entry.kind != "dir" or version is None:
+                continue
+            found.append(
+                Tag(
+                    vcs="svn",
+                    project=self.name,
+                    name=entry.name,
+                    version=version,
+                    location=f"{self.location}/tags/{quote(entry.name)}",
+                    identity=entry.revision,
+                    source=self,
+                )
+            )
+        return found
+
+    def export(self, tag: Tag, destination: Path) -> None:
+        url = f"{self.url}/tags/{quote(tag.name)}"
+        # The peg revision pins the tag as it was crawled, even if it is deleted and recreated.
+        svn("export", "--quiet", f"{url}@{tag.identity}", str(destination), url=tag.location)
+
+
+def find_projects(
+    base: str,
+    base_on_server: str = "",
+    blacklist: Sequence[str] = (".svn", ".attic"),
+    stop_indicators: Sequence[str] = (),
+) -> list[SvnProject]:
+    """Walk from BASE (read through BASE_ON_SERVER when that answers) and return every project."""
+    base = base.rstrip("/")
+    start = base
+    if base_on_server:
+        try:
+            svn("info", "--show-item", "kind", base_on_server, url=base_on_server)
+            start = base_on_server.rstrip("/")
+        except VcsError as error:
+            logger.warning("BASE_ON_SERVER does not answer, reading BASE instead: %s", error)
+    return list(_walk(start, public_url(base), start, set(blacklist), set(stop_indicators)))
+
+
+def _walk(
+    url: str, base: str, start: str, blacklist: set[str], stop_indicators: set[str]
+) -> Iterator[SvnProject]:
+    entries = list_folder(url)
+    folders = sorted(entry.name for entry in entries if entry.kind == "dir")
+    if "trunk" in folders or "tags" in folders:
+        name = unquote(url.rsplit("/", 1)[-1])
+        yield SvnProject(name, url, base + url[len(start) :])
+        return
+    if stop_indicators & {entry.name for entry in entries}:
+        return
+    for folder in folders:
+        if folder not in blacklist:
+            yield from _walk(f"{url}/{quote(folder)}", base, start, blacklist, stop_indicators)
+
+
+def tag_from_url(url: str) -> Tag:
+    """The tag an svn URL like ``…/project/tags/1.0`` names, with its current identity."""
+    url = url.rstrip("/")
+    parts = url.split("/")
+    if len(parts) < 3 or parts[-2] != "tags":
+        raise VcsError(f"{public_url(url)}: not a tag URL (expected …/<project>/tags/<tag>)")
+    name = unquote(parts[-1])
+    version = version_from_tag_name(name)
+    if version is None:
+        raise VcsError(f"{public_url(url)}: tag {name!r} names no PEP 440 version")
+    revision = svn("info", "--show-item", "last-changed-revision", url, url=url).strip()
+    project_url = url.rsplit("/tags/", 1)[0]
+    project = SvnProject(unquote(project_url.rsplit("/", 1)[-1]), project_url, public_url(project_url))
+    return Tag(
+        vcs="svn",
+        project=project.name,
+        name=name,
+        version=version,
+        location=public_url(url),
+        identity=revision,
+        source=project,
+    )

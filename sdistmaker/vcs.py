@@ -1,0 +1,44 @@
+"""The small interface every version-control system implements: list release tags, export one."""
+
+from __future__ import annotations
+
+import abc
+import re
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from sdistmaker.tags import Tag
+
+
+class Source(abc.ABC):
+    """One place release tags come from: an svn project, or a git repository (or a part of one)."""
+
+    location: str
+    """Its public address, free of credentials, for messages."""
+
+    @abc.abstractmethod
+    def tags(self) -> list[Tag]:
+        """Every release tag, with its current identity. Tags that name no version are left out."""
+
+    @abc.abstractmethod
+    def export(self, tag: Tag, destination: Path) -> None:
+        """Write the tag's tree, as of its identity, into the new folder ``destination``."""
+
+
+def public_url(url: str) -> str:
+    """The URL without its password, for logs, pages, state and error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+_SECRET = re.compile(r"(://[^/@\s:]*):[^/@\s]*@")
+
+
+def redact(text: str) -> str:
+    """Remove passwords from every URL inside a message from a VCS command."""
+    return _SECRET.sub(r"\1@", text)
