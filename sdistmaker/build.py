@@ -7,6 +7,7 @@ LEGACY_PYTHON's own ``setup.py sdist`` (Python 2 syntax).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
@@ -104,7 +105,8 @@ def build_sdist(
         sdist = _inspect(_only_sdist(outdir), route)
         if sdist.version != version:
             raise BuildError(
-                f"built version {sdist.version} but the tag is version {version} ({sdist.path.name})"
+                f"built version {sdist.version} but the tag is version {version} "
+                f"({sdist.path.name})"
             )
         return sdist
     raise BuildError("; ".join(failures))
@@ -128,7 +130,14 @@ def _command(
     route: str, source: Path, outdir: Path, legacy_python: str, scratch: Path
 ) -> tuple[list[str], dict[str, str]]:
     if route == ROUTE_LEGACY_PYTHON:
-        return [legacy_python, "setup.py", "sdist", "--formats=gztar", "--dist-dir", str(outdir)], {}
+        return [
+            legacy_python,
+            "setup.py",
+            "sdist",
+            "--formats=gztar",
+            "--dist-dir",
+            str(outdir),
+        ], {}
     installer = "uv" if importlib.util.find_spec("uv") or shutil.which("uv") else "pip"
     command = [sys.executable, "-m", "build", "--sdist", "--installer", installer]
     command += ["--outdir", str(outdir), str(source)]
@@ -182,7 +191,7 @@ def _run(
             code = process.wait(timeout=remaining)
         except subprocess.TimeoutExpired:
             _kill_group(process)
-            output.write(f"=== killed after the build timeout\n")
+            output.write("=== killed after the build timeout\n")
             raise BuildError(f"build timed out ({route}), process tree killed") from None
         finally:
             _kill_group(process)
@@ -191,10 +200,8 @@ def _run(
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     process.wait()
 
 

@@ -24,7 +24,9 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def _verbosity(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("-v", "--verbose", action="store_true", help="also say what is up to date")
-    group.add_argument("-q", "--quiet", action="store_true", help="say nothing unless something new fails")
+    group.add_argument(
+        "-q", "--quiet", action="store_true", help="say nothing unless something new fails"
+    )
 
 
 def _configure_logging(arguments: argparse.Namespace) -> None:
@@ -91,7 +93,9 @@ def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
         logger.critical("%s", error)
         return EXIT_USAGE
 
-    progress = _TerminalProgress(sys.stderr) if sys.stderr.isatty() and not arguments.quiet else None
+    progress = (
+        _TerminalProgress(sys.stderr) if sys.stderr.isatty() and not arguments.quiet else None
+    )
     try:
         summary = run(
             config,
@@ -122,7 +126,9 @@ def make_sdist(argv: Sequence[str] | None = None) -> int:
         prog="make_sdist",
         description="Build the sdist of one tag into DEST/<project>/ and print its path.",
     )
-    parser.add_argument("tag_url", metavar="TAG_URL", help="svn tag URL, or git+URL@TAG[#subdirectory=PATH]")
+    parser.add_argument(
+        "tag_url", metavar="TAG_URL", help="svn tag URL, or git+URL@TAG[#subdirectory=PATH]"
+    )
     parser.add_argument("destination", metavar="DEST")
     parser.add_argument("--timeout", type=float, default=600, help="seconds the build may take")
     parser.add_argument(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import difflib
 import os
+import shutil
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,6 +64,12 @@ def _path(value: Any) -> str:
     return os.fspath(value)
 
 
+def _interpreter(value: Any) -> str:
+    if _string(value) and not shutil.which(value):
+        raise _Invalid(f"names no interpreter that can be run: {value!r}")
+    return str(value)
+
+
 def _seconds(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise _Invalid(f"must be a positive number of seconds, not {value!r}")
@@ -79,7 +86,9 @@ def _git_repository(value: Any) -> GitRepository:
         raise _Invalid(f"entries must be URLs or dicts, not {type(value).__name__}")
     unknown = set(value) - _GIT_KEYS
     if unknown:
-        raise _Invalid(f"unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(_GIT_KEYS))})")
+        raise _Invalid(
+            f"unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(_GIT_KEYS))})"
+        )
     if not isinstance(value.get("url"), str) or not value["url"]:
         raise _Invalid("every entry needs a 'url' string")
     for key in ("subdirectory", "tags"):
@@ -107,7 +116,7 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "OUTDIR": ("outdir", _path),
     "GIT_REPOSITORIES": ("git_repositories", _git_repositories),
     "BUILD_TIMEOUT": ("build_timeout", _seconds),
-    "LEGACY_PYTHON": ("legacy_python", _string),
+    "LEGACY_PYTHON": ("legacy_python", _interpreter),
 }
 
 DEFAULT_OUTDIR = "var/private"

@@ -74,7 +74,9 @@ class GitRepository(Source):
     def tags(self) -> list[Tag]:
         self.update()
         listing = self._git(
-            "for-each-ref", "refs/tags", "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)"
+            "for-each-ref",
+            "refs/tags",
+            "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)",
         )
         found = []
         for line in listing.splitlines():

@@ -48,7 +48,11 @@ class Summary:
         return 1 if self.new_failures else 0
 
     def __str__(self) -> str:
-        built = f"would build {len(self.would_build)}" if self.would_build else f"built {len(self.built)}"
+        built = (
+            f"would build {len(self.would_build)}"
+            if self.would_build
+            else f"built {len(self.built)}"
+        )
         failed = f"failed {len(self.failures)} (new {len(self.new_failures)})"
         return f"{built}, up to date {self.up_to_date}, {failed}"
 

@@ -129,7 +129,7 @@ class Store:
 
 
 def publish(built: Path, root: Path, distribution: str, staging: Path | None = None) -> Path:
-    """Put ``built`` at ``root/<distribution>/<file name>``, complete or not at all, never replacing."""
+    """Put ``built`` at ``root/<distribution>/<name>``: complete or not at all, never replacing."""
     folder = root / distribution
     target = folder / built.name
     if target.exists():

@@ -1,4 +1,4 @@
-"""Subversion: find projects below BASE, list their tags, export a tag. Uses the svn command line."""
+"""Subversion: find projects below BASE, list their tags, export a tag, with the svn command."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ logger = logging.getLogger(__name__)
 
 
 def svn(*args: str, url: str) -> str:
-    """Run svn, never interactively, in the C locale; failures name ``url`` and quote svn."""
+    """Run svn, never interactively, English messages, UTF-8 names; errors name ``url``."""
     try:
-        command = local["svn"].with_env(LC_ALL="C")
+        command = local["svn"].with_env(LC_ALL="C.UTF-8")
     except CommandNotFound:
         raise VcsError(f"{public_url(url)}: the svn command is not installed") from None
     code, out, err = command.run(["--non-interactive", *args], retcode=None)
@@ -134,7 +134,9 @@ def tag_from_url(url: str) -> Tag:
         raise VcsError(f"{public_url(url)}: tag {name!r} names no PEP 440 version")
     revision = svn("info", "--show-item", "last-changed-revision", url, url=url).strip()
     project_url = url.rsplit("/tags/", 1)[0]
-    project = SvnProject(unquote(project_url.rsplit("/", 1)[-1]), project_url, public_url(project_url))
+    project = SvnProject(
+        unquote(project_url.rsplit("/", 1)[-1]), project_url, public_url(project_url)
+    )
     return Tag(
         vcs="svn",
         project=project.name,

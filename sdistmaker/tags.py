@@ -12,8 +12,8 @@ from packaging.version import InvalidVersion, Version
 if TYPE_CHECKING:
     from sdistmaker.vcs import Source
 
-# What may stand before the version in a tag name: "v1.2", "project-1.2", "release_1.2".
-_PREFIX_END = re.compile(r"[-_/]")
+# What may stand before the version in a tag name: "project-1.2", "release_1.2", "project 1.2".
+_PREFIX_END = re.compile(r"[-_/\s]")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,215 @@
+"""Real repositories and real projects for the tests: svn via svnadmin and file://, git via git."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def require(command: str) -> None:
+    """Skip when a tool is missing on a developer's machine; in CI that is a failure."""
+    if shutil.which(command) is None:
+        if IN_CI:
+            pytest.fail(f"{command} is not installed; CI must install it")
+        pytest.skip(f"{command} is not installed")
+
+
+def run(*args: str | Path, cwd: Path | None = None) -> str:
+    result = subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LC_ALL": "C.UTF-8"},
+    )
+    return result.stdout
+
+
+# Tiny projects, one per kind of build sdistmaker meets. Each takes a name and a version.
+def setup_py_project(name: str, version: str) -> dict[str, str]:
+    return {
+        "setup.py": f"from setuptools import setup\nsetup(name={name!r}, version={version!r})\n",
+    }
+
+
+def pyproject_setuptools_project(name: str, version: str) -> dict[str, str]:
+    return {
+        "pyproject.toml": textwrap.dedent(f"""\
+            [build-system]
+            requires = ["setuptools>=61"]
+            build-backend = "setuptools.build_meta"
+            [project]
+            name = "{name}"
+            version = "{version}"
+            requires-python = ">=3.8"
+            [tool.setuptools]
+            py-modules = []
+            """),
+    }
+
+
+def hatchling_project(name: str, version: str) -> dict[str, str]:
+    package = name.replace("-", "_").replace(".", "_").lower()
+    return {
+        "pyproject.toml": textwrap.dedent(f"""\
+            [build-system]
+            requires = ["hatchling"]
+            build-backend = "hatchling.build"
+            [project]
+            name = "{name}"
+            version = "{version}"
+            [tool.hatch.build.targets.sdist]
+            include = ["{package}"]
+            """),
+        f"{package}/__init__.py": "",
+    }
+
+
+def scm_project(name: str, version: str) -> dict[str, str]:
+    """Its version comes from the VCS; ``version`` is ignored, as in a real such project."""
+    return {
+        "pyproject.toml": textwrap.dedent(f"""\
+            [build-system]
+            requires = ["setuptools>=64", "setuptools-scm>=8"]
+            build-backend = "setuptools.build_meta"
+            [project]
+            name = "{name}"
+            dynamic = ["version"]
+            [tool.setuptools]
+            py-modules = []
+            [tool.setuptools_scm]
+            """),
+    }
+
+
+ProjectKind = Callable[[str, str], dict[str, str]]
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+class SvnRepository:
+    """A real svn repository on disk, changed through ``file://`` URLs."""
+
+    def __init__(self, root: Path) -> None:
+        require("svnadmin")
+        self.root = root
+        run("svnadmin", "create", root)
+        self.url = root.as_uri()
+        self.checkouts = root.parent / f"{root.name}-checkouts"
+
+    def mkdir(self, *paths: str) -> None:
+        run("svn", "mkdir", "-q", "--parents", "-m", "mkdir", *(f"{self.url}/{p}" for p in paths))
+
+    def add_project(self, path: str, files: dict[str, str], trunk: bool = True) -> None:
+        """Import ``files`` as ``path/trunk`` (and create an empty ``path/tags``)."""
+        tree = self.checkouts / "import" / path
+        write_tree(tree, files)
+        target = f"{self.url}/{path}/trunk" if trunk else f"{self.url}/{path}/files"
+        run("svn", "import", "-q", "-m", "import", tree, target)
+        shutil.rmtree(self.checkouts / "import")
+        self.mkdir(f"{path}/tags")
+
+    def commit_files(self, folder: str, files: dict[str, str]) -> None:
+        checkout = self.checkouts / "wc"
+        shutil.rmtree(checkout, ignore_errors=True)
+        run("svn", "checkout", "-q", f"{self.url}/{folder}", checkout)
+        write_tree(checkout, files)
+        run("svn", "add", "-q", "--force", checkout)
+        run("svn", "commit", "-q", "-m", "change", checkout)
+        shutil.rmtree(checkout)
+
+    def tag(self, project: str, name: str, files: dict[str, str] | None = None) -> None:
+        """Copy trunk to ``tags/name``, after committing ``files`` to trunk when given."""
+        if files:
+            self.commit_files(f"{project}/trunk", files)
+        run(
+            "svn",
+            "copy",
+            "-q",
+            "-m",
+            "tag",
+            f"{self.url}/{project}/trunk",
+            f"{self.url}/{project}/tags/{name}",
+        )
+
+    def delete(self, path: str) -> None:
+        run("svn", "delete", "-q", "-m", "delete", f"{self.url}/{path}")
+
+    def youngest(self) -> int:
+        return int(run("svnlook", "youngest", self.root))
+
+
+class GitRepository:
+    """A real git repository with a work tree."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True)
+        self.git("init", "-q", "-b", "main")
+
+    def git(self, *args: str) -> str:
+        return run(
+            "git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *args, cwd=self.root
+        )
+
+    def commit(self, files: dict[str, str], message: str = "change") -> str:
+        write_tree(self.root, files)
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+        return self.git("rev-parse", "HEAD").strip()
+
+    def tag(self, name: str, annotated: bool = False, force: bool = False) -> None:
+        options = (["-a", "-m", f"release {name}"] if annotated else []) + (["-f"] if force else [])
+        self.git("tag", *options, name)
+
+    @property
+    def url(self) -> str:
+        return str(self.root)
+
+
+@pytest.fixture
+def svn_repository(tmp_path: Path) -> SvnRepository:
+    return SvnRepository(tmp_path / "svn")
+
+
+@pytest.fixture
+def make_git(tmp_path: Path) -> Callable[[str], GitRepository]:
+    return lambda name: GitRepository(tmp_path / "git" / name)
+
+
+@pytest.fixture
+def legacy_python() -> str:
+    """A Python 2.7 interpreter, as LEGACY_PYTHON would name it."""
+    candidates = [shutil.which("python2.7") or ""]
+    candidates += [str(p) for p in Path.home().glob(".pyenv/versions/2.7*/bin/python")]
+    for candidate in candidates:
+        if (
+            candidate
+            and subprocess.run(
+                [candidate, "-c", "import setuptools"], capture_output=True
+            ).returncode
+            == 0
+        ):
+            return candidate
+    pytest.skip("no Python 2.7 with setuptools on this machine")
+
+
+def write_defaults(folder: Path, **settings: object) -> Path:
+    lines = [f"{name} = {value!r}" for name, value in settings.items()]
+    path = folder / "defaults.py"
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -1,0 +1,165 @@
+import os
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import (
+    ProjectKind,
+    hatchling_project,
+    pyproject_setuptools_project,
+    scm_project,
+    setup_py_project,
+    write_tree,
+)
+
+from sdistmaker.build import (
+    ROUTE_BUILD,
+    ROUTE_LEGACY_PYTHON,
+    ROUTE_OLD_SETUPTOOLS,
+    Sdist,
+    build_sdist,
+)
+from sdistmaker.errors import BuildError
+
+
+def build(tmp_path: Path, files: dict[str, str], version: str, **options: Any) -> Sdist:
+    source = tmp_path / "source"
+    write_tree(source, files)
+    settings: dict[str, Any] = {"timeout": 120.0, "log": tmp_path / "build.log", **options}
+    return build_sdist(source, tmp_path / "dist", version=version, project="p", **settings)
+
+
+@pytest.mark.parametrize(
+    ("kind", "filename"),
+    [
+        (setup_py_project, "acme_utils-1.0.tar.gz"),
+        (pyproject_setuptools_project, "acme_utils-1.0.tar.gz"),
+        (hatchling_project, "acme_utils-1.0.tar.gz"),
+    ],
+)
+def test_each_kind_of_project_builds(tmp_path: Path, kind: ProjectKind, filename: str) -> None:
+    sdist = build(tmp_path, kind("Acme.Utils", "1.0"), "1.0")
+    assert sdist.path == tmp_path / "dist" / filename
+    assert (sdist.name, sdist.version, sdist.route) == ("acme-utils", "1.0", ROUTE_BUILD)
+
+
+def test_a_version_from_the_vcs_is_the_tags_version(tmp_path: Path) -> None:
+    sdist = build(tmp_path, scm_project("scm.thing", ""), "2.3.post1")
+    assert sdist.path.name == "scm_thing-2.3.post1.tar.gz"
+
+
+def test_hatch_vcs_gets_the_tags_version_too(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": textwrap.dedent("""\
+            [build-system]
+            requires = ["hatchling", "hatch-vcs"]
+            build-backend = "hatchling.build"
+            [project]
+            name = "vcs-thing"
+            dynamic = ["version"]
+            [tool.hatch.version]
+            source = "vcs"
+            """),
+        "vcs_thing/__init__.py": "",
+    }
+    assert build(tmp_path, files, "0.4").version == "0.4"
+
+
+def test_a_version_other_than_the_tags_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(
+        BuildError, match=r"built version 1.0 but the tag is version 1.1 \(p-1.0.tar.gz\)"
+    ):
+        build(tmp_path, setup_py_project("p", "1.0"), "1.1")
+
+
+def test_a_tree_without_a_build_description_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(BuildError, match=r"neither pyproject\.toml nor setup\.py"):
+        build(tmp_path, {"README.txt": "hello"}, "1.0")
+
+
+def test_a_raising_setup_py_fails_with_its_exception(tmp_path: Path) -> None:
+    files = {"setup.py": "raise RuntimeError('no way to build this')\n"}
+    with pytest.raises(BuildError, match="RuntimeError: no way to build this"):
+        build(tmp_path, files, "1.0")
+    assert "no way to build this" in (tmp_path / "build.log").read_text()
+
+
+def test_setup_py_only_projects_fall_back_to_old_setuptools(tmp_path: Path) -> None:
+    files = {
+        "setup.py": "from setuptools import setup\n"
+        "setup(name='old.thing', version='1.0', use_2to3=True, py_modules=[])\n"
+    }
+    sdist = build(tmp_path, files, "1.0")
+    assert sdist.route == ROUTE_OLD_SETUPTOOLS
+    assert sdist.path.name == "old.thing-1.0.tar.gz"
+
+
+def test_python_2_setup_py_builds_with_legacy_python(tmp_path: Path, legacy_python: str) -> None:
+    files = {
+        "setup.py": "from setuptools import setup\n"
+        "print 'python 2 syntax'\n"
+        "setup(name='py2.thing', version='0.9', py_modules=[])\n"
+    }
+    sdist = build(tmp_path, files, "0.9", legacy_python=legacy_python)
+    assert (sdist.name, sdist.route) == ("py2-thing", ROUTE_LEGACY_PYTHON)
+
+
+def test_without_legacy_python_python_2_code_fails_with_the_reason(tmp_path: Path) -> None:
+    files = {"setup.py": "print 'python 2 syntax'\n"}
+    with pytest.raises(BuildError) as error:
+        build(tmp_path, files, "0.9")
+    message = str(error.value)
+    assert message.startswith("build: SyntaxError: Missing parentheses")
+    assert "; setuptools<58: SyntaxError" in message
+
+
+HANGING_BACKEND = """\
+import os, subprocess, sys, time
+
+def get_requires_for_build_sdist(config_settings=None):
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    with open(os.environ["PIDFILE"] + ".tmp", "w") as f:
+        f.write(str(child.pid))
+    os.rename(os.environ["PIDFILE"] + ".tmp", os.environ["PIDFILE"])
+    time.sleep(300)
+    return []
+"""
+
+
+def test_a_hanging_build_is_killed_with_its_whole_process_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {
+        "pyproject.toml": (
+            '[build-system]\nrequires = []\nbuild-backend = "hang"\nbackend-path = ["."]\n'
+        ),
+        "hang.py": HANGING_BACKEND,
+    }
+    pidfile = tmp_path / "grandchild.pid"
+    monkeypatch.setenv("PIDFILE", str(pidfile))
+    with pytest.raises(BuildError, match=r"build timed out \(build\), process tree killed"):
+        build(tmp_path, files, "1.0", timeout=8.0)
+    grandchild = int(pidfile.read_text())
+    assert not alive(grandchild)
+
+
+def alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def test_each_build_has_its_own_temporary_folder(tmp_path: Path) -> None:
+    files = {
+        "setup.py": "import os, tempfile\n"
+        "open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'tmp.txt'), 'w')"
+        ".write(tempfile.gettempdir())\n"
+        "from setuptools import setup\nsetup(name='p', version='1.0', py_modules=[])\n"
+    }
+    build(tmp_path, files, "1.0")
+    used = Path((tmp_path / "source" / "tmp.txt").read_text())
+    assert used.is_relative_to(tmp_path)
+    assert os.environ.get("TMPDIR") != str(used)

@@ -1,0 +1,131 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+from sdistmaker.cli import example_defaults
+from sdistmaker.config import Config, GitRepository, load_defaults
+from sdistmaker.errors import ConfigError
+
+ROOT = Path(__file__).parent.parent
+
+
+def defaults(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "mine.py"
+    path.write_text(text)
+    return path
+
+
+def test_an_empty_file_gives_1_4s_defaults(tmp_path: Path) -> None:
+    config = load_defaults(defaults(tmp_path, ""))
+    assert config == Config(outdir=tmp_path / "var" / "private")
+    assert config.blacklist == (".svn", ".attic")
+    assert config.base == ""
+
+
+def test_relative_outdir_is_relative_to_the_defaults_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir("/")
+    config = load_defaults(defaults(tmp_path, "OUTDIR = 'pkgs'\n"))
+    assert config.outdir == tmp_path / "pkgs"
+
+
+def test_every_setting_is_read(tmp_path: Path) -> None:
+    config = load_defaults(
+        defaults(
+            tmp_path,
+            "BASE = 'https://svn.example.com/repos'\n"
+            "BASE_ON_SERVER = 'file:///srv/svn/repos'\n"
+            "BLACKLIST = ['.svn', 'attic']\n"
+            "STOP_INDICATORS = ['setup.py']\n"
+            "OUTDIR = '/srv/pypi'\n"
+            "GIT_REPOSITORIES = ['https://g/a.git', "
+            "{'url': 'https://g/mono.git', 'subdirectory': 'web/', 'tags': 'web-*'}]\n"
+            "BUILD_TIMEOUT = 30\n"
+            f"LEGACY_PYTHON = {sys.executable!r}\n"
+            "_HELPER = 'names of ones own start with an underscore'\n"
+            "import os\n",
+        )
+    )
+    assert config.base == "https://svn.example.com/repos"
+    assert config.base_on_server == "file:///srv/svn/repos"
+    assert config.blacklist == (".svn", "attic")
+    assert config.stop_indicators == ("setup.py",)
+    assert config.outdir == Path("/srv/pypi")
+    assert config.git_repositories == (
+        GitRepository("https://g/a.git"),
+        GitRepository("https://g/mono.git", "web", "web-*"),
+    )
+    assert config.build_timeout == 30.0
+    assert config.legacy_python == sys.executable
+
+
+def test_a_misspelt_setting_names_its_line_and_the_right_name(tmp_path: Path) -> None:
+    path = defaults(tmp_path, "BASE = ''\n\nBLACKLST = ['.svn']\n")
+    with pytest.raises(ConfigError) as error:
+        load_defaults(path)
+    assert str(error.value) == f"{path}:3: unknown setting BLACKLST; did you mean BLACKLIST?"
+
+
+def test_an_unknown_setting_without_a_close_name(tmp_path: Path) -> None:
+    path = defaults(tmp_path, "COLOUR = 'red'\n")
+    with pytest.raises(ConfigError, match=r"mine.py:1: unknown setting COLOUR$"):
+        load_defaults(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("BASE = None\n", r"mine.py:1: BASE must be a string, not NoneType"),
+        ("\nBLACKLIST = '.svn'\n", r"mine.py:2: BLACKLIST must be a list of strings, not str"),
+        (
+            "STOP_INDICATORS = ['a', 3]\n",
+            r"mine.py:1: STOP_INDICATORS must be a list of strings, but holds 3",
+        ),
+        ("BUILD_TIMEOUT = -1\n", r"mine.py:1: BUILD_TIMEOUT must be a positive number of seconds"),
+        ("BUILD_TIMEOUT = True\n", r"mine.py:1: BUILD_TIMEOUT must be a positive number"),
+        ("OUTDIR = ''\n", r"mine.py:1: OUTDIR must be a non-empty path"),
+        ("GIT_REPOSITORIES = 'https://g/a.git'\n", r"mine.py:1: GIT_REPOSITORIES must be a list"),
+        (
+            "GIT_REPOSITORIES = [{'url': 'u', 'subdir': 'x'}]\n",
+            r"mine.py:1: GIT_REPOSITORIES unknown key 'subdir'",
+        ),
+        (
+            "GIT_REPOSITORIES = [{'tags': 'x'}]\n",
+            r"mine.py:1: GIT_REPOSITORIES every entry needs a 'url'",
+        ),
+        (
+            "LEGACY_PYTHON = '/no/such/python2.7'\n",
+            r"mine.py:1: LEGACY_PYTHON names no interpreter",
+        ),
+    ],
+)
+def test_a_wrong_type_names_file_line_and_setting(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_defaults(defaults(tmp_path, text))
+
+
+def test_a_syntax_error_names_its_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"mine.py:2: syntax error"):
+        load_defaults(defaults(tmp_path, "BASE = ''\nBLACKLIST = ['.svn'\n"))
+
+
+def test_an_exception_names_its_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"mine.py:3: ZeroDivisionError: division by zero"):
+        load_defaults(defaults(tmp_path, "BASE = ''\n\nBUILD_TIMEOUT = 1 / 0\n"))
+
+
+def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"nothing.py: cannot read the defaults file"):
+        load_defaults(tmp_path / "nothing.py")
+
+
+def test_the_printed_example_is_the_shipped_file_byte_for_byte() -> None:
+    assert example_defaults() == (ROOT / "defaults_example.py").read_text()
+
+
+def test_the_example_defaults_load_as_they_are(tmp_path: Path) -> None:
+    config = load_defaults(ROOT / "defaults_example.py")
+    assert config.base == ""
+    assert config.outdir == ROOT / "var" / "private"

@@ -1,0 +1,154 @@
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import GitRepository as Repo
+from conftest import hatchling_project
+
+from sdistmaker.errors import VcsError
+from sdistmaker.git import GitRepository, parse_pip_url, tag_from_url
+
+MakeGit = Callable[[str], Repo]
+
+
+def versions(repository: GitRepository) -> dict[str, tuple[str, str]]:
+    return {t.name: (t.version, t.identity) for t in repository.tags()}
+
+
+def test_both_tag_kinds_are_releases_with_their_commit(make_git: MakeGit, tmp_path: Path) -> None:
+    repo = make_git("acme.web.git")
+    first = repo.commit(hatchling_project("acme.web", "1.0"))
+    repo.tag("1.0")
+    second = repo.commit(hatchling_project("acme.web", "1.1"))
+    repo.tag("v1.1", annotated=True)
+    repo.tag("acme.web-1.2rc1", annotated=True)
+    repo.tag("latest")
+    repo.tag("reinout-fixed")
+    source = GitRepository(repo.url, tmp_path / "cache")
+    assert versions(source) == {
+        "1.0": ("1.0", first),
+        "v1.1": ("1.1", second),
+        "acme.web-1.2rc1": ("1.2rc1", second),
+    }
+    assert source.name == "acme.web"
+    assert source.mirror.parent == tmp_path / "cache"
+
+
+def test_moved_and_deleted_tags_follow_the_remote(make_git: MakeGit, tmp_path: Path) -> None:
+    repo = make_git("p")
+    repo.commit(hatchling_project("p", "1.0"))
+    repo.tag("1.0")
+    repo.tag("2.0")
+    source = GitRepository(repo.url, tmp_path / "cache")
+    assert set(versions(source)) == {"1.0", "2.0"}
+    moved = repo.commit({"fix.txt": "x"})
+    repo.tag("1.0", force=True)
+    repo.git("tag", "-d", "2.0")
+    again = GitRepository(repo.url, tmp_path / "cache")  # a later run: fetches the mirror
+    assert versions(again) == {"1.0": ("1.0", moved)}
+
+
+def test_a_tag_pattern_picks_the_tags_of_one_monorepo_project(
+    make_git: MakeGit, tmp_path: Path
+) -> None:
+    repo = make_git("mono")
+    repo.commit({**{f"web/{k}": v for k, v in hatchling_project("web", "1.0").items()}})
+    repo.tag("web-1.0")
+    repo.tag("api-3.0")
+    source = GitRepository(repo.url, tmp_path / "cache", subdirectory="web/", tags="web-*")
+    assert set(versions(source)) == {"web-1.0"}
+    assert source.name == "web"
+
+
+def test_export_of_a_subdirectory_keeps_export_subst(make_git: MakeGit, tmp_path: Path) -> None:
+    repo = make_git("mono")
+    sha = repo.commit(
+        {
+            ".gitattributes": "web/.git_archival.txt export-subst\n",
+            "web/.git_archival.txt": "node: $Format:%H$\n",
+            "web/pyproject.toml": "[project]\n",
+            "api/other.txt": "not exported",
+        }
+    )
+    repo.tag("web-1.0")
+    source = GitRepository(repo.url, tmp_path / "cache", subdirectory="web")
+    [tag] = source.tags()
+    source.export(tag, tmp_path / "export")
+    exported = sorted(p.name for p in (tmp_path / "export").iterdir())
+    assert exported == [".git_archival.txt", "pyproject.toml"]
+    assert (tmp_path / "export" / ".git_archival.txt").read_text() == f"node: {sha}\n"
+
+
+def test_export_refuses_links_out_of_the_tree(make_git: MakeGit, tmp_path: Path) -> None:
+    repo = make_git("p")
+    repo.commit(hatchling_project("p", "1.0"))
+    (repo.root / "escape").symlink_to("/etc/passwd")
+    repo.commit({})
+    repo.tag("1.0")
+    source = GitRepository(repo.url, tmp_path / "cache")
+    [tag] = source.tags()
+    with pytest.raises(tarfile.TarError):
+        source.export(tag, tmp_path / "export")
+
+
+def test_a_missing_repository_is_an_error_naming_it(tmp_path: Path) -> None:
+    url = str(tmp_path / "missing.git")
+    with pytest.raises(VcsError, match=rf"^{url}: .*"):
+        GitRepository(url, tmp_path / "cache").tags()
+    assert not list((tmp_path / "cache").iterdir())  # no half-made mirror is left behind
+
+
+def test_a_password_in_the_url_never_shows(tmp_path: Path) -> None:
+    source = GitRepository("https://user:s3cret@127.0.0.1:9/p.git", tmp_path / "cache")
+    assert source.location == "https://user@127.0.0.1:9/p.git"
+    with pytest.raises(VcsError) as error:
+        source.tags()
+    assert "s3cret" not in str(error.value)
+    assert str(error.value).startswith("https://user@127.0.0.1:9/p.git: ")
+
+
+@pytest.mark.parametrize(
+    ("spec", "parts"),
+    [
+        ("git+https://g.example/p.git@v1.0", ("https://g.example/p.git", "v1.0", "")),
+        ("git+ssh://git@g.example/p.git@1.0", ("ssh://git@g.example/p.git", "1.0", "")),
+        ("git+file:///srv/mono@web-1.0#subdirectory=web", ("file:///srv/mono", "web-1.0", "web")),
+        ("git+https://g.example/p.git@release/1.0", ("https://g.example/p.git", "release/1.0", "")),
+    ],
+)
+def test_pip_urls_split_into_url_tag_and_subdirectory(
+    spec: str, parts: tuple[str, str, str]
+) -> None:
+    assert parse_pip_url(spec) == parts
+
+
+@pytest.mark.parametrize("spec", ["https://g.example/p.git@1.0", "git+https://g.example/p.git"])
+def test_pip_urls_without_git_or_tag_are_refused(spec: str) -> None:
+    with pytest.raises(VcsError):
+        parse_pip_url(spec)
+
+
+def test_a_pip_url_names_one_tag(make_git: MakeGit, tmp_path: Path) -> None:
+    repo = make_git("p")
+    sha = repo.commit(hatchling_project("p", "1.0"))
+    repo.tag("v1.0", annotated=True)
+    tag = tag_from_url(f"git+file://{repo.url}@v1.0", tmp_path / "cache")
+    assert (tag.name, tag.version, tag.identity) == ("v1.0", "1.0", sha)
+    with pytest.raises(VcsError, match=r"tag '2\.0' does not exist"):
+        tag_from_url(f"git+file://{repo.url}@2.0", tmp_path / "cache")
+    repo.tag("latest")
+    with pytest.raises(VcsError, match="tag 'latest' names no PEP 440 version"):
+        tag_from_url(f"git+file://{repo.url}@latest", tmp_path / "cache")
+
+
+def test_no_stray_files_from_an_export(make_git: MakeGit, tmp_path: Path) -> None:
+    repo = make_git("p")
+    repo.commit(hatchling_project("p", "1.0"))
+    repo.tag("1.0")
+    source = GitRepository(repo.url, tmp_path / "cache")
+    [tag] = source.tags()
+    source.export(tag, tmp_path / "export")
+    assert sorted(
+        str(p.relative_to(tmp_path / "export")) for p in (tmp_path / "export").rglob("*")
+    ) == ["p", "p/__init__.py", "pyproject.toml"]
