@@ -91,7 +91,7 @@ def build_sdist(
     deadline = time.monotonic() + timeout
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text("")
-    failures = []
+    failures: dict[str, list[str]] = {}
     for route in routes:
         shutil.rmtree(outdir, ignore_errors=True)
         outdir.mkdir(parents=True)
@@ -100,7 +100,7 @@ def build_sdist(
         try:
             _run(command, source, environment, deadline, log, route)
         except _RouteFailed as error:
-            failures.append(f"{route}: {error}")
+            failures.setdefault(str(error), []).append(route)
             continue
         sdist = _inspect(_only_sdist(outdir), route)
         if sdist.version != version:
@@ -109,7 +109,7 @@ def build_sdist(
                 f"({sdist.path.name})"
             )
         return sdist
-    raise BuildError("; ".join(failures))
+    raise BuildError("; ".join(f"{', '.join(tried)}: {why}" for why, tried in failures.items()))
 
 
 def _setup_py_only(source: Path) -> bool:

@@ -105,6 +105,28 @@ class GitRepository(Source):
             self._git("archive", "--format=tar", tag.identity, *paths, output_stream=archive)
             archive.seek(0)
             _extract(archive, destination, self.subdirectory)
+        _mark_as_archive(destination, tag)
+
+
+_ARCHIVAL = ".git_archival.txt"
+_SCM_CONFIGURATION = ("pyproject.toml", "setup.cfg", "setup.py")
+
+
+def _mark_as_archive(tree: Path, tag: Tag) -> None:
+    """Let setuptools-scm see an export as the git archive it is.
+
+    In a checkout setuptools-scm puts every tracked file in the sdist; an export has no .git,
+    so it would add none, and files that only it adds (data, docs) would silently go missing.
+    In a tree with an expanded .git_archival.txt it takes every file, which after git archive
+    are exactly the tracked ones.
+    """
+    archival = tree / _ARCHIVAL
+    if archival.exists() and "$Format" not in archival.read_text(errors="replace"):
+        return
+    configuration = [tree / name for name in _SCM_CONFIGURATION if (tree / name).is_file()]
+    texts = [path.read_text(errors="replace") for path in configuration]
+    if any("setuptools_scm" in text or "setuptools-scm" in text for text in texts):
+        archival.write_text(f"node: {tag.identity}\ndescribe-name: {tag.name}\n")
 
 
 def _extract(archive: IO[bytes], destination: Path, subdirectory: str) -> None:

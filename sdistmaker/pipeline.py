@@ -187,7 +187,8 @@ class _Run:
         logger.debug("%s was built by route %s", record.file, release.route)
 
     def _build_and_publish(self, tag: Tag, log: Path) -> Release:
-        with self.store.workspace() as workdir:
+        # Not below OUTDIR: backends look upwards for .gitignore files that are not the tag's.
+        with tempfile.TemporaryDirectory(prefix="sdistmaker-build-") as workdir:
             sdist = build_tag(
                 tag,
                 Path(workdir),
@@ -222,5 +223,5 @@ def make_sdist(
                 tag, workdir / "work", timeout=timeout, legacy_python=legacy_python, log=log
             )
         except BuildError as error:
-            raise BuildError(f"{tag.location} {tag.name}: {error}") from None
+            raise BuildError(f"{public_url(tag_url)}: {error}") from None
         return publish(sdist.path, destination, sdist.name)

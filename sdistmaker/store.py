@@ -119,11 +119,6 @@ class Store:
         safe = tag_name.replace("/", "_")
         return self.logs / project / f"{safe}.log"
 
-    def workspace(self) -> tempfile.TemporaryDirectory[str]:
-        """A scratch folder for one build, inside OUTDIR's private folder."""
-        self._prepare()
-        return tempfile.TemporaryDirectory(prefix="build-", dir=self.private)
-
     def publish(self, built: Path, distribution: str) -> Path:
         return publish(built, self.outdir, distribution, staging=self.private)
 

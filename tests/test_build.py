@@ -1,5 +1,6 @@
 import os
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +111,7 @@ def test_without_legacy_python_python_2_code_fails_with_the_reason(tmp_path: Pat
     with pytest.raises(BuildError) as error:
         build(tmp_path, files, "0.9")
     message = str(error.value)
-    assert message.startswith("build: SyntaxError: Missing parentheses")
-    assert "; setuptools<58: SyntaxError" in message
+    assert message.startswith("build, setuptools<58: SyntaxError: Missing parentheses")
 
 
 HANGING_BACKEND = """\
@@ -141,15 +141,21 @@ def test_a_hanging_build_is_killed_with_its_whole_process_tree(
     with pytest.raises(BuildError, match=r"build timed out \(build\), process tree killed"):
         build(tmp_path, files, "1.0", timeout=8.0)
     grandchild = int(pidfile.read_text())
-    assert not alive(grandchild)
+    assert dies_soon(grandchild)
 
 
-def alive(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return False
-    return "\nState:\tZ" not in status
+def dies_soon(pid: int) -> bool:
+    """A killed process is gone, or a zombie, within a moment: the signal is asynchronous."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            return True
+        if "\nState:\tZ" in status:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def test_each_build_has_its_own_temporary_folder(tmp_path: Path) -> None:

@@ -1,0 +1,2 @@
+# A namespace package shared by the acme.* projects.
+__path__ = __import__("pkgutil").extend_path(__path__, __name__)

@@ -1,0 +1,304 @@
+"""The two commands end to end, over real repositories and real builds."""
+
+import json
+import subprocess
+import sys
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import (
+    GitRepository,
+    SvnRepository,
+    hatchling_project,
+    scm_project,
+    setup_py_project,
+    write_defaults,
+)
+
+from sdistmaker.cli import make_sdist, sdists_from_tags
+from sdistmaker.store import Store
+
+MakeGit = Callable[[str], GitRepository]
+ROOT = Path(__file__).parent.parent
+
+
+def published(outdir: Path) -> list[str]:
+    return sorted(
+        str(p.relative_to(outdir))
+        for p in outdir.rglob("*")
+        if p.is_file() and ".sdistmaker" not in p.parts
+    )
+
+
+def state(outdir: Path) -> dict[str, dict[str, str]]:
+    tags: dict[str, dict[str, str]] = json.loads(
+        (outdir / ".sdistmaker" / "state.json").read_text()
+    )["tags"]
+    return tags
+
+
+@pytest.fixture
+def repositories(svn_repository: SvnRepository, make_git: MakeGit, tmp_path: Path) -> Path:
+    """An svn repository with two projects and a git repository; returns the defaults file."""
+    svn_repository.add_project("libs/acme.utils", setup_py_project("acme.utils", "1.0"))
+    svn_repository.tag("libs/acme.utils", "1.0")
+    svn_repository.tag("libs/acme.utils", "1.1", setup_py_project("acme.utils", "1.1"))
+    svn_repository.add_project("apps/report", hatchling_project("acme-report", "0.1"))
+    svn_repository.tag("apps/report", "0.1")
+    svn_repository.tag("apps/report", "latest")
+    web = make_git("acme-web")
+    web.commit(hatchling_project("Acme_Web", "2.0"))
+    web.tag("v2.0", annotated=True)
+    web.commit(hatchling_project("Acme_Web", "2.1"))
+    web.tag("2.1")
+    return write_defaults(
+        tmp_path, BASE=svn_repository.url, GIT_REPOSITORIES=[web.url], OUTDIR="out"
+    )
+
+
+def test_the_main_job_builds_every_release_once(
+    repositories: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outdir = tmp_path / "out"
+    assert sdists_from_tags(["--defaults-file", str(repositories)]) == 0
+    assert published(outdir) == [
+        "acme-report/acme_report-0.1.tar.gz",
+        "acme-utils/acme_utils-1.0.tar.gz",
+        "acme-utils/acme_utils-1.1.tar.gz",
+        "acme-web/acme_web-2.0.tar.gz",
+        "acme-web/acme_web-2.1.tar.gz",
+    ]
+    err = capsys.readouterr().err
+    assert "built acme.utils 1.0 -> acme-utils/acme_utils-1.0.tar.gz" in err
+    assert err.splitlines()[-1] == "built 5, up to date 0, failed 0 (new 0)"
+    assert {r["route"] for r in state(outdir).values()} == {"build"}
+
+    assert sdists_from_tags(["--defaults-file", str(repositories)]) == 0
+    assert capsys.readouterr().err == "built 0, up to date 5, failed 0 (new 0)\n"
+    assert sdists_from_tags(["-q", "--defaults-file", str(repositories)]) == 0
+    assert capsys.readouterr() == ("", "")
+
+
+def test_verbose_shows_the_route_and_what_is_up_to_date(
+    svn_repository: SvnRepository, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    svn_repository.add_project("p", setup_py_project("p", "1.0"))
+    svn_repository.tag("p", "1.0")
+    defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out")
+    assert sdists_from_tags(["-v", "-d", str(defaults)]) == 0
+    assert "p/p-1.0.tar.gz was built by route build" in capsys.readouterr().err
+
+
+def test_dry_run_lists_what_would_be_built_and_builds_nothing(
+    repositories: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert sdists_from_tags(["--dry-run", "-d", str(repositories)]) == 0
+    err = capsys.readouterr().err
+    assert "would build acme.utils 1.1 (file://" in err
+    assert err.splitlines()[-1] == "would build 5, up to date 0, failed 0 (new 0)"
+    assert published(tmp_path / "out") == []
+    assert not (tmp_path / "out" / ".sdistmaker" / "state.json").exists()
+
+
+def test_a_failing_tag_is_reported_once_and_not_rebuilt(
+    svn_repository: SvnRepository, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    svn_repository.add_project("p", setup_py_project("p", "1.0"))
+    svn_repository.tag("p", "1.0")
+    svn_repository.tag("p", "1.1", {"setup.py": "raise RuntimeError('broken release')\n"})
+    defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out")
+
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("failed p 1.1: build, setuptools<58: RuntimeError: broken release")
+    assert line.endswith("/out/.sdistmaker/logs/p/1.1.log)")
+    assert published(tmp_path / "out") == ["p/p-1.0.tar.gz"]
+
+    log = tmp_path / "out" / ".sdistmaker" / "logs" / "p" / "1.1.log"
+    before = log.stat().st_mtime_ns
+    assert sdists_from_tags(["-d", str(defaults)]) == 0
+    assert capsys.readouterr().err == "built 0, up to date 1, failed 1 (new 0)\n"
+    assert log.stat().st_mtime_ns == before
+
+    assert sdists_from_tags(["-q", "--retry-failed", "-d", str(defaults)]) == 1
+    assert "broken release" in capsys.readouterr().err
+    assert log.stat().st_mtime_ns != before
+
+    # A fixed tag (a new identity) is built without being asked.
+    svn_repository.commit_files("p/tags/1.1", setup_py_project("p", "1.1"))
+    assert sdists_from_tags(["-d", str(defaults)]) == 0
+    assert "built 1, up to date 1, failed 0 (new 0)" in capsys.readouterr().err
+    assert published(tmp_path / "out") == ["p/p-1.0.tar.gz", "p/p-1.1.tar.gz"]
+
+
+def test_a_version_other_than_the_tags_is_not_published(
+    svn_repository: SvnRepository, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    svn_repository.add_project("p", setup_py_project("p", "1.0"))
+    svn_repository.tag("p", "1.0.1")
+    defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out")
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
+    assert (
+        "failed p 1.0.1: built version 1.0 but the tag is version 1.0.1" in capsys.readouterr().err
+    )
+    assert published(tmp_path / "out") == []
+
+
+def test_a_re_tagged_release_is_reported_and_the_published_file_kept(
+    make_git: MakeGit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_git("p")
+    repo.commit(hatchling_project("p", "1.0"))
+    repo.tag("1.0")
+    defaults = write_defaults(tmp_path, GIT_REPOSITORIES=[repo.url], OUTDIR="out")
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    original = (tmp_path / "out" / "p" / "p-1.0.tar.gz").read_bytes()
+
+    repo.commit({"p/__init__.py": "changed = True\n"})
+    repo.tag("1.0", force=True)
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
+    message = capsys.readouterr().err
+    assert "failed p 1.0: re-tagged (was " in message
+    assert "the published p/p-1.0.tar.gz is kept" in message
+    assert (tmp_path / "out" / "p" / "p-1.0.tar.gz").read_bytes() == original
+
+    assert sdists_from_tags(["-d", str(defaults)]) == 0
+    assert capsys.readouterr().err == "built 0, up to date 0, failed 1 (new 0)\n"
+
+
+def test_two_projects_publishing_one_distribution_is_an_error_naming_both(
+    svn_repository: SvnRepository,
+    make_git: MakeGit,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    svn_repository.add_project("p", setup_py_project("same.name", "1.0"))
+    svn_repository.tag("p", "1.0")
+    repo = make_git("fork")
+    repo.commit(hatchling_project("Same-Name", "2.0"))
+    repo.tag("2.0")
+    defaults = write_defaults(
+        tmp_path, BASE=svn_repository.url, GIT_REPOSITORIES=[repo.url], OUTDIR="out"
+    )
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
+    message = capsys.readouterr().err
+    assert (
+        f"failed fork 2.0: distribution same-name is already published from "
+        f"svn:{svn_repository.url}/p, not from git:{repo.url}#" in message
+    )
+    assert published(tmp_path / "out") == ["same-name/same_name-1.0.tar.gz"]
+
+
+def test_an_unreadable_repository_is_reported_once_and_the_rest_still_built(
+    make_git: MakeGit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_git("p")
+    repo.commit(hatchling_project("p", "1.0"))
+    repo.tag("1.0")
+    missing = str(tmp_path / "missing.git")
+    defaults = write_defaults(tmp_path, GIT_REPOSITORIES=[missing, repo.url], OUTDIR="out")
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"failed {missing}: {missing}: ")
+    assert published(tmp_path / "out") == ["p/p-1.0.tar.gz"]
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_a_run_while_another_holds_the_lock_leaves_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    defaults = write_defaults(tmp_path, OUTDIR="out")
+    with Store(tmp_path / "out").lock():
+        assert sdists_from_tags(["-d", str(defaults)]) == 0
+        assert (
+            "another sdistmaker run holds the lock; it is doing the work" in capsys.readouterr().err
+        )
+        assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+        assert capsys.readouterr().err == ""
+        assert sdists_from_tags(["--wait", "0.2", "-d", str(defaults)]) == 0
+        assert "holds the lock" in capsys.readouterr().err
+
+
+def test_a_bad_defaults_file_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    defaults = tmp_path / "mine.py"
+    defaults.write_text("OUTDIR = 'out'\nBLACKLST = []\n")
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"{defaults}:2: unknown setting BLACKLST; did you mean BLACKLIST?\n"
+    )
+
+
+def test_the_defaults_file_is_required(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit:
+        sdists_from_tags([])
+    assert exit.value.code == 2
+    assert "--defaults-file is required" in capsys.readouterr().err
+
+
+def test_make_sdist_builds_one_svn_tag_into_dest(
+    svn_repository: SvnRepository, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    svn_repository.add_project("g/Acme.Utils", setup_py_project("Acme.Utils", "1.0"))
+    svn_repository.tag("g/Acme.Utils", "1.0")
+    url = f"{svn_repository.url}/g/Acme.Utils/tags/1.0"
+    dest = tmp_path / "new" / "dest"
+    assert make_sdist([url, str(dest)]) == 0
+    expected = dest / "acme-utils" / "acme_utils-1.0.tar.gz"
+    assert capsys.readouterr().out == f"{expected}\n"
+    assert expected.exists()
+
+    assert make_sdist([url, str(dest)]) == 1
+    assert "acme_utils-1.0.tar.gz is already published; it is kept" in capsys.readouterr().err
+
+
+def test_make_sdist_builds_a_git_tag_from_a_subdirectory(
+    make_git: MakeGit, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_git("mono")
+    repo.commit({f"web/{k}": v for k, v in hatchling_project("web", "3.0").items()})
+    repo.tag("web-3.0")
+    assert make_sdist([f"git+file://{repo.url}@web-3.0#subdirectory=web", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == f"{tmp_path / 'web' / 'web-3.0.tar.gz'}\n"
+
+
+def test_make_sdist_names_the_tag_url_when_the_build_fails(
+    svn_repository: SvnRepository, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    svn_repository.add_project("p", {"setup.py": "raise RuntimeError('nope')\n"})
+    svn_repository.tag("p", "1.0")
+    url = f"{svn_repository.url}/p/tags/1.0"
+    assert make_sdist([url, str(tmp_path / "dest")]) == 1
+    assert capsys.readouterr().err == f"{url}: build, setuptools<58: RuntimeError: nope\n"
+    assert not (tmp_path / "dest").exists()
+
+
+def test_the_console_scripts_are_installed() -> None:
+    bin_dir = Path(sys.executable).parent
+    output = subprocess.run(
+        [bin_dir / "sdists_from_tags", "--print-example-defaults"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert output == (ROOT / "defaults_example.py").read_bytes()
+    usage = subprocess.run([bin_dir / "make_sdist"], capture_output=True, text=True)
+    assert usage.returncode == 2
+    assert "TAG_URL" in usage.stderr
+
+
+def test_a_setuptools_scm_project_from_git_gets_its_version_and_every_tracked_file(
+    make_git: MakeGit, tmp_path: Path
+) -> None:
+    repo = make_git("scm")
+    repo.commit({**scm_project("scm-thing", ""), "NOTES.txt": "only setuptools-scm adds me"})
+    repo.tag("v1.2", annotated=True)
+    defaults = write_defaults(tmp_path, GIT_REPOSITORIES=[repo.url], OUTDIR="out")
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    with tarfile.open(tmp_path / "out" / "scm-thing" / "scm_thing-1.2.tar.gz") as sdist:
+        names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
+    assert "NOTES.txt" in names
