@@ -38,7 +38,6 @@ def _configure_logging(arguments: argparse.Namespace) -> None:
         level = logging.ERROR
     logger.handlers[:] = [handler]
     logger.setLevel(level)
-    logger.propagate = False
 
 
 class _TerminalProgress:

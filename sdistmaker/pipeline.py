@@ -154,6 +154,7 @@ class _Run:
                 )
             else:
                 self.summary.up_to_date += 1
+                logger.debug("up to date %s (%s)", tag, record.file)
             return False
         if record.identity != tag.identity or self.retry_failed:
             return True

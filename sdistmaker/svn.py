@@ -56,14 +56,17 @@ def _revision(entry: ET.Element) -> str:
 class SvnProject(Source):
     """A folder holding ``trunk`` and/or ``tags``; each folder in ``tags`` is a release tag."""
 
-    def __init__(self, name: str, url: str, public: str) -> None:
+    def __init__(self, name: str, url: str, public: str, has_tags: bool = True) -> None:
         self.name = name
+        self.has_tags = has_tags
         self.url = url
         """Where sdistmaker reads it (BASE_ON_SERVER when that answers)."""
         self.location = public
         """How it is named to users and in the state (below BASE)."""
 
     def tags(self) -> list[Tag]:
+        if not self.has_tags:  # a project with a trunk only has not released yet
+            return []
         found = []
         for entry in list_folder(f"{self.url}/tags"):
             version = version_from_tag_name(entry.name)
@@ -113,7 +116,7 @@ def _walk(
     folders = sorted(entry.name for entry in entries if entry.kind == "dir")
     if "trunk" in folders or "tags" in folders:
         name = unquote(url.rsplit("/", 1)[-1])
-        yield SvnProject(name, url, base + url[len(start) :])
+        yield SvnProject(name, url, base + url[len(start) :], has_tags="tags" in folders)
         return
     if stop_indicators & {entry.name for entry in entries}:
         return

@@ -89,6 +89,8 @@ def test_verbose_shows_the_route_and_what_is_up_to_date(
     defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out")
     assert sdists_from_tags(["-v", "-d", str(defaults)]) == 0
     assert "p/p-1.0.tar.gz was built by route build" in capsys.readouterr().err
+    assert sdists_from_tags(["-v", "-d", str(defaults)]) == 0
+    assert "up to date p 1.0 (p/p-1.0.tar.gz)" in capsys.readouterr().err
 
 
 def test_dry_run_lists_what_would_be_built_and_builds_nothing(

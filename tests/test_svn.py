@@ -23,6 +23,13 @@ def test_the_walk_finds_projects_at_any_depth(svn_repository: SvnRepository) -> 
     assert {p.name for p in projects} == {"top", "nested", "still", "tagsonly"}
 
 
+def test_a_project_with_only_a_trunk_has_no_tags_yet(svn_repository: SvnRepository) -> None:
+    svn_repository.mkdir("fresh/trunk")
+    [project] = svn.find_projects(svn_repository.url)
+    assert project.name == "fresh"
+    assert project.tags() == []
+
+
 def test_blacklisted_folders_are_not_searched(svn_repository: SvnRepository) -> None:
     svn_repository.add_project("live/p", setup_py_project("p", "1.0"))
     svn_repository.add_project(".attic/old", setup_py_project("old", "1.0"))
