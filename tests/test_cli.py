@@ -1,6 +1,8 @@
 """The two commands end to end, over real repositories and real builds."""
 
 import json
+import os
+import pty
 import subprocess
 import sys
 import tarfile
@@ -304,3 +306,40 @@ def test_a_setuptools_scm_project_from_git_gets_its_version_and_every_tracked_fi
     with tarfile.open(tmp_path / "out" / "scm-thing" / "scm_thing-1.2.tar.gz") as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     assert "NOTES.txt" in names
+
+
+def test_progress_is_drawn_on_a_terminal_only(
+    svn_repository: SvnRepository, tmp_path: Path
+) -> None:
+    svn_repository.add_project("p", setup_py_project("p", "1.0"))
+    svn_repository.tag("p", "1.0")
+    svn_repository.tag("p", "1.1", setup_py_project("p", "1.1"))
+    defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out")
+    command = [Path(sys.executable).parent / "sdists_from_tags", "-d", defaults]
+
+    controller, terminal = pty.openpty()
+    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=terminal) as process:
+        os.close(terminal)
+        output = read_all(controller)
+    assert process.returncode == 0
+    assert "[1/2] building p 1.0" in output
+    assert "[2/2] building p 1.1" in output
+
+    svn_repository.tag("p", "1.2", setup_py_project("p", "1.2"))
+    piped = subprocess.run(command, capture_output=True, text=True, check=True).stderr
+    assert "building" not in piped
+    assert piped.splitlines()[-1] == "built 1, up to date 2, failed 0 (new 0)"
+
+
+def read_all(descriptor: int) -> str:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(descriptor, 4096)
+        except OSError:  # the terminal's other side is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(descriptor)
+    return b"".join(chunks).decode()
