@@ -48,6 +48,17 @@ OUTDIR = "var/private"
 # Seconds one tag's build may take before its whole process tree is killed and it counts as failed.
 BUILD_TIMEOUT = 600
 
+# Releases installers should pass over unless asked for exactly (PEP 592), with the reason shown
+# to users ("" for none): {"project": {"version": "reason"}}. Apply a change without a crawl
+# with ``sdists_from_tags --render-only``.
+YANKED = {
+    # "acme.utils": {"1.0": "broken on Python 3.12, use 1.0.1"},
+}
+
+# A folder of templates that replace the shipped ones of the same name (simple/root.html,
+# simple/project.html). A relative path is relative to the folder of this file. Empty: none.
+# TEMPLATES = "templates"
+
 # An interpreter for setup.py files from before Python 3 (e.g. "/usr/bin/python2.7"). Tried for
 # a setup.py-only project after today's setuptools and then setuptools<58 failed. Empty: not tried.
 LEGACY_PYTHON = ""

@@ -71,6 +71,11 @@ def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
         "--retry-failed", action="store_true", help="build tags that failed before again"
     )
     parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="only render the index pages again (after changing YANKED or templates)",
+    )
+    parser.add_argument(
         "--wait",
         type=float,
         default=0,
@@ -100,6 +105,7 @@ def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
             config,
             dry_run=arguments.dry_run,
             retry_failed=arguments.retry_failed,
+            render_only=arguments.render_only,
             wait=arguments.wait,
             progress=progress,
         )

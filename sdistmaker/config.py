@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
 from sdistmaker.errors import ConfigError
 
 
@@ -35,6 +38,10 @@ class Config:
     git_repositories: tuple[GitRepository, ...] = ()
     build_timeout: float = 600.0
     legacy_python: str = ""
+    yanked: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Normalised project name -> normalised version -> reason (PEP 592)."""
+    templates: Path | None = None
+    """A folder whose templates override the shipped ones."""
     source: Path | None = field(default=None, compare=False)
     """The defaults file this was loaded from."""
 
@@ -74,6 +81,25 @@ def _seconds(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise _Invalid(f"must be a positive number of seconds, not {value!r}")
     return float(value)
+
+
+def _yanked(value: Any) -> dict[str, dict[str, str]]:
+    shape = "must map project names to {version: reason}"
+    if not isinstance(value, dict):
+        raise _Invalid(f"{shape}, not {type(value).__name__}")
+    yanked: dict[str, dict[str, str]] = {}
+    for project, versions in value.items():
+        if not isinstance(project, str) or not isinstance(versions, dict):
+            raise _Invalid(f"{shape}, but holds {project!r}: {versions!r}")
+        for version, reason in versions.items():
+            if not isinstance(version, str) or not isinstance(reason, str):
+                raise _Invalid(f"{shape}, but {project!r} holds {version!r}: {reason!r}")
+            try:
+                normalised = str(Version(version))
+            except InvalidVersion:
+                raise _Invalid(f"{shape}: {version!r} of {project} is no PEP 440 version") from None
+            yanked.setdefault(canonicalize_name(project), {})[normalised] = reason
+    return yanked
 
 
 _GIT_KEYS = {"url", "subdirectory", "tags"}
@@ -117,6 +143,8 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "GIT_REPOSITORIES": ("git_repositories", _git_repositories),
     "BUILD_TIMEOUT": ("build_timeout", _seconds),
     "LEGACY_PYTHON": ("legacy_python", _interpreter),
+    "YANKED": ("yanked", _yanked),
+    "TEMPLATES": ("templates", _path),
 }
 
 DEFAULT_OUTDIR = "var/private"
@@ -155,6 +183,11 @@ def load_defaults(path: str | os.PathLike[str]) -> Config:
         except _Invalid as error:
             raise ConfigError(f"{path}:{lines.get(name, 1)}: {name} {error}") from None
     values["outdir"] = (path.parent / values["outdir"]).resolve()
+    if "templates" in values:
+        values["templates"] = (path.parent / values["templates"]).resolve()
+        if not values["templates"].is_dir():
+            line = lines.get("TEMPLATES", 1)
+            raise ConfigError(f"{path}:{line}: TEMPLATES names no folder: {values['templates']}")
     return Config(source=path, **values)
 
 

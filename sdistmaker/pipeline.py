@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from sdistmaker import git, svn
+from sdistmaker import git, index, svn
 from sdistmaker.build import build_tag
 from sdistmaker.config import Config
 from sdistmaker.errors import BuildError, SdistmakerError
@@ -20,6 +20,8 @@ from sdistmaker.vcs import Source, public_url
 logger = logging.getLogger("sdistmaker")
 
 Progress = Callable[[int, int, Tag], None]
+_FILE = "file:"
+"""Prefix of the problem keys of stored files, beside those of repositories."""
 T = TypeVar("T")
 
 
@@ -69,13 +71,18 @@ def run(
     *,
     dry_run: bool = False,
     retry_failed: bool = False,
+    render_only: bool = False,
     wait: float = 0,
     progress: Progress | None = None,
 ) -> Summary:
-    """Build every new release tag the defaults describe; raises Busy when another run is going."""
+    """Build every new release tag the defaults describe and render the index.
+
+    ``render_only`` renders the index without crawling. Raises Busy when another run is going.
+    """
     store = Store(config.outdir)
     with store.lock(wait):
-        return _Run(config, store, dry_run=dry_run, retry_failed=retry_failed).go(progress)
+        job = _Run(config, store, dry_run=dry_run, retry_failed=retry_failed)
+        return job.render() if render_only else job.go(progress)
 
 
 class _Run:
@@ -99,7 +106,24 @@ class _Run:
                     progress(number, len(todo), tag)
                 self._build(tag)
                 self.store.save_state(self.state)
-            self.store.save_state(self.state)
+            return self.render()
+        return self.summary
+
+    def render(self) -> Summary:
+        """Bring the index pages up to date with what the store holds."""
+        result = index.update(
+            self.config.outdir,
+            self.state.files,
+            self.state.pages,
+            self.config.yanked,
+            self.config.templates,
+        )
+        for relative, message in result.problems.items():
+            self._problem(_FILE + relative, message)
+        for key in [k for k in self.state.problems if k.startswith(_FILE)]:
+            if key[len(_FILE) :] not in result.problems:
+                del self.state.problems[key]
+        self.store.save_state(self.state)
         return self.summary
 
     def _crawl(self) -> list[Tag]:
@@ -122,13 +146,15 @@ class _Run:
         try:
             found = list(read())
         except SdistmakerError as error:
-            message = str(error)
-            new = self.state.problems.get(location) != message
-            self.state.problems[location] = message
-            self._fail(location, message, new)
+            self._problem(location, str(error))
             return []
         self.state.problems.pop(location, None)
         return found
+
+    def _problem(self, location: str, message: str) -> None:
+        new = self.state.problems.get(location) != message
+        self.state.problems[location] = message
+        self._fail(location, message, new)
 
     def _fail(self, subject: str, reason: str, new: bool) -> None:
         self.summary.failures.append(Failure(subject, reason, new))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import filelock
 
+from sdistmaker.distributions import DistributionFile
 from sdistmaker.errors import SdistmakerError
 
 PRIVATE = ".sdistmaker"
@@ -60,7 +61,11 @@ class State:
     owners: dict[str, str] = field(default_factory=dict)
     """Distribution name -> the VCS project (``Tag.project_key``) that publishes it."""
     problems: dict[str, str] = field(default_factory=dict)
-    """Repository location -> the crawl error last reported for it."""
+    """Repository location or stored file -> the error last reported for it."""
+    files: dict[str, DistributionFile] = field(default_factory=dict)
+    """What the index knows of each stored file (relative to OUTDIR), so none is read twice."""
+    pages: dict[str, str] = field(default_factory=dict)
+    """Project name ("" for the root) -> fingerprint of what its pages show."""
 
 
 def now() -> str:
@@ -108,6 +113,10 @@ class Store:
             tags={key: TagRecord(**record) for key, record in data["tags"].items()},
             owners=data["owners"],
             problems=data.get("problems", {}),
+            files={
+                path: DistributionFile(**facts) for path, facts in data.get("files", {}).items()
+            },
+            pages=data.get("pages", {}),
         )
 
     def save_state(self, state: State) -> None:

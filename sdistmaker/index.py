@@ -1,0 +1,228 @@
+"""The index stage: render OUTDIR as a "simple" repository from the files the store holds.
+
+Every folder is a project; beside each file's ``index.html`` (PEP 503, the default for every
+client) lies an ``index.json`` (PEP 691 with PEP 700's fields), both listing the files with
+hashes computed from the files themselves. Pages are written to a temporary name and renamed,
+and only rewritten when what they show changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from sdistmaker.distributions import (
+    DistributionError,
+    DistributionFile,
+    is_distribution,
+    read_distribution,
+)
+
+logger = logging.getLogger(__name__)
+
+API_VERSION = "1.1"
+"""PEP 629's version of what the pages hold: 1.1 is PEP 700 (versions, size, upload-time)."""
+JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
+ROOT = ""
+"""The key under which the root pages' fingerprint is kept."""
+
+Yanked = Mapping[str, Mapping[str, str]]
+"""Normalised project name -> normalised version -> reason."""
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    files: tuple[DistributionFile, ...]
+
+
+@dataclass
+class IndexResult:
+    projects: dict[str, Project]
+    rendered: list[str]
+    problems: dict[str, str]
+    """Distribution file (relative to OUTDIR) -> why it is left out of the index."""
+
+
+def scan(
+    outdir: Path, cache: dict[str, DistributionFile]
+) -> tuple[dict[str, Project], dict[str, str]]:
+    """Every project folder and its files; unchanged files come from ``cache``, which is updated."""
+    projects: dict[str, Project] = {}
+    problems: dict[str, str] = {}
+    seen: set[str] = set()
+    for folder in sorted(outdir.iterdir()):
+        if folder.name.startswith(".") or not folder.is_dir():
+            continue
+        if canonicalize_name(folder.name) != folder.name:
+            logger.warning("%s is no normalised project name: not indexed", folder)
+            continue
+        files = []
+        for entry in os.scandir(folder):
+            if not is_distribution(entry.name) or not entry.is_file():
+                continue
+            relative = f"{folder.name}/{entry.name}"
+            seen.add(relative)
+            cached = cache.get(relative)
+            stat = entry.stat()
+            if cached is None or (cached.mtime_ns, cached.size) != (stat.st_mtime_ns, stat.st_size):
+                try:
+                    cached = cache[relative] = _read(Path(entry.path))
+                except DistributionError as error:
+                    problems[relative] = str(error)
+                    continue
+            files.append(cached)
+        if files:
+            files.sort(key=lambda f: (Version(f.version), f.filename))
+            projects[folder.name] = Project(folder.name, tuple(files))
+    for gone in set(cache) - seen:
+        del cache[gone]
+    return projects, problems
+
+
+def _read(path: Path) -> DistributionFile:
+    facts, metadata = read_distribution(path)
+    if metadata is not None:
+        target = path.with_name(path.name + ".metadata")
+        if not target.exists() or target.read_bytes() != metadata:
+            write_atomically(target, metadata)
+    return facts
+
+
+class Renderer:
+    def __init__(self, yanked: Yanked, templates: Path | None = None) -> None:
+        self.yanked = yanked
+        loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("sdistmaker", "templates")]
+        if templates is not None:
+            loaders.insert(0, jinja2.FileSystemLoader(templates))
+        self.environment = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+        self.signature = self._template_signature()
+
+    def _template_signature(self) -> str:
+        """Changes when any template changes, so every page is rendered again."""
+        digest = hashlib.sha256(API_VERSION.encode())
+        for name in sorted(self.environment.list_templates()):
+            source, _, _ = self.environment.loader.get_source(self.environment, name)  # type: ignore[union-attr]
+            digest.update(name.encode() + b"\0" + source.encode())
+        return digest.hexdigest()
+
+    def fingerprint(self, project: Project) -> str:
+        shown = [asdict(f) | {"mtime_ns": 0} for f in project.files]
+        data = [self.signature, shown, dict(self.yanked.get(project.name, {}))]
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+    def root_fingerprint(self, names: list[str]) -> str:
+        return hashlib.sha256(json.dumps([self.signature, names]).encode()).hexdigest()
+
+    def project_pages(self, project: Project) -> tuple[str, str]:
+        yanked = self.yanked.get(project.name, {})
+        files = [
+            {
+                "filename": f.filename,
+                "url": quote(f.filename),
+                "sha256": f.sha256,
+                "requires_python": f.requires_python,
+                "metadata_sha256": f.metadata_sha256,
+                "yanked": yanked.get(f.version),
+            }
+            for f in project.files
+        ]
+        html = self.environment.get_template("simple/project.html").render(
+            name=project.name, files=files, api_version=API_VERSION
+        )
+        data = {
+            "meta": {"api-version": API_VERSION},
+            "name": project.name,
+            "versions": sorted({f.version for f in project.files}, key=Version),
+            "files": [
+                {
+                    "filename": f.filename,
+                    "url": quote(f.filename),
+                    "hashes": {"sha256": f.sha256},
+                    **({"requires-python": f.requires_python} if f.requires_python else {}),
+                    "size": f.size,
+                    "upload-time": f.upload_time,
+                    "yanked": _json_yanked(yanked.get(f.version)),
+                    "core-metadata": {"sha256": f.metadata_sha256} if f.metadata_sha256 else False,
+                }
+                for f in project.files
+            ],
+        }
+        return html, json.dumps(data, indent=1) + "\n"
+
+    def root_pages(self, names: list[str]) -> tuple[str, str]:
+        html = self.environment.get_template("simple/root.html").render(
+            projects=names, api_version=API_VERSION
+        )
+        data = {"meta": {"api-version": API_VERSION}, "projects": [{"name": n} for n in names]}
+        return html, json.dumps(data, indent=1) + "\n"
+
+
+def _json_yanked(reason: str | None) -> bool | str:
+    if reason is None:
+        return False
+    return reason or True
+
+
+def update(
+    outdir: Path,
+    cache: dict[str, DistributionFile],
+    fingerprints: dict[str, str],
+    yanked: Yanked,
+    templates: Path | None = None,
+) -> IndexResult:
+    """Bring every page up to date with the store; ``cache`` and ``fingerprints`` are updated."""
+    projects, problems = scan(outdir, cache)
+    renderer = Renderer(yanked, templates)
+    rendered = []
+    for name, project in projects.items():
+        fingerprint = renderer.fingerprint(project)
+        folder = outdir / name
+        if fingerprints.get(name) == fingerprint and (folder / "index.html").exists():
+            continue
+        html, data = renderer.project_pages(project)
+        write_atomically(folder / "index.json", data.encode())
+        write_atomically(folder / "index.html", html.encode())
+        fingerprints[name] = fingerprint
+        rendered.append(name)
+        logger.debug("rendered the page of %s (%d files)", name, len(project.files))
+    names = sorted(projects)
+    root = renderer.root_fingerprint(names)
+    if fingerprints.get(ROOT) != root or not (outdir / "index.html").exists():
+        html, data = renderer.root_pages(names)
+        write_atomically(outdir / "index.json", data.encode())
+        write_atomically(outdir / "index.html", html.encode())
+        fingerprints[ROOT] = root
+        logger.debug("rendered the root page (%d projects)", len(names))
+    for gone in set(fingerprints) - set(projects) - {ROOT}:
+        del fingerprints[gone]
+    return IndexResult(projects, rendered, problems)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` in one step: readers see the old content or the new, never a part."""
+    descriptor, partial = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+        os.chmod(partial, 0o644)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise

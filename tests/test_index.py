@@ -1,0 +1,261 @@
+"""The rendered index, read by real clients: pip and uv in fresh venvs, and pypi-simple."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pypi_simple
+import pytest
+from conftest import GitRepository, hatchling_project, setup_py_project, write_defaults
+
+from sdistmaker.cli import sdists_from_tags
+
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def hatchling_release(name: str, version: str, extra: str = "") -> dict[str, str]:
+    files = hatchling_project(name, version)
+    files["pyproject.toml"] = files["pyproject.toml"].replace(
+        f'version = "{version}"\n', f'version = "{version}"\n{extra}'
+    )
+    return files
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index built by sdists_from_tags from real git tags; returns OUTDIR."""
+    root = tmp_path_factory.mktemp("index")
+    lib = GitRepository(root / "git" / "acme-lib")
+    lib.commit(hatchling_release("acme-lib", "1.0"))
+    lib.tag("1.0")
+    lib.commit(hatchling_release("acme-lib", "1.1"))
+    lib.tag("1.1")
+    lib.commit(hatchling_release("acme-lib", "2.0", 'requires-python = ">=3.99"\n'))
+    lib.tag("2.0")
+    app = GitRepository(root / "git" / "acme-app")
+    app.commit(hatchling_release("acme.app", "1.0", 'dependencies = ["acme-lib<3"]\n'))
+    app.tag("v1.0", annotated=True)
+    legacy = GitRepository(root / "git" / "legacy")
+    files = setup_py_project("legacy", "0.5")
+    files["setup.py"] = files["setup.py"].replace(")", ", install_requires=['acme-lib'])")
+    legacy.commit(files)
+    legacy.tag("0.5")
+    defaults = write_defaults(
+        root,
+        GIT_REPOSITORIES=[lib.url, app.url, legacy.url],
+        OUTDIR="out",
+        YANKED={"Acme_Lib": {"1.1": "broken <b>build</b>"}},
+    )
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    return root / "out"
+
+
+def test_the_layout_puts_pages_beside_the_files(index: Path) -> None:
+    assert sorted(p.name for p in index.iterdir()) == [
+        ".sdistmaker",
+        "acme-app",
+        "acme-lib",
+        "index.html",
+        "index.json",
+        "legacy",
+    ]
+    assert sorted(p.name for p in (index / "acme-lib").iterdir()) == [
+        "acme_lib-1.0.tar.gz",
+        "acme_lib-1.0.tar.gz.metadata",
+        "acme_lib-1.1.tar.gz",
+        "acme_lib-1.1.tar.gz.metadata",
+        "acme_lib-2.0.tar.gz",
+        "acme_lib-2.0.tar.gz.metadata",
+        "index.html",
+        "index.json",
+    ]
+
+
+def test_pypi_simple_reads_the_root_in_both_formats(index: Path) -> None:
+    page = pypi_simple.IndexPage.from_html((index / "index.html").read_text())
+    assert page.projects == ["acme-app", "acme-lib", "legacy"]
+    data = json.loads((index / "index.json").read_text())
+    assert data == {
+        "meta": {"api-version": "1.1"},
+        "projects": [{"name": "acme-app"}, {"name": "acme-lib"}, {"name": "legacy"}],
+    }
+    assert (
+        '<meta name="pypi:repository-version" content="1.1">' in (index / "index.html").read_text()
+    )
+
+
+def test_pypi_simple_reads_a_project_in_both_formats_alike(index: Path) -> None:
+    folder = index / "acme-lib"
+    html = pypi_simple.ProjectPage.from_html(
+        "acme-lib", (folder / "index.html").read_text(), "https://i/acme-lib/"
+    )
+    data = pypi_simple.ProjectPage.from_json_data(
+        json.loads((folder / "index.json").read_text()), "https://i/acme-lib/"
+    )
+    for page in (html, data):
+        packages = {p.filename: p for p in page.packages}
+        assert sorted(packages) == [
+            "acme_lib-1.0.tar.gz",
+            "acme_lib-1.1.tar.gz",
+            "acme_lib-2.0.tar.gz",
+        ]
+        for package in packages.values():
+            assert package.url == f"https://i/acme-lib/{package.filename}"
+            assert package.digests["sha256"] == sha256(folder / package.filename)
+            assert package.has_metadata
+            assert package.metadata_digests == {
+                "sha256": sha256(folder / (package.filename + ".metadata"))
+            }
+        assert packages["acme_lib-1.1.tar.gz"].is_yanked
+        assert packages["acme_lib-1.1.tar.gz"].yanked_reason == "broken <b>build</b>"
+        assert not packages["acme_lib-1.0.tar.gz"].is_yanked
+        assert packages["acme_lib-2.0.tar.gz"].requires_python == ">=3.99"
+        assert packages["acme_lib-1.0.tar.gz"].requires_python is None
+    assert data.versions == ["1.0", "1.1", "2.0"]
+    one = {p.filename: p for p in data.packages}["acme_lib-1.0.tar.gz"]
+    assert one.size == (folder / "acme_lib-1.0.tar.gz").stat().st_size
+    assert one.upload_time is not None
+
+
+def test_html_escapes_and_writes_yanked_with_a_value(index: Path) -> None:
+    html = (index / "acme-lib" / "index.html").read_text()
+    assert 'data-yanked="broken &lt;b&gt;build&lt;/b&gt;"' in html
+    assert 'data-requires-python="&gt;=3.99"' in html
+    assert html.count("data-yanked") == 1
+    json_files = json.loads((index / "acme-lib" / "index.json").read_text())["files"]
+    assert [f["yanked"] for f in json_files] == [False, "broken <b>build</b>", False]
+    assert all("dist-info-metadata" not in f for f in json_files)
+
+
+def test_setup_py_era_metadata_is_not_offered_as_core_metadata(index: Path) -> None:
+    # setuptools marks install_requires from setup.py Dynamic: pip must build to learn them.
+    assert not (index / "legacy" / "legacy-0.5.tar.gz.metadata").exists()
+    assert "data-core-metadata" not in (index / "legacy" / "index.html").read_text()
+    [entry] = json.loads((index / "legacy" / "index.json").read_text())["files"]
+    assert entry["core-metadata"] is False
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv with pip and hatchling: our index serves only our projects, not their build tools."""
+    venv = tmp_path_factory.mktemp("venv") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    subprocess.run([venv / "bin/python", "-m", "pip", "install", "-q", "hatchling"], check=True)
+    return venv
+
+
+def installed(venv: Path) -> dict[str, str]:
+    code = (
+        "import importlib.metadata as m, json\n"
+        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+    )
+    output = subprocess.run(
+        [venv / "bin/python", "-c", code], check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(output)
+
+
+def test_pip_installs_from_the_file_index_skipping_yanked_and_too_new(
+    index: Path, fresh_venv: Path
+) -> None:
+    subprocess.run(
+        [
+            fresh_venv / "bin/python",
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-build-isolation",
+            "--index-url",
+            index.as_uri() + "/",
+            "acme.app",
+        ],
+        check=True,
+    )
+    versions = installed(fresh_venv)
+    assert versions["acme.app"] == "1.0"
+    assert versions["acme-lib"] == "1.0"  # 1.1 is yanked, 2.0 needs Python >= 3.99
+
+
+def test_uv_installs_from_the_file_index(index: Path, tmp_path: Path) -> None:
+    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    venv = tmp_path / "venv"
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, venv], check=True)
+    environment = {**os.environ, "VIRTUAL_ENV": str(venv)}
+    subprocess.run([uv, "pip", "install", "-q", "hatchling"], check=True, env=environment)
+    subprocess.run(
+        [
+            uv,
+            "pip",
+            "install",
+            "-q",
+            "--no-build-isolation",
+            "--index-url",
+            index.as_uri() + "/",
+            "acme.app",
+        ],
+        check=True,
+        env=environment,
+    )
+    versions = installed(venv)
+    assert (versions["acme.app"], versions["acme-lib"]) == ("1.0", "1.0")
+
+
+def test_a_pinned_yanked_version_still_installs(index: Path, fresh_venv: Path) -> None:
+    subprocess.run(
+        [
+            fresh_venv / "bin/python",
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-build-isolation",
+            "--index-url",
+            index.as_uri() + "/",
+            "acme-lib==1.1",
+        ],
+        check=True,
+    )
+    assert installed(fresh_venv)["acme-lib"] == "1.1"
+
+
+def test_a_no_op_run_rewrites_no_page(index: Path, tmp_path: Path) -> None:
+    pages = sorted(index.glob("**/index.*"))
+    before = {p: p.stat().st_mtime_ns for p in pages}
+    defaults = index.parent / "defaults.py"
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    assert {p: p.stat().st_mtime_ns for p in pages} == before
+
+
+def test_render_only_applies_a_changed_yanked_to_that_project_alone(
+    index: Path, tmp_path: Path
+) -> None:
+    defaults = index.parent / "defaults.py"
+    original = defaults.read_text()
+    app_page = index / "acme-app" / "index.html"
+    app_before = app_page.stat().st_mtime_ns
+    try:
+        defaults.write_text(
+            original.replace(
+                "YANKED = {'Acme_Lib': {'1.1': 'broken <b>build</b>'}}",
+                "YANKED = {'acme-lib': {'1.0': ''}}",
+            )
+        )
+        assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+        html = (index / "acme-lib" / "index.html").read_text()
+        assert html.count('data-yanked=""') == 1
+        assert "acme_lib-1.0.tar.gz#" in html.split('data-yanked=""')[0].rsplit("<a ", 1)[1]
+        assert app_page.stat().st_mtime_ns == app_before
+    finally:
+        defaults.write_text(original)
+        assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
