@@ -119,7 +119,7 @@ class _Run:
             self.config.templates,
         )
         for relative, message in result.problems.items():
-            self._problem(_FILE + relative, message)
+            self._problem(_FILE + relative, "indexing", message)
         for key in [k for k in self.state.problems if k.startswith(_FILE)]:
             if key[len(_FILE) :] not in result.problems:
                 del self.state.problems[key]
@@ -146,15 +146,16 @@ class _Run:
         try:
             found = list(read())
         except SdistmakerError as error:
-            self._problem(location, str(error))
+            self._problem(location, "reading", str(error))
             return []
         self.state.problems.pop(location, None)
         return found
 
-    def _problem(self, location: str, message: str) -> None:
-        new = self.state.problems.get(location) != message
-        self.state.problems[location] = message
-        self._fail(location, message, new)
+    def _problem(self, key: str, doing: str, message: str) -> None:
+        """Report a problem that is not a tag's; ``message`` names its culprit."""
+        new = self.state.problems.get(key) != message
+        self.state.problems[key] = message
+        self._fail(doing, message, new)
 
     def _fail(self, subject: str, reason: str, new: bool) -> None:
         self.summary.failures.append(Failure(subject, reason, new))

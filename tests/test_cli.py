@@ -20,6 +20,7 @@ from conftest import (
 )
 
 from sdistmaker.cli import make_sdist, sdists_from_tags
+from sdistmaker.distributions import is_distribution
 from sdistmaker.store import Store
 
 MakeGit = Callable[[str], GitRepository]
@@ -27,10 +28,11 @@ ROOT = Path(__file__).parent.parent
 
 
 def published(outdir: Path) -> list[str]:
+    """The distribution files in OUTDIR (not its pages, nor sdistmaker's own folder)."""
     return sorted(
         str(p.relative_to(outdir))
         for p in outdir.rglob("*")
-        if p.is_file() and ".sdistmaker" not in p.parts
+        if is_distribution(p.name) and ".sdistmaker" not in p.parts
     )
 
 
@@ -205,7 +207,7 @@ def test_an_unreadable_repository_is_reported_once_and_the_rest_still_built(
     defaults = write_defaults(tmp_path, GIT_REPOSITORIES=[missing, repo.url], OUTDIR="out")
     assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
     [line] = capsys.readouterr().err.splitlines()
-    assert line.startswith(f"failed {missing}: {missing}: ")
+    assert line.startswith(f"failed reading: {missing}: ")
     assert published(tmp_path / "out") == ["p/p-1.0.tar.gz"]
     assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
     assert capsys.readouterr().err == ""

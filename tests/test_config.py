@@ -129,3 +129,35 @@ def test_the_example_defaults_load_as_they_are(tmp_path: Path) -> None:
     config = load_defaults(ROOT / "defaults_example.py")
     assert config.base == ""
     assert config.outdir == ROOT / "var" / "private"
+
+
+def test_yanked_names_and_versions_are_normalised(tmp_path: Path) -> None:
+    config = load_defaults(
+        defaults(tmp_path, "YANKED = {'Acme.Utils': {'1.0.0-rc1': 'bad', '2': ''}}\n")
+    )
+    assert config.yanked == {"acme-utils": {"1.0.0rc1": "bad", "2": ""}}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("YANKED = ['p']\n", r"mine.py:1: YANKED must map project names to \{version: reason\}"),
+        (
+            "YANKED = {'p': {'1.0': None}}\n",
+            r"mine.py:1: YANKED must map .* but 'p' holds '1.0': None",
+        ),
+        (
+            "YANKED = {'p': {'latest': ''}}\n",
+            r"mine.py:1: YANKED .*'latest' of p is no PEP 440 version",
+        ),
+        ("TEMPLATES = 'nowhere'\n", r"mine.py:1: TEMPLATES names no folder: .*nowhere"),
+    ],
+)
+def test_wrong_index_settings_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_defaults(defaults(tmp_path, text))
+
+
+def test_templates_are_relative_to_the_defaults_file(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    assert load_defaults(defaults(tmp_path, "TEMPLATES = 'mine'\n")).templates == tmp_path / "mine"
