@@ -165,23 +165,18 @@ def installed(venv: Path) -> dict[str, str]:
     return json.loads(output)
 
 
+def install(installer: list[str | Path], index: Path, requirement: str, **options: object) -> None:
+    """Install from our index alone; build tools are already in the venv."""
+    command = [*installer, "install", "-q", "--no-build-isolation"]
+    subprocess.run(
+        [*command, "--index-url", index.as_uri() + "/", requirement], check=True, **options
+    )  # type: ignore[call-overload]
+
+
 def test_pip_installs_from_the_file_index_skipping_yanked_and_too_new(
     index: Path, fresh_venv: Path
 ) -> None:
-    subprocess.run(
-        [
-            fresh_venv / "bin/python",
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-build-isolation",
-            "--index-url",
-            index.as_uri() + "/",
-            "acme.app",
-        ],
-        check=True,
-    )
+    install([fresh_venv / "bin/python", "-m", "pip"], index, "acme.app")
     versions = installed(fresh_venv)
     assert versions["acme.app"] == "1.0"
     assert versions["acme-lib"] == "1.0"  # 1.1 is yanked, 2.0 needs Python >= 3.99
@@ -193,39 +188,13 @@ def test_uv_installs_from_the_file_index(index: Path, tmp_path: Path) -> None:
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, venv], check=True)
     environment = {**os.environ, "VIRTUAL_ENV": str(venv)}
     subprocess.run([uv, "pip", "install", "-q", "hatchling"], check=True, env=environment)
-    subprocess.run(
-        [
-            uv,
-            "pip",
-            "install",
-            "-q",
-            "--no-build-isolation",
-            "--index-url",
-            index.as_uri() + "/",
-            "acme.app",
-        ],
-        check=True,
-        env=environment,
-    )
+    install([uv, "pip"], index, "acme.app", env=environment)
     versions = installed(venv)
     assert (versions["acme.app"], versions["acme-lib"]) == ("1.0", "1.0")
 
 
 def test_a_pinned_yanked_version_still_installs(index: Path, fresh_venv: Path) -> None:
-    subprocess.run(
-        [
-            fresh_venv / "bin/python",
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-build-isolation",
-            "--index-url",
-            index.as_uri() + "/",
-            "acme-lib==1.1",
-        ],
-        check=True,
-    )
+    install([fresh_venv / "bin/python", "-m", "pip"], index, "acme-lib==1.1")
     assert installed(fresh_venv)["acme-lib"] == "1.1"
 
 
