@@ -34,6 +34,7 @@ class DistributionFile:
     upload_time: str
     """When it was first stored, as yyyy-mm-ddThh:mm:ssZ."""
     requires_python: str = ""
+    summary: str = ""
     metadata_sha256: str = ""
     """Hash of the ``<file>.metadata`` beside it; empty when its metadata is not to be trusted."""
     mtime_ns: int = 0
@@ -63,6 +64,7 @@ def read_distribution(path: Path) -> tuple[DistributionFile, bytes | None]:
             "%Y-%m-%dT%H:%M:%SZ"
         ),
         requires_python=raw.get("requires_python", ""),
+        summary=raw.get("summary", ""),
         metadata_sha256=hashlib.sha256(metadata).hexdigest() if trusted else "",
         mtime_ns=stat.st_mtime_ns,
     )

@@ -1,9 +1,9 @@
 """The index stage: render OUTDIR as a "simple" repository from the files the store holds.
 
-Every folder is a project; beside each file's ``index.html`` (PEP 503, the default for every
-client) lies an ``index.json`` (PEP 691 with PEP 700's fields), both listing the files with
-hashes computed from the files themselves. Pages are written to a temporary name and renamed,
-and only rewritten when what they show changed.
+Every folder is a project; its ``index.html`` (PEP 503, the default for every client) and
+``index.json`` (PEP 691 with PEP 700's fields) list its files with hashes computed from the files
+themselves. Pages for people live apart, in ``OUTDIR/+/``, so installers never parse them.
+Pages are written to a temporary name and renamed, and only rewritten when what they show changed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -36,6 +36,8 @@ API_VERSION = "1.1"
 JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
 ROOT = ""
 """The key under which the root pages' fingerprint is kept."""
+BROWSE = "+"
+"""The folder of the pages for people; no normalised project name can be "+"."""
 
 Yanked = Mapping[str, Mapping[str, str]]
 """Normalised project name -> normalised version -> reason."""
@@ -45,6 +47,16 @@ Yanked = Mapping[str, Mapping[str, str]]
 class Project:
     name: str
     files: tuple[DistributionFile, ...]
+
+
+@dataclass(frozen=True)
+class TagFailure:
+    """A tag of the project that did not build, as the project's page shows it."""
+
+    tag: str
+    version: str
+    reason: str
+    when: str
 
 
 @dataclass
@@ -63,7 +75,7 @@ def scan(
     problems: dict[str, str] = {}
     seen: set[str] = set()
     for folder in sorted(outdir.iterdir()):
-        if folder.name.startswith(".") or not folder.is_dir():
+        if folder.name.startswith(".") or folder.name == BROWSE or not folder.is_dir():
             continue
         if canonicalize_name(folder.name) != folder.name:
             logger.warning("%s is no normalised project name: not indexed", folder)
@@ -122,13 +134,35 @@ class Renderer:
             digest.update(name.encode() + b"\0" + source.encode())
         return digest.hexdigest()
 
-    def fingerprint(self, project: Project) -> str:
+    def fingerprint(self, project: Project, failures: Sequence[TagFailure]) -> str:
         shown = [asdict(f) | {"mtime_ns": 0} for f in project.files]
-        data = [self.signature, shown, dict(self.yanked.get(project.name, {}))]
+        yanked = dict(self.yanked.get(project.name, {}))
+        data = [self.signature, shown, yanked, [asdict(f) for f in failures]]
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
-    def root_fingerprint(self, names: list[str]) -> str:
-        return hashlib.sha256(json.dumps([self.signature, names]).encode()).hexdigest()
+    def root_fingerprint(self, rows: list[dict[str, str]]) -> str:
+        return hashlib.sha256(json.dumps([self.signature, rows]).encode()).hexdigest()
+
+    def overview(self, project: Project) -> dict[str, str]:
+        """The front page's row: the newest release that is not yanked, and its summary."""
+        yanked = self.yanked.get(project.name, {})
+        current = [f for f in project.files if f.version not in yanked] or list(project.files)
+        newest = current[-1]
+        return {"name": project.name, "latest": newest.version, "summary": newest.summary}
+
+    def browse_project(self, project: Project, failures: Sequence[TagFailure]) -> str:
+        yanked = self.yanked.get(project.name, {})
+        files = [
+            asdict(f)
+            | {"href": f"../{project.name}/{quote(f.filename)}", "yanked": yanked.get(f.version)}
+            for f in reversed(project.files)
+        ]
+        return self.environment.get_template("browse/project.html").render(
+            project=self.overview(project), files=files, failures=failures
+        )
+
+    def browse_index(self, rows: list[dict[str, str]]) -> str:
+        return self.environment.get_template("browse/index.html").render(projects=rows)
 
     def project_pages(self, project: Project) -> tuple[str, str]:
         yanked = self.yanked.get(project.name, {})
@@ -186,30 +220,41 @@ def update(
     fingerprints: dict[str, str],
     yanked: Yanked,
     templates: Path | None = None,
+    failures: Mapping[str, Sequence[TagFailure]] | None = None,
 ) -> IndexResult:
-    """Bring every page up to date with the store; ``cache`` and ``fingerprints`` are updated."""
+    """Bring every page up to date with the store; ``cache`` and ``fingerprints`` are updated.
+
+    ``failures`` lists, per project, its tags that did not build, for the pages for people.
+    """
+    failures = failures or {}
     projects, problems = scan(outdir, cache)
     renderer = Renderer(yanked, templates)
+    browse = outdir / BROWSE
+    browse.mkdir(exist_ok=True)
     rendered = []
     for name, project in projects.items():
-        fingerprint = renderer.fingerprint(project)
+        fingerprint = renderer.fingerprint(project, failures.get(name, ()))
         folder = outdir / name
         if fingerprints.get(name) == fingerprint and (folder / "index.html").exists():
             continue
         html, data = renderer.project_pages(project)
         write_atomically(folder / "index.json", data.encode())
         write_atomically(folder / "index.html", html.encode())
+        page = renderer.browse_project(project, failures.get(name, ()))
+        write_atomically(browse / f"{name}.html", page.encode())
         fingerprints[name] = fingerprint
         rendered.append(name)
-        logger.debug("rendered the page of %s (%d files)", name, len(project.files))
-    names = sorted(projects)
-    root = renderer.root_fingerprint(names)
+        logger.debug("rendered the pages of %s (%d files)", name, len(project.files))
+    rows = [renderer.overview(projects[name]) for name in sorted(projects)]
+    root = renderer.root_fingerprint(rows)
     if fingerprints.get(ROOT) != root or not (outdir / "index.html").exists():
+        names = [row["name"] for row in rows]
         html, data = renderer.root_pages(names)
         write_atomically(outdir / "index.json", data.encode())
         write_atomically(outdir / "index.html", html.encode())
+        write_atomically(browse / "index.html", renderer.browse_index(rows).encode())
         fingerprints[ROOT] = root
-        logger.debug("rendered the root page (%d projects)", len(names))
+        logger.debug("rendered the root pages (%d projects)", len(names))
     for gone in set(fingerprints) - set(projects) - {ROOT}:
         del fingerprints[gone]
     return IndexResult(projects, rendered, problems)

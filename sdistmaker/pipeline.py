@@ -117,6 +117,7 @@ class _Run:
             self.state.pages,
             self.config.yanked,
             self.config.templates,
+            self._tag_failures(),
         )
         for relative, message in result.problems.items():
             self._problem(_FILE + relative, "indexing", message)
@@ -140,6 +141,18 @@ class _Run:
             )
         found += git_sources(self.config, self.store)
         return [tag for source in found for tag in self._attempt(source.location, source.tags)]
+
+    def _tag_failures(self, most: int = 10) -> dict[str, list[index.TagFailure]]:
+        """The latest tags that did not build, per distribution their project publishes."""
+        distributions = {owner: name for name, owner in self.state.owners.items()}
+        failures: dict[str, list[index.TagFailure]] = {}
+        records = sorted(self.state.tags.values(), key=lambda r: r.when, reverse=True)
+        for record in records:
+            name = distributions.get(record.project_key)
+            if record.status == "failed" and name and len(failures.get(name, ())) < most:
+                failure = index.TagFailure(record.name, record.version, record.reason, record.when)
+                failures.setdefault(name, []).append(failure)
+        return failures
 
     def _attempt(self, location: str, read: Callable[[], Sequence[T]]) -> list[T]:
         """Read a repository; a failure is reported (once while it stays the same) and skipped."""
@@ -198,6 +211,7 @@ class _Run:
             status="failed",
             when=now(),
             log=str(log.relative_to(self.config.outdir)),
+            project_key=tag.project_key,
         )
         self.state.tags[tag.key] = record
         try:

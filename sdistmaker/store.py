@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from sdistmaker.distributions import DistributionFile
 from sdistmaker.errors import SdistmakerError
 
 PRIVATE = ".sdistmaker"
+_FILE_FIELDS = {f.name for f in fields(DistributionFile)}
 STATE_VERSION = 1
 
 
@@ -53,6 +54,8 @@ class TagRecord:
     log: str = ""
     retagged: str = ""
     """The newer identity of a built tag that was moved, once reported."""
+    project_key: str = ""
+    """The VCS project the tag belongs to (``Tag.project_key``)."""
 
 
 @dataclass
@@ -113,8 +116,11 @@ class Store:
             tags={key: TagRecord(**record) for key, record in data["tags"].items()},
             owners=data["owners"],
             problems=data.get("problems", {}),
+            # Facts recorded by another version of sdistmaker are read again from the file.
             files={
-                path: DistributionFile(**facts) for path, facts in data.get("files", {}).items()
+                path: DistributionFile(**facts)
+                for path, facts in data.get("files", {}).items()
+                if set(facts) == _FILE_FIELDS
             },
             pages=data.get("pages", {}),
         )

@@ -36,11 +36,18 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lib.tag("1.0")
     lib.commit(hatchling_release("acme-lib", "1.1"))
     lib.tag("1.1")
-    lib.commit(hatchling_release("acme-lib", "2.0", 'requires-python = ">=3.99"\n'))
+    lib.commit(
+        hatchling_release(
+            "acme-lib",
+            "2.0",
+            'requires-python = ">=3.99"\ndescription = "<script>alert(\'owned\')</script>"\n',
+        )
+    )
     lib.tag("2.0")
     app = GitRepository(root / "git" / "acme-app")
     app.commit(hatchling_release("acme.app", "1.0", 'dependencies = ["acme-lib<3"]\n'))
     app.tag("v1.0", annotated=True)
+    app.tag("v1.1")  # its metadata says 1.0: this tag fails
     legacy = GitRepository(root / "git" / "legacy")
     files = setup_py_project("legacy", "0.5")
     files["setup.py"] = files["setup.py"].replace(")", ", install_requires=['acme-lib'])")
@@ -52,12 +59,13 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
         OUTDIR="out",
         YANKED={"Acme_Lib": {"1.1": "broken <b>build</b>"}},
     )
-    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
     return root / "out"
 
 
 def test_the_layout_puts_pages_beside_the_files(index: Path) -> None:
     assert sorted(p.name for p in index.iterdir()) == [
+        "+",
         ".sdistmaker",
         "acme-app",
         "acme-lib",
@@ -228,3 +236,45 @@ def test_render_only_applies_a_changed_yanked_to_that_project_alone(
     finally:
         defaults.write_text(original)
         assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+
+
+def test_pages_for_people_list_projects_with_latest_release_and_summary(index: Path) -> None:
+    front = (index / "+" / "index.html").read_text()
+    assert '<a href="acme-lib.html">acme-lib</a></td><td>2.0</td>' in front
+    assert '<input type="search" id="filter"' in front
+    assert "+" not in pypi_simple.IndexPage.from_html((index / "index.html").read_text()).projects
+
+
+def test_pages_for_people_show_hostile_metadata_as_text(index: Path) -> None:
+    for page in (index / "+" / "index.html", index / "+" / "acme-lib.html"):
+        html = page.read_text()
+        assert "<script>alert" not in html
+        assert "&lt;script&gt;alert(&#39;owned&#39;)&lt;/script&gt;" in html
+
+
+def test_a_project_page_shows_files_yanked_and_failed_tags(index: Path) -> None:
+    lib = (index / "+" / "acme-lib.html").read_text()
+    assert '<a href="../acme-lib/acme_lib-1.0.tar.gz">acme_lib-1.0.tar.gz</a>' in lib
+    assert "(yanked: broken &lt;b&gt;build&lt;/b&gt;)" in lib
+    assert "&gt;=3.99" in lib
+    app = (index / "+" / "acme-app.html").read_text()
+    assert "Tags that did not build" in app
+    assert "<td>v1.1</td><td>1.1</td><td>built version 1.0 but the tag is version 1.1" in app
+    assert "Tags that did not build" not in lib
+
+
+def test_templates_can_be_replaced_from_a_folder(index: Path, tmp_path: Path) -> None:
+    defaults = index.parent / "defaults.py"
+    original = defaults.read_text()
+    own = index.parent / "templates" / "browse"
+    own.mkdir(parents=True)
+    (own / "index.html").write_text("<p>Our own front page: {{ projects|length }} projects</p>\n")
+    try:
+        defaults.write_text(original + "TEMPLATES = 'templates'\n")
+        assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+        assert (index / "+" / "index.html").read_text() == "<p>Our own front page: 3 projects</p>\n"
+        assert "Links for acme-lib" in (index / "acme-lib" / "index.html").read_text()
+    finally:
+        defaults.write_text(original)
+        assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+    assert "Private packages" in (index / "+" / "index.html").read_text()
