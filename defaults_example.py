@@ -48,6 +48,11 @@ OUTDIR = "var/private"
 # Seconds one tag's build may take before its whole process tree is killed and it counts as failed.
 BUILD_TIMEOUT = 600
 
+# Also build a wheel from every new sdist and publish it beside it. This proves each sdist
+# complete (a file missing from it fails the wheel) and spares installers a build. A wheel that
+# does not build is reported; its sdist is published all the same.
+WHEELS = False
+
 # Releases installers should pass over unless asked for exactly (PEP 592), with the reason shown
 # to users ("" for none): {"project": {"version": "reason"}}. Apply a change without a crawl
 # with ``sdists_from_tags --render-only``.

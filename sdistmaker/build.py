@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -95,7 +96,7 @@ def build_sdist(
     for route in routes:
         shutil.rmtree(outdir, ignore_errors=True)
         outdir.mkdir(parents=True)
-        command, extra = _command(route, source, outdir, legacy_python, log.parent)
+        command, extra = _command(route, "--sdist", source, outdir, legacy_python)
         environment = _environment(source, outdir.parent / "tmp", version, project) | extra
         try:
             _run(command, source, environment, deadline, log, route)
@@ -110,6 +111,38 @@ def build_sdist(
             )
         return sdist
     raise BuildError("; ".join(f"{', '.join(tried)}: {why}" for why, tried in failures.items()))
+
+
+def build_wheel(sdist: Sdist, workdir: Path, *, timeout: float, log: Path) -> Path:
+    """Build a wheel from what the sdist holds, the way the sdist was built.
+
+    Building from the sdist, not the tag, also proves the sdist complete: a file the tag has but
+    the sdist lacks (a forgotten MANIFEST.in line) fails here instead of on a user's machine.
+    """
+    if sdist.route == ROUTE_LEGACY_PYTHON:
+        raise BuildError("wheel: not built for sdists that needed LEGACY_PYTHON")
+    unpacked = workdir / "unpacked"
+    try:
+        with tarfile.open(sdist.path) as archive:
+            archive.extractall(unpacked, filter="data")
+    except (OSError, tarfile.TarError) as error:
+        raise BuildError(f"wheel: cannot unpack {sdist.path.name}: {error}") from None
+    [source] = [entry for entry in unpacked.iterdir() if entry.is_dir()] or [unpacked]
+    outdir = workdir / "wheel"
+    outdir.mkdir()
+    command, extra = _command(sdist.route, "--wheel", source, outdir)
+    environment = _environment(source, workdir / "tmp", sdist.version, sdist.name) | extra
+    try:
+        _run(command, source, environment, time.monotonic() + timeout, log, f"{sdist.route} wheel")
+    except _RouteFailed as error:
+        raise BuildError(f"wheel: {error}") from None
+    wheels = sorted(outdir.glob("*.whl"))
+    if len(wheels) != 1:
+        raise BuildError(f"wheel: expected one wheel, the build made {[p.name for p in wheels]}")
+    version = pkginfo.Wheel(str(wheels[0])).version
+    if version is None or str(Version(version)) != sdist.version:
+        raise BuildError(f"wheel: {wheels[0].name} has version {version}, not {sdist.version}")
+    return wheels[0]
 
 
 def _setup_py_only(source: Path) -> bool:
@@ -127,8 +160,9 @@ def _pyproject(source: Path) -> dict[str, object]:
 
 
 def _command(
-    route: str, source: Path, outdir: Path, legacy_python: str, scratch: Path
+    route: str, kind: str, source: Path, outdir: Path, legacy_python: str = ""
 ) -> tuple[list[str], dict[str, str]]:
+    """The command line of a route building ``kind`` (--sdist or --wheel), and its environment."""
     if route == ROUTE_LEGACY_PYTHON:
         return [
             legacy_python,
@@ -139,7 +173,7 @@ def _command(
             str(outdir),
         ], {}
     installer = "uv" if importlib.util.find_spec("uv") or shutil.which("uv") else "pip"
-    command = [sys.executable, "-m", "build", "--sdist", "--installer", installer]
+    command = [sys.executable, "-m", "build", kind, "--installer", installer]
     command += ["--outdir", str(outdir), str(source)]
     if route == ROUTE_BUILD:
         return command, {}

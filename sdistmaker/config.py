@@ -40,6 +40,8 @@ class Config:
     legacy_python: str = ""
     yanked: dict[str, dict[str, str]] = field(default_factory=dict)
     """Normalised project name -> normalised version -> reason (PEP 592)."""
+    wheels: bool = False
+    """Build a wheel from every new sdist and publish it beside it."""
     templates: Path | None = None
     """A folder whose templates override the shipped ones."""
     source: Path | None = field(default=None, compare=False)
@@ -69,6 +71,12 @@ def _path(value: Any) -> str:
     if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
         raise _Invalid("must be a non-empty path")
     return os.fspath(value)
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"must be True or False, not {value!r}")
+    return value
 
 
 def _interpreter(value: Any) -> str:
@@ -144,6 +152,7 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "BUILD_TIMEOUT": ("build_timeout", _seconds),
     "LEGACY_PYTHON": ("legacy_python", _interpreter),
     "YANKED": ("yanked", _yanked),
+    "WHEELS": ("wheels", _boolean),
     "TEMPLATES": ("templates", _path),
 }
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from sdistmaker import git, index, svn
-from sdistmaker.build import build_tag
+from sdistmaker.build import Sdist, build_tag, build_wheel
 from sdistmaker.config import Config
 from sdistmaker.errors import BuildError, SdistmakerError
 from sdistmaker.store import State, Store, TagRecord, now, publish
@@ -226,6 +226,9 @@ class _Run:
         record.route = release.route
         self.summary.built.append(release)
         logger.info("built %s -> %s", tag, record.file)
+        if release.wheel:
+            record.wheel = str(release.wheel.relative_to(self.config.outdir))
+            logger.info("built %s -> %s", tag, record.wheel)
         logger.debug("%s was built by route %s", record.file, release.route)
 
     def _build_and_publish(self, tag: Tag, log: Path) -> Release:
@@ -245,7 +248,20 @@ class _Run:
                     f"not from {tag.project_key}"
                 )
             path = self.store.publish(sdist.path, sdist.name)
-            return Release(tag, path, sdist.name, sdist.route)
+            wheel = (
+                self._publish_wheel(tag, sdist, Path(workdir), log) if self.config.wheels else None
+            )
+            return Release(tag, path, sdist.name, sdist.route, wheel)
+
+    def _publish_wheel(self, tag: Tag, sdist: Sdist, workdir: Path, log: Path) -> Path | None:
+        """A wheel that does not build is reported; the sdist stays published all the same."""
+        try:
+            built = build_wheel(sdist, workdir, timeout=self.config.build_timeout, log=log)
+            wheel = self.store.publish(built, sdist.name)
+        except SdistmakerError as error:
+            self._fail(str(tag), f"{error} (log: {log})", new=True)
+            return None
+        return wheel
 
 
 def make_sdist(

@@ -56,6 +56,8 @@ class TagRecord:
     """The newer identity of a built tag that was moved, once reported."""
     project_key: str = ""
     """The VCS project the tag belongs to (``Tag.project_key``)."""
+    wheel: str = ""
+    """Path of the wheel published with the sdist, relative to OUTDIR."""
 
 
 @dataclass

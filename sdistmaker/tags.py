@@ -58,6 +58,8 @@ class Release:
     distribution: str
     route: str
     """How it was built: "build", "setuptools<58" or "legacy-python"."""
+    wheel: Path | None = None
+    """The wheel built from the sdist, when WHEELS asks for one and it built."""
 
 
 def version_from_tag_name(name: str) -> str | None:

@@ -151,6 +151,7 @@ def test_yanked_names_and_versions_are_normalised(tmp_path: Path) -> None:
             r"mine.py:1: YANKED .*'latest' of p is no PEP 440 version",
         ),
         ("TEMPLATES = 'nowhere'\n", r"mine.py:1: TEMPLATES names no folder: .*nowhere"),
+        ("WHEELS = 1\n", r"mine.py:1: WHEELS must be True or False, not 1"),
     ],
 )
 def test_wrong_index_settings_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
