@@ -34,10 +34,11 @@ logger = logging.getLogger(__name__)
 API_VERSION = "1.1"
 """PEP 629's version of what the pages hold: 1.1 is PEP 700 (versions, size, upload-time)."""
 JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
-ROOT = ""
-"""The key under which the root pages' fingerprint is kept."""
 BROWSE = "+"
 """The folder of the pages for people; no normalised project name can be "+"."""
+ROOT = ""
+FRONT = BROWSE
+"""The keys of the fingerprints of the root pages and of the front page for people."""
 
 Yanked = Mapping[str, Mapping[str, str]]
 """Normalised project name -> normalised version -> reason."""
@@ -140,8 +141,8 @@ class Renderer:
         data = [self.signature, shown, yanked, [asdict(f) for f in failures]]
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
-    def root_fingerprint(self, rows: list[dict[str, str]]) -> str:
-        return hashlib.sha256(json.dumps([self.signature, rows]).encode()).hexdigest()
+    def root_fingerprint(self, shown: object) -> str:
+        return hashlib.sha256(json.dumps([self.signature, shown]).encode()).hexdigest()
 
     def overview(self, project: Project) -> dict[str, str]:
         """The front page's row: the newest release that is not yanked, and its summary."""
@@ -245,17 +246,20 @@ def update(
         fingerprints[name] = fingerprint
         rendered.append(name)
         logger.debug("rendered the pages of %s (%d files)", name, len(project.files))
-    rows = [renderer.overview(projects[name]) for name in sorted(projects)]
-    root = renderer.root_fingerprint(rows)
+    names = sorted(projects)
+    root = renderer.root_fingerprint(names)
     if fingerprints.get(ROOT) != root or not (outdir / "index.html").exists():
-        names = [row["name"] for row in rows]
         html, data = renderer.root_pages(names)
         write_atomically(outdir / "index.json", data.encode())
         write_atomically(outdir / "index.html", html.encode())
-        write_atomically(browse / "index.html", renderer.browse_index(rows).encode())
         fingerprints[ROOT] = root
         logger.debug("rendered the root pages (%d projects)", len(names))
-    for gone in set(fingerprints) - set(projects) - {ROOT}:
+    rows = [renderer.overview(projects[name]) for name in names]
+    front = renderer.root_fingerprint(rows)
+    if fingerprints.get(FRONT) != front or not (browse / "index.html").exists():
+        write_atomically(browse / "index.html", renderer.browse_index(rows).encode())
+        fingerprints[FRONT] = front
+    for gone in set(fingerprints) - set(projects) - {ROOT, FRONT}:
         del fingerprints[gone]
     return IndexResult(projects, rendered, problems)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import shutil
 import subprocess
+import tarfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -216,6 +218,16 @@ def legacy_python() -> str:
         ):
             return candidate
     pytest.skip("no Python 2.7 with setuptools on this machine")
+
+
+def sdist(folder: Path, pkg_info: str, name: str = "p-1.0.tar.gz") -> Path:
+    path = folder / name
+    data = pkg_info.encode()
+    with tarfile.open(path, "w:gz") as archive:
+        member = tarfile.TarInfo(f"{name.removesuffix('.tar.gz')}/PKG-INFO")
+        member.size = len(data)
+        archive.addfile(member, io.BytesIO(data))
+    return path
 
 
 def write_defaults(folder: Path, **settings: object) -> Path:

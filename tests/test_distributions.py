@@ -1,25 +1,13 @@
 import hashlib
-import io
 import tarfile
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import write_defaults
+from conftest import sdist, write_defaults
 
 from sdistmaker.cli import sdists_from_tags
 from sdistmaker.distributions import DistributionError, read_distribution
-
-
-def sdist(folder: Path, pkg_info: str, name: str = "p-1.0.tar.gz") -> Path:
-    path = folder / name
-    data = pkg_info.encode()
-    with tarfile.open(path, "w:gz") as archive:
-        member = tarfile.TarInfo(f"{name.removesuffix('.tar.gz')}/PKG-INFO")
-        member.size = len(data)
-        archive.addfile(member, io.BytesIO(data))
-    return path
-
 
 HEAD = "Name: p\nVersion: 1.0\n"
 

@@ -10,9 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import html5lib
 import pypi_simple
 import pytest
-from conftest import GitRepository, hatchling_project, setup_py_project, write_defaults
+from conftest import GitRepository, hatchling_project, sdist, setup_py_project, write_defaults
 
 from sdistmaker.cli import sdists_from_tags
 
@@ -278,3 +279,38 @@ def test_templates_can_be_replaced_from_a_folder(index: Path, tmp_path: Path) ->
         defaults.write_text(original)
         assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
     assert "Private packages" in (index / "+" / "index.html").read_text()
+
+
+def test_every_page_is_valid_html5(index: Path) -> None:
+    parser = html5lib.HTMLParser(strict=True)
+    for page in [*index.glob("*/index.html"), index / "index.html", *(index / "+").glob("*.html")]:
+        parser.parse(page.read_bytes())
+
+
+def test_a_new_release_renders_its_project_and_the_front_page_only(tmp_path: Path) -> None:
+    for name in ("p", "q"):
+        (tmp_path / "out" / name).mkdir(parents=True)
+        sdist(
+            tmp_path / "out" / name,
+            f"Metadata-Version: 2.2\nName: {name}\nVersion: 1.0\n",
+            f"{name}-1.0.tar.gz",
+        )
+    defaults = write_defaults(tmp_path, OUTDIR="out")
+    assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+    pages = [
+        "index.html",
+        "index.json",
+        "p/index.html",
+        "q/index.html",
+        "q/index.json",
+        "+/index.html",
+        "+/q.html",
+    ]
+    before = {page: (tmp_path / "out" / page).stat().st_mtime_ns for page in pages}
+    sdist(tmp_path / "out" / "p", "Metadata-Version: 2.2\nName: p\nVersion: 1.1\n", "p-1.1.tar.gz")
+    assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+    changed = [
+        page for page in pages if (tmp_path / "out" / page).stat().st_mtime_ns != before[page]
+    ]
+    assert changed == ["p/index.html", "+/index.html"]
+    assert "p-1.1.tar.gz" in (tmp_path / "out" / "p" / "index.html").read_text()
