@@ -40,6 +40,8 @@ class Config:
     legacy_python: str = ""
     yanked: dict[str, dict[str, str]] = field(default_factory=dict)
     """Normalised project name -> normalised version -> reason (PEP 592)."""
+    private_names: tuple[str, ...] = ()
+    """Globs of names that must never be looked up upstream."""
     wheels: bool = False
     """Build a wheel from every new sdist and publish it beside it."""
     templates: Path | None = None
@@ -153,6 +155,7 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "LEGACY_PYTHON": ("legacy_python", _interpreter),
     "YANKED": ("yanked", _yanked),
     "WHEELS": ("wheels", _boolean),
+    "PRIVATE_NAMES": ("private_names", _strings),
     "TEMPLATES": ("templates", _path),
 }
 

@@ -43,6 +43,10 @@ class GitRepository(Source):
         self.mirror = cache / f"{re.sub(r'[^A-Za-z0-9._-]', '_', self.name)}-{digest}.git"
         self._fetched = False
 
+    @property
+    def key(self) -> str:
+        return f"git:{self.location}#{self.subdirectory}"
+
     def _git(self, *args: str, **kwargs: object) -> str:
         try:
             return str(git.Git(self.mirror).execute(["git", *args], env=_ENVIRONMENT, **kwargs))  # type: ignore[call-overload]

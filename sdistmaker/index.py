@@ -8,12 +8,13 @@ Pages are written to a temporary name and renamed, and only rewritten when what 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -69,9 +70,12 @@ class IndexResult:
 
 
 def scan(
-    outdir: Path, cache: dict[str, DistributionFile]
+    outdir: Path, cache: dict[str, DistributionFile], placeholders: Collection[str] = ()
 ) -> tuple[dict[str, Project], dict[str, str]]:
-    """Every project folder and its files; unchanged files come from ``cache``, which is updated."""
+    """Every project folder and its files; unchanged files come from ``cache``, which is updated.
+
+    A folder without files is a project only when it is one of ``placeholders``.
+    """
     projects: dict[str, Project] = {}
     problems: dict[str, str] = {}
     seen: set[str] = set()
@@ -96,7 +100,7 @@ def scan(
                     problems[relative] = str(error)
                     continue
             files.append(cached)
-        if files:
+        if files or folder.name in placeholders:
             files.sort(key=lambda f: (Version(f.version), f.filename))
             projects[folder.name] = Project(folder.name, tuple(files))
     for gone in set(cache) - seen:
@@ -148,6 +152,8 @@ class Renderer:
         """The front page's row: the newest release that is not yanked, and its summary."""
         yanked = self.yanked.get(project.name, {})
         current = [f for f in project.files if f.version not in yanked] or list(project.files)
+        if not current:
+            return {"name": project.name, "latest": "", "summary": ""}
         newest = current[-1]
         return {"name": project.name, "latest": newest.version, "summary": newest.summary}
 
@@ -222,13 +228,18 @@ def update(
     yanked: Yanked,
     templates: Path | None = None,
     failures: Mapping[str, Sequence[TagFailure]] | None = None,
+    placeholders: Collection[str] = (),
 ) -> IndexResult:
     """Bring every page up to date with the store; ``cache`` and ``fingerprints`` are updated.
 
     ``failures`` lists, per project, its tags that did not build, for the pages for people.
+    ``placeholders`` are names of projects with no file yet that still get a page of their own,
+    so that a web server answers for them instead of asking an upstream index.
     """
     failures = failures or {}
-    projects, problems = scan(outdir, cache)
+    for name in placeholders:
+        (outdir / name).mkdir(exist_ok=True)
+    projects, problems = scan(outdir, cache, placeholders)
     renderer = Renderer(yanked, templates)
     browse = outdir / BROWSE
     browse.mkdir(exist_ok=True)
@@ -261,7 +272,18 @@ def update(
         fingerprints[FRONT] = front
     for gone in set(fingerprints) - set(projects) - {ROOT, FRONT}:
         del fingerprints[gone]
+        _retire(outdir, gone)
     return IndexResult(projects, rendered, problems)
+
+
+def _retire(outdir: Path, name: str) -> None:
+    """Remove the pages of a project that has none any more: only pages, never a file."""
+    folder = outdir / name
+    for page in ("index.html", "index.json"):
+        (folder / page).unlink(missing_ok=True)
+    (outdir / BROWSE / f"{name}.html").unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # not empty: it holds something that is not ours
+        folder.rmdir()
 
 
 def write_atomically(path: Path, data: bytes) -> None:

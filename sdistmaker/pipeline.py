@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from sdistmaker import git, index, svn
+from packaging.utils import canonicalize_name
+
+from sdistmaker import git, index, serve, svn
 from sdistmaker.build import Sdist, build_tag, build_wheel
 from sdistmaker.config import Config
 from sdistmaker.errors import BuildError, SdistmakerError
@@ -118,7 +120,9 @@ class _Run:
             self.config.yanked,
             self.config.templates,
             self._tag_failures(),
+            self._placeholders(),
         )
+        serve.write_server_rules(self.store.private, self.config.private_names, self.config.source)
         for relative, message in result.problems.items():
             self._problem(_FILE + relative, "indexing", message)
         for key in [k for k in self.state.problems if k.startswith(_FILE)]:
@@ -140,7 +144,14 @@ class _Run:
                 ),
             )
         found += git_sources(self.config, self.store)
+        for source in found:
+            self.state.projects[canonicalize_name(source.name)] = source.key
         return [tag for source in found for tag in self._attempt(source.location, source.tags)]
+
+    def _placeholders(self) -> set[str]:
+        """Projects the crawl has seen that publish nothing yet, by their VCS name."""
+        publishing = set(self.state.owners.values())
+        return {name for name, key in self.state.projects.items() if key not in publishing}
 
     def _tag_failures(self, most: int = 10) -> dict[str, list[index.TagFailure]]:
         """The latest tags that did not build, per distribution their project publishes."""

@@ -64,6 +64,10 @@ class SvnProject(Source):
         self.location = public
         """How it is named to users and in the state (below BASE)."""
 
+    @property
+    def key(self) -> str:
+        return f"svn:{self.location}"
+
     def tags(self) -> list[Tag]:
         if not self.has_tags:  # a project with a trunk only has not released yet
             return []

@@ -13,8 +13,15 @@ from sdistmaker.tags import Tag
 class Source(abc.ABC):
     """One place release tags come from: an svn project, or a git repository (or a part of one)."""
 
+    name: str
+    """The project's name in the VCS (its folder, or its repository or subdirectory)."""
     location: str
     """Its public address, free of credentials, for messages."""
+
+    @property
+    @abc.abstractmethod
+    def key(self) -> str:
+        """Names the project across runs, as ``Tag.project_key`` of its tags does."""
 
     @abc.abstractmethod
     def tags(self) -> list[Tag]:

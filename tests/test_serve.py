@@ -1,0 +1,73 @@
+"""What sdistmaker writes for the web servers, and the placeholder pages they rely on."""
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import GitRepository, SvnRepository, hatchling_project, write_defaults
+
+from sdistmaker.cli import sdists_from_tags
+from sdistmaker.serve import APACHE_RULES, NGINX_RULES, name_pattern
+
+MakeGit = Callable[[str], GitRepository]
+
+
+@pytest.mark.parametrize(
+    ("globs", "private", "public"),
+    [
+        (["acme-*"], ["acme-utils", "acme-", "acme-web-2"], ["acme", "not-acme-x", "acmeutils"]),
+        (["Acme_*"], ["acme-utils"], ["acmeutils"]),
+        (["internal", "corp.?"], ["internal", "corp-x"], ["internal-x", "corp-xy", "corp"]),
+        (["a.b*c"], ["a-bxc", "a-bc"], ["abc"]),
+    ],
+)
+def test_private_name_globs_match_normalised_names(
+    globs: list[str], private: list[str], public: list[str]
+) -> None:
+    pattern = re.compile(name_pattern(globs))
+    assert [name for name in private if pattern.match(name)] == private
+    assert [name for name in public if pattern.match(name)] == []
+
+
+def test_rules_for_both_servers_are_written_from_the_defaults(tmp_path: Path) -> None:
+    defaults = write_defaults(tmp_path, OUTDIR="out", PRIVATE_NAMES=["acme-*"])
+    assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+    private = tmp_path / "out" / ".sdistmaker"
+    apache = (private / APACHE_RULES).read_text()
+    assert f"from PRIVATE_NAMES in {defaults}" in apache
+    assert 'RewriteCond %{ENV:SDISTMAKER_MISSING} "^(?:acme\\-[^/]*)$"' in apache
+    assert "RewriteRule ^ - [R=404,L]" in apache
+    assert 'if ($sdistmaker_project ~ "^(?:acme\\-[^/]*)$")' in (private / NGINX_RULES).read_text()
+
+    defaults.write_text("OUTDIR = 'out'\n")
+    assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+    assert "RewriteRule" not in (private / APACHE_RULES).read_text()
+    assert "return 404" not in (private / NGINX_RULES).read_text()
+
+
+def test_a_crawled_project_with_nothing_published_gets_a_page_of_its_own(
+    svn_repository: SvnRepository, make_git: MakeGit, tmp_path: Path
+) -> None:
+    svn_repository.add_project("libs/acme.secret", {"setup.py": "raise SystemExit('broken')\n"})
+    svn_repository.tag("libs/acme.secret", "1.0")
+    svn_repository.mkdir("libs/acme.fresh/trunk")
+    defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out")
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
+    outdir = tmp_path / "out"
+    for name in ("acme-secret", "acme-fresh"):
+        assert "Links for" in (outdir / name / "index.html").read_text()
+        assert (outdir / name / "index.json").exists()
+    root = (outdir / "index.html").read_text()
+    assert 'href="acme-secret/"' in root
+
+    # Once the project publishes under another name, its placeholder goes; files never do.
+    svn_repository.commit_files(
+        "libs/acme.secret/tags/1.0", hatchling_project("acme-secret-lib", "1.0")
+    )
+    svn_repository.delete("libs/acme.secret/tags/1.0/setup.py")
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    assert not (outdir / "acme-secret").exists()
+    assert not (outdir / "+" / "acme-secret.html").exists()
+    assert (outdir / "acme-secret-lib" / "acme_secret_lib-1.0.tar.gz").exists()
+    assert (outdir / "acme-fresh" / "index.html").exists()
