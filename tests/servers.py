@@ -1,0 +1,166 @@
+"""Real servers for the serving tests, on 127.0.0.1 only: Apache and nginx with the shipped
+configurations, and a small static index that plays PyPI."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import csv
+import hashlib
+import http.client
+import http.server
+import io
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from conftest import require
+
+ROOT = Path(__file__).parent.parent
+APACHE_MODULES = Path("/usr/lib/apache2/modules")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for(
+    port: int, process: subprocess.Popen[bytes] | None = None, log: Path | None = None
+) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            details = log.read_text() if log and log.exists() else ""
+            raise RuntimeError(f"server exited with {process.returncode}: {details}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def served_folder() -> Path:
+    """A folder the web server's own user can read (pytest's tmp_path is private to root)."""
+    folder = Path(tempfile.mkdtemp(prefix="sdistmaker-served-"))
+    folder.chmod(0o755)
+    return folder
+
+
+@dataclass
+class Response:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name, "")
+
+
+def request(port: int, path: str, method: str = "GET", **headers: str) -> Response:
+    """One request, redirects not followed, as curl without -L."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(
+            method, path, headers={k.replace("_", "-"): v for k, v in headers.items()}
+        )
+        answer = connection.getresponse()
+        return Response(answer.status, answer.headers, answer.read())
+    finally:
+        connection.close()
+
+
+@contextlib.contextmanager
+def apache(outdir: Path, upstream: str, prefix: str = "/simple") -> Iterator[int]:
+    """Apache serving ``outdir`` with apache/sdistmaker.conf; yields its port."""
+    require("apache2")
+    work = Path(tempfile.mkdtemp(prefix="sdistmaker-apache-"))
+    port = free_port()
+    modules = ["mpm_event", "authz_core", "alias", "dir", "mime", "rewrite", "headers"]
+    loads = "".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so\n" for m in modules)
+    user = "User www-data\nGroup www-data\n" if os.geteuid() == 0 else ""
+    (work / "httpd.conf").write_text(
+        f"ServerRoot {work}\nListen 127.0.0.1:{port}\n{loads}{user}"
+        f"ServerName 127.0.0.1\nPidFile {work}/httpd.pid\nDefaultRuntimeDir {work}\n"
+        f"ErrorLog {work}/error.log\nTypesConfig /etc/mime.types\n"
+        f"Define SDISTMAKER_ROOT {outdir}\nDefine SDISTMAKER_PREFIX {prefix}\n"
+        f"Define SDISTMAKER_UPSTREAM {upstream}\n"
+        f"Include {ROOT / 'apache' / 'sdistmaker.conf'}\n"
+    )
+    process = subprocess.Popen(
+        ["apache2", "-f", str(work / "httpd.conf"), "-DFOREGROUND"], start_new_session=True
+    )
+    try:
+        wait_for(port, process, work / "error.log")
+        yield port
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def make_wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> Path:
+    """A minimal, valid pure-Python wheel, for the index playing PyPI."""
+    module = name.replace("-", "_").replace(".", "_").lower()
+    dist_info = f"{module}-{version}.dist-info"
+    files = {
+        f"{module}/__init__.py": f"VERSION = {version!r}\n",
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        + "".join(f"Requires-Dist: {r}\n" for r in requires),
+        f"{dist_info}/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = io.StringIO()
+    writer = csv.writer(record, lineterminator="\n")
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        writer.writerow([path, f"sha256={digest.decode()}", len(text.encode())])
+    writer.writerow([f"{dist_info}/RECORD", "", ""])
+    path = folder / f"{module}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name_in_zip, text in files.items():
+            archive.writestr(name_in_zip, text)
+        archive.writestr(f"{dist_info}/RECORD", record.getvalue())
+    return path
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def upstream_index(wheels: dict[str, list[Path]]) -> Iterator[str]:
+    """A static simple index on 127.0.0.1 serving ``wheels`` per project; yields its URL."""
+    folder = Path(tempfile.mkdtemp(prefix="sdistmaker-upstream-"))
+    for project, paths in wheels.items():
+        (folder / "simple" / project).mkdir(parents=True)
+        links = []
+        for path in paths:
+            shutil.copy(path, folder / "simple" / project / path.name)
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            links.append(f'<a href="{path.name}#sha256={digest}">{path.name}</a><br>')
+        (folder / "simple" / project / "index.html").write_text(
+            "<!DOCTYPE html><html><body>" + "".join(links) + "</body></html>"
+        )
+    handler = lambda *a, **k: _QuietHandler(*a, directory=str(folder), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple"
+    finally:
+        server.shutdown()
+        server.server_close()
+        shutil.rmtree(folder, ignore_errors=True)

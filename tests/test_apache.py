@@ -1,0 +1,253 @@
+"""apache/sdistmaker.conf with a real Apache, a real generated OUTDIR and a local stand-in for
+PyPI that holds an upstream-only project and a higher-versioned rival of a local project."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import GitRepository, hatchling_project, write_defaults
+from servers import apache, make_wheel, request, served_folder, upstream_index
+
+from sdistmaker.cli import sdists_from_tags
+
+PIP_ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, "
+    "text/html; q=0.01"
+)
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+
+
+@pytest.fixture(scope="module")
+def outdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    work = tmp_path_factory.mktemp("repositories")
+    lib = GitRepository(work / "acme-lib")
+    lib.commit(hatchling_project("acme-lib", "1.0"))
+    lib.tag("1.0")
+    app = GitRepository(work / "acme-app")
+    files = hatchling_project("acme.app", "1.0")
+    files["pyproject.toml"] = files["pyproject.toml"].replace(
+        'version = "1.0"\n', 'version = "1.0"\ndependencies = ["acme-lib"]\n'
+    )
+    app.commit(files)
+    app.tag("1.0")
+    broken = GitRepository(work / "broken-thing")
+    broken.commit({"setup.py": "raise SystemExit('never builds')\n"})
+    broken.tag("1.0")
+    served = served_folder()
+    defaults = write_defaults(
+        work,
+        GIT_REPOSITORIES=[lib.url, app.url, broken.url],
+        OUTDIR=str(served / "pypi"),
+        WHEELS=True,
+        PRIVATE_NAMES=["acme-*"],
+    )
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1  # broken-thing fails
+    yield served / "pypi"
+    shutil.rmtree(served)
+
+
+@pytest.fixture(scope="module")
+def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    wheels = tmp_path_factory.mktemp("upstream-wheels")
+    with upstream_index(
+        {
+            "upstream-only": [make_wheel(wheels, "upstream-only", "1.0")],
+            "acme-lib": [make_wheel(wheels, "acme-lib", "99.0")],
+            "broken-thing": [make_wheel(wheels, "broken-thing", "5.0")],
+        }
+    ) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def server(outdir: Path, upstream: str) -> Iterator[int]:
+    with apache(outdir, upstream) as port:
+        yield port
+
+
+def test_pages_are_html_by_default(server: int) -> None:
+    for path in ("/simple/", "/simple/acme-lib/"):
+        answer = request(server, path)
+        assert answer.status == 200
+        assert answer.header("Content-Type") == "text/html; charset=utf-8"
+        assert answer.header("Vary") == "Accept"
+        assert answer.header("Cache-Control") == "public, max-age=60"
+        assert answer.body.startswith(b"<!DOCTYPE html>")
+
+
+def test_json_when_the_accept_header_asks_for_it(server: int) -> None:
+    answer = request(server, "/simple/acme-lib/", Accept=PIP_ACCEPT)
+    assert answer.header("Content-Type") == JSON_TYPE
+    assert json.loads(answer.body)["name"] == "acme-lib"
+    root = request(server, "/simple/", Accept="application/vnd.pypi.simple.latest+json")
+    assert root.header("Content-Type") == JSON_TYPE
+    assert {"name": "acme-lib"} in json.loads(root.body)["projects"]
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "text/html",
+        "application/vnd.pypi.simple.v1+html, application/vnd.pypi.simple.v1+json;q=0.5",
+        "application/vnd.pypi.simple.v1+json;q=0",
+        "application/json",
+        "*/*",
+    ],
+)
+def test_html_for_every_other_accept_header(server: int, accept: str) -> None:
+    answer = request(server, "/simple/acme-lib/", Accept=accept)
+    assert answer.header("Content-Type") == "text/html; charset=utf-8"
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "content_type"),
+    [
+        ("format=application/vnd.pypi.simple.v1%2Bjson", "text/html", JSON_TYPE),
+        ("format=application/vnd.pypi.simple.v1+json", "", JSON_TYPE),
+        ("format=application/vnd.pypi.simple.latest%2Bjson", "", JSON_TYPE),
+        ("format=text/html", PIP_ACCEPT, "text/html; charset=utf-8"),
+        ("format=application/vnd.pypi.simple.v1%2Bhtml", PIP_ACCEPT, "text/html; charset=utf-8"),
+    ],
+)
+def test_format_in_the_query_wins_over_accept(
+    server: int, query: str, accept: str, content_type: str
+) -> None:
+    headers = {"Accept": accept} if accept else {}
+    answer = request(server, f"/simple/acme-lib/?{query}", **headers)
+    assert (answer.status, answer.header("Content-Type")) == (200, content_type)
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/simple", "/simple/"),
+        ("/simple/acme-lib", "/simple/acme-lib/"),
+        ("/simple/Acme.Lib/", "/simple/acme-lib/"),
+        ("/simple/ACME__lib", "/simple/acme-lib/"),
+        ("/simple/acme_-.lib/", "/simple/acme-lib/"),
+        ("/simple/Upstream_Only", "/simple/upstream-only/"),
+    ],
+)
+def test_one_301_to_the_normalised_project_url(server: int, path: str, location: str) -> None:
+    answer = request(server, path)
+    assert answer.status == 301
+    assert answer.header("Location") == f"http://127.0.0.1:{server}{location}"
+    assert request(server, location).status in (200, 302)
+
+
+def test_a_project_not_here_is_a_302_upstream_never_cached(server: int, upstream: str) -> None:
+    answer = request(server, "/simple/upstream-only/")
+    assert answer.status == 302
+    assert answer.header("Location") == f"{upstream}/upstream-only/"
+    assert answer.header("Cache-Control") == "no-store"
+
+
+def test_a_local_project_never_goes_upstream(server: int) -> None:
+    answer = request(server, "/simple/acme-lib/", Accept=PIP_ACCEPT)
+    assert answer.status == 200
+    assert [f["filename"] for f in json.loads(answer.body)["files"]] == [
+        "acme_lib-1.0-py2.py3-none-any.whl",
+        "acme_lib-1.0.tar.gz",
+    ]
+
+
+def test_a_crawled_project_with_nothing_built_answers_here(server: int) -> None:
+    answer = request(server, "/simple/broken-thing/")
+    assert answer.status == 200
+    assert b"<a " not in answer.body
+
+
+def test_a_private_name_not_here_is_404_not_upstream(server: int) -> None:
+    assert request(server, "/simple/acme-missing/").status == 404
+    assert request(server, "/simple/Acme_Missing").status == 301
+    assert request(server, "/simple/not-acme/").status == 302
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/simple/.sdistmaker/",
+        "/simple/.sdistmaker/state.json",
+        "/simple/.sdistmaker/lock",
+        "/simple/.sdistmaker/logs/broken-thing/1.0.log",
+        "/simple/acme-lib/.partial-x",
+        "/simple/%2esdistmaker/state.json",
+    ],
+)
+def test_internals_are_refused(server: int, path: str) -> None:
+    assert request(server, path).status in (403, 404)
+
+
+def test_files_are_cached_for_good_and_support_head_and_range(server: int, outdir: Path) -> None:
+    path = "/simple/acme-lib/acme_lib-1.0.tar.gz"
+    size = (outdir / "acme-lib" / "acme_lib-1.0.tar.gz").stat().st_size
+    head = request(server, path, method="HEAD")
+    assert (head.status, head.header("Content-Length"), head.body) == (200, str(size), b"")
+    assert head.header("Cache-Control") == "public, max-age=31536000, immutable"
+    part = request(server, path, Range="bytes=0-9")
+    assert (part.status, len(part.body)) == (206, 10)
+    assert part.header("Content-Range") == f"bytes 0-9/{size}"
+    metadata = request(server, path + ".metadata")
+    assert metadata.status == 200
+    assert metadata.body == (outdir / "acme-lib" / "acme_lib-1.0.tar.gz.metadata").read_bytes()
+
+
+def test_the_pages_for_people_are_served(server: int) -> None:
+    answer = request(server, "/simple/+/")
+    assert answer.status == 200
+    assert b"acme-lib" in answer.body
+    assert request(server, "/simple/+/acme-lib.html").status == 200
+
+
+def fresh_venv(folder: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", folder], check=True)
+    return folder / "bin" / "python"
+
+
+def installed(python: Path) -> dict[str, str]:
+    code = (
+        "import importlib.metadata as m, json\n"
+        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+    )
+    return json.loads(
+        subprocess.run([python, "-c", code], check=True, capture_output=True, text=True).stdout
+    )
+
+
+def pip(python: Path, server: int, *requirements: str) -> subprocess.CompletedProcess[str]:
+    index = f"http://127.0.0.1:{server}/simple/"
+    command = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-cache-dir"]
+    command += ["--only-binary", ":all:", "--index-url", index, *requirements]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def uv(python: Path, server: int, *requirements: str) -> subprocess.CompletedProcess[str]:
+    binary = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    index = f"http://127.0.0.1:{server}/simple/"
+    command = [binary, "pip", "install", "--python", str(python), "--no-cache"]
+    command += ["--only-binary", ":all:", "--index-url", index, *requirements]
+    return subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, "UV_NO_PROGRESS": "1"}
+    )
+
+
+@pytest.mark.parametrize("install", [pip, uv], ids=["pip", "uv"])
+def test_installers_take_local_projects_here_and_others_upstream(
+    server: int, tmp_path: Path, install: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    python = fresh_venv(tmp_path / "venv")
+    result = install(python, server, "acme.app", "upstream-only")
+    assert result.returncode == 0, result.stderr
+    versions = installed(python)
+    assert versions["acme.app"] == "1.0"
+    assert versions["acme-lib"] == "1.0"  # never the upstream rival's 99.0
+    assert versions["upstream-only"] == "1.0"
+    missing = install(python, server, "acme-missing")
+    assert missing.returncode != 0
