@@ -43,13 +43,13 @@ def write_server_rules(private: Path, globs: Sequence[str], source: Path | None)
     origin = f"PRIVATE_NAMES in {source}" if source else "PRIVATE_NAMES"
     header = f"# Written by sdistmaker from {origin}; reload the server after a change.\n"
     apache = header
-    nginx = header
+    nginx = header + 'set $sdistmaker_private "";\n'
     if globs:
         pattern = name_pattern(globs)
         apache += (
             f'RewriteCond %{{ENV:SDISTMAKER_MISSING}} "{pattern}"\nRewriteRule ^ - [R=404,L]\n'
         )
-        nginx += f'if ($sdistmaker_project ~ "{pattern}") {{\n    return 404;\n}}\n'
+        nginx += f'if ($sdistmaker_project ~ "{pattern}") {{\n    set $sdistmaker_private 1;\n}}\n'
     for name, text in ((APACHE_RULES, apache), (NGINX_RULES, nginx)):
         path = private / name
         if not path.exists() or path.read_text() != text:

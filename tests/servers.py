@@ -67,7 +67,7 @@ class Response:
         return self.headers.get(name, "")
 
 
-def request(port: int, path: str, method: str = "GET", **headers: str) -> Response:
+def fetch(port: int, path: str, method: str = "GET", **headers: str) -> Response:
     """One request, redirects not followed, as curl without -L."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
@@ -99,6 +99,44 @@ def apache(outdir: Path, upstream: str, prefix: str = "/simple") -> Iterator[int
     )
     process = subprocess.Popen(
         ["apache2", "-f", str(work / "httpd.conf"), "-DFOREGROUND"], start_new_session=True
+    )
+    try:
+        wait_for(port, process, work / "error.log")
+        yield port
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def nginx(outdir: Path, upstream: str) -> Iterator[int]:
+    """nginx serving ``outdir`` with nginx/sdistmaker*.conf; yields its port."""
+    require("nginx")
+    perl = Path("/usr/lib/nginx/modules/ngx_http_perl_module.so")
+    if not perl.exists():
+        require("the nginx perl module (libnginx-mod-http-perl)")
+    work = Path(tempfile.mkdtemp(prefix="sdistmaker-nginx-"))
+    port = free_port()
+    user = "user www-data;\n" if os.geteuid() == 0 else ""
+    temporary = "".join(
+        f"    {kind}_temp_path {work}/{kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    (work / "nginx.conf").write_text(
+        f"load_module {perl};\n{user}pid {work}/nginx.pid;\nerror_log {work}/error.log;\n"
+        "daemon off;\nevents { worker_connections 64; }\n"
+        f"http {{\n    access_log off;\n{temporary}"
+        f"    include {ROOT / 'nginx' / 'sdistmaker-http.conf'};\n"
+        f"    server {{\n        listen 127.0.0.1:{port};\n"
+        f"        set $sdistmaker_root {outdir};\n"
+        f"        set $sdistmaker_upstream {upstream};\n"
+        f"        include {outdir / '.sdistmaker' / 'private-names.nginx.conf'};\n"
+        f"        include {ROOT / 'nginx' / 'sdistmaker.conf'};\n    }}\n}}\n"
+    )
+    process = subprocess.Popen(
+        ["nginx", "-c", str(work / "nginx.conf"), "-e", str(work / "error.log")],
+        start_new_session=True,
     )
     try:
         wait_for(port, process, work / "error.log")

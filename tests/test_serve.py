@@ -43,7 +43,7 @@ def test_rules_for_both_servers_are_written_from_the_defaults(tmp_path: Path) ->
     defaults.write_text("OUTDIR = 'out'\n")
     assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
     assert "RewriteRule" not in (private / APACHE_RULES).read_text()
-    assert "return 404" not in (private / NGINX_RULES).read_text()
+    assert "if (" not in (private / NGINX_RULES).read_text()
 
 
 def test_a_crawled_project_with_nothing_published_gets_a_page_of_its_own(

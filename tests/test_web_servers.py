@@ -1,5 +1,6 @@
-"""apache/sdistmaker.conf with a real Apache, a real generated OUTDIR and a local stand-in for
-PyPI that holds an upstream-only project and a higher-versioned rival of a local project."""
+"""apache/ and nginx/ configurations, each with a real server, a real generated OUTDIR and a
+local stand-in for PyPI that holds an upstream-only project and a higher-versioned rival of a
+local project. Every test runs against both servers: they must behave alike."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import GitRepository, hatchling_project, write_defaults
-from servers import apache, make_wheel, request, served_folder, upstream_index
+from servers import apache, fetch, make_wheel, nginx, served_folder, upstream_index
 
 from sdistmaker.cli import sdists_from_tags
 
@@ -66,15 +67,16 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def server(outdir: Path, upstream: str) -> Iterator[int]:
-    with apache(outdir, upstream) as port:
+@pytest.fixture(scope="module", params=["apache", "nginx"])
+def server(request: pytest.FixtureRequest, outdir: Path, upstream: str) -> Iterator[int]:
+    start = {"apache": apache, "nginx": nginx}[request.param]
+    with start(outdir, upstream) as port:
         yield port
 
 
 def test_pages_are_html_by_default(server: int) -> None:
     for path in ("/simple/", "/simple/acme-lib/"):
-        answer = request(server, path)
+        answer = fetch(server, path)
         assert answer.status == 200
         assert answer.header("Content-Type") == "text/html; charset=utf-8"
         assert answer.header("Vary") == "Accept"
@@ -83,10 +85,10 @@ def test_pages_are_html_by_default(server: int) -> None:
 
 
 def test_json_when_the_accept_header_asks_for_it(server: int) -> None:
-    answer = request(server, "/simple/acme-lib/", Accept=PIP_ACCEPT)
+    answer = fetch(server, "/simple/acme-lib/", Accept=PIP_ACCEPT)
     assert answer.header("Content-Type") == JSON_TYPE
     assert json.loads(answer.body)["name"] == "acme-lib"
-    root = request(server, "/simple/", Accept="application/vnd.pypi.simple.latest+json")
+    root = fetch(server, "/simple/", Accept="application/vnd.pypi.simple.latest+json")
     assert root.header("Content-Type") == JSON_TYPE
     assert {"name": "acme-lib"} in json.loads(root.body)["projects"]
 
@@ -102,7 +104,7 @@ def test_json_when_the_accept_header_asks_for_it(server: int) -> None:
     ],
 )
 def test_html_for_every_other_accept_header(server: int, accept: str) -> None:
-    answer = request(server, "/simple/acme-lib/", Accept=accept)
+    answer = fetch(server, "/simple/acme-lib/", Accept=accept)
     assert answer.header("Content-Type") == "text/html; charset=utf-8"
 
 
@@ -120,7 +122,7 @@ def test_format_in_the_query_wins_over_accept(
     server: int, query: str, accept: str, content_type: str
 ) -> None:
     headers = {"Accept": accept} if accept else {}
-    answer = request(server, f"/simple/acme-lib/?{query}", **headers)
+    answer = fetch(server, f"/simple/acme-lib/?{query}", **headers)
     assert (answer.status, answer.header("Content-Type")) == (200, content_type)
 
 
@@ -136,21 +138,21 @@ def test_format_in_the_query_wins_over_accept(
     ],
 )
 def test_one_301_to_the_normalised_project_url(server: int, path: str, location: str) -> None:
-    answer = request(server, path)
+    answer = fetch(server, path)
     assert answer.status == 301
     assert answer.header("Location") == f"http://127.0.0.1:{server}{location}"
-    assert request(server, location).status in (200, 302)
+    assert fetch(server, location).status in (200, 302)
 
 
 def test_a_project_not_here_is_a_302_upstream_never_cached(server: int, upstream: str) -> None:
-    answer = request(server, "/simple/upstream-only/")
+    answer = fetch(server, "/simple/upstream-only/")
     assert answer.status == 302
     assert answer.header("Location") == f"{upstream}/upstream-only/"
     assert answer.header("Cache-Control") == "no-store"
 
 
 def test_a_local_project_never_goes_upstream(server: int) -> None:
-    answer = request(server, "/simple/acme-lib/", Accept=PIP_ACCEPT)
+    answer = fetch(server, "/simple/acme-lib/", Accept=PIP_ACCEPT)
     assert answer.status == 200
     assert [f["filename"] for f in json.loads(answer.body)["files"]] == [
         "acme_lib-1.0-py2.py3-none-any.whl",
@@ -159,15 +161,15 @@ def test_a_local_project_never_goes_upstream(server: int) -> None:
 
 
 def test_a_crawled_project_with_nothing_built_answers_here(server: int) -> None:
-    answer = request(server, "/simple/broken-thing/")
+    answer = fetch(server, "/simple/broken-thing/")
     assert answer.status == 200
     assert b"<a " not in answer.body
 
 
 def test_a_private_name_not_here_is_404_not_upstream(server: int) -> None:
-    assert request(server, "/simple/acme-missing/").status == 404
-    assert request(server, "/simple/Acme_Missing").status == 301
-    assert request(server, "/simple/not-acme/").status == 302
+    assert fetch(server, "/simple/acme-missing/").status == 404
+    assert fetch(server, "/simple/Acme_Missing").status == 301
+    assert fetch(server, "/simple/not-acme/").status == 302
 
 
 @pytest.mark.parametrize(
@@ -182,28 +184,28 @@ def test_a_private_name_not_here_is_404_not_upstream(server: int) -> None:
     ],
 )
 def test_internals_are_refused(server: int, path: str) -> None:
-    assert request(server, path).status in (403, 404)
+    assert fetch(server, path).status in (403, 404)
 
 
 def test_files_are_cached_for_good_and_support_head_and_range(server: int, outdir: Path) -> None:
     path = "/simple/acme-lib/acme_lib-1.0.tar.gz"
     size = (outdir / "acme-lib" / "acme_lib-1.0.tar.gz").stat().st_size
-    head = request(server, path, method="HEAD")
+    head = fetch(server, path, method="HEAD")
     assert (head.status, head.header("Content-Length"), head.body) == (200, str(size), b"")
     assert head.header("Cache-Control") == "public, max-age=31536000, immutable"
-    part = request(server, path, Range="bytes=0-9")
+    part = fetch(server, path, Range="bytes=0-9")
     assert (part.status, len(part.body)) == (206, 10)
     assert part.header("Content-Range") == f"bytes 0-9/{size}"
-    metadata = request(server, path + ".metadata")
+    metadata = fetch(server, path + ".metadata")
     assert metadata.status == 200
     assert metadata.body == (outdir / "acme-lib" / "acme_lib-1.0.tar.gz.metadata").read_bytes()
 
 
 def test_the_pages_for_people_are_served(server: int) -> None:
-    answer = request(server, "/simple/+/")
+    answer = fetch(server, "/simple/+/")
     assert answer.status == 200
     assert b"acme-lib" in answer.body
-    assert request(server, "/simple/+/acme-lib.html").status == 200
+    assert fetch(server, "/simple/+/acme-lib.html").status == 200
 
 
 def fresh_venv(folder: Path) -> Path:
