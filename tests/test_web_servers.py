@@ -57,11 +57,30 @@ def outdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     wheels = tmp_path_factory.mktemp("upstream-wheels")
+    # zc.buildout's recipe, as PyPI has it: buildout must fetch it through the fallback.
+    recipe = tmp_path_factory.mktemp("recipe")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "-d",
+            recipe,
+            "zc.recipe.egg",
+        ],
+        check=True,
+    )
     with upstream_index(
         {
             "upstream-only": [make_wheel(wheels, "upstream-only", "1.0")],
             "acme-lib": [make_wheel(wheels, "acme-lib", "99.0")],
             "broken-thing": [make_wheel(wheels, "broken-thing", "5.0")],
+            "zc-recipe-egg": list(recipe.glob("*.whl")),
         }
     ) as url:
         yield url
@@ -253,3 +272,34 @@ def test_installers_take_local_projects_here_and_others_upstream(
     assert versions["upstream-only"] == "1.0"
     missing = install(python, server, "acme-missing")
     assert missing.returncode != 0
+
+
+@pytest.fixture(scope="module")
+def buildout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv with zc.buildout, from PyPI like any user's."""
+    venv = tmp_path_factory.mktemp("buildout") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    subprocess.run([venv / "bin/python", "-m", "pip", "install", "-q", "zc.buildout"], check=True)
+    return venv / "bin" / "buildout"
+
+
+def test_buildout_installs_a_local_project_through_the_index(
+    server: int, buildout: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "buildout.cfg").write_text(
+        "[buildout]\n"
+        "parts = app\n"
+        f"index = http://127.0.0.1:{server}/simple/\n"
+        "newest = false\n"
+        "[app]\n"
+        "recipe = zc.recipe.egg\n"
+        "eggs = acme.app\n"
+    )
+    result = subprocess.run(
+        [buildout, "-c", tmp_path / "buildout.cfg"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    eggs = sorted(p.name.split("-py")[0] for p in (tmp_path / "eggs").rglob("*.egg"))
+    # Local projects from here (never the upstream rival's acme-lib 99.0), the recipe from
+    # upstream through the fallback.
+    assert eggs == ["acme.app-1.0", "acme_lib-1.0", "zc.recipe.egg-6.0.0"]
