@@ -48,6 +48,13 @@ OUTDIR = "var/private"
 # Seconds one tag's build may take before its whole process tree is killed and it counts as failed.
 BUILD_TIMEOUT = 600
 
+# Names that are yours alone (globs, e.g. "acme-*"): when no project of such a name is here, the
+# web server answers 404 instead of sending the installer to PyPI, where anyone could publish
+# it (dependency confusion). Projects sdistmaker has crawled are protected anyway.
+PRIVATE_NAMES = [
+    # "acme-*",
+]
+
 # Also build a wheel from every new sdist and publish it beside it. This proves each sdist
 # complete (a file missing from it fails the wheel) and spares installers a build. A wheel that
 # does not build is reported; its sdist is published all the same.
