@@ -17,9 +17,11 @@ import pytest
 IN_CI = os.environ.get("CI") == "true"
 
 
-def require(command: str) -> None:
-    """Skip when a tool is missing on a developer's machine; in CI that is a failure."""
-    if shutil.which(command) is None:
+def require(command: str, path: Path | None = None) -> None:
+    """Skip when a tool (a command, or the file at ``path``) is missing on a developer's
+    machine; in CI that is a failure."""
+    present = path.exists() if path is not None else shutil.which(command) is not None
+    if not present:
         if IN_CI:
             pytest.fail(f"{command} is not installed; CI must install it")
         pytest.skip(f"{command} is not installed")

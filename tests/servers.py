@@ -114,8 +114,7 @@ def nginx(outdir: Path, upstream: str) -> Iterator[int]:
     """nginx serving ``outdir`` with nginx/sdistmaker*.conf; yields its port."""
     require("nginx")
     perl = Path("/usr/lib/nginx/modules/ngx_http_perl_module.so")
-    if not perl.exists():
-        require("the nginx perl module (libnginx-mod-http-perl)")
+    require("libnginx-mod-http-perl", perl)
     work = Path(tempfile.mkdtemp(prefix="sdistmaker-nginx-"))
     port = free_port()
     user = "user www-data;\n" if os.geteuid() == 0 else ""
