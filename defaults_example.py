@@ -71,6 +71,16 @@ YANKED = {
 # simple/project.html). A relative path is relative to the folder of this file. Empty: none.
 # TEMPLATES = "templates"
 
+# Environment variables every build gets, on top of sdistmaker's own: where build requirements
+# come from, a proxy, certificates. Commit hooks and cron start sdistmaker with an (almost) empty
+# environment, so whatever your builds need from the network belongs here.
+BUILD_ENVIRONMENT = {
+    # "PIP_INDEX_URL": "https://pypi.example.com/simple/",
+    # "UV_INDEX_URL": "https://pypi.example.com/simple/",
+    # "HTTPS_PROXY": "http://proxy.example.com:3128",
+    # "SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt",
+}
+
 # An interpreter for setup.py files from before Python 3 (e.g. "/usr/bin/python2.7"). Tried for
 # a setup.py-only project after today's setuptools and then setuptools<58 failed. Empty: not tried.
 LEGACY_PYTHON = ""

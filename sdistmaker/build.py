@@ -17,8 +17,8 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pkginfo
@@ -46,13 +46,21 @@ class Sdist:
     route: str
 
 
+@dataclass(frozen=True)
+class BuildSettings:
+    timeout: float = 600.0
+    """Seconds one tag's build may take, all routes together."""
+    legacy_python: str = ""
+    """An interpreter for the last route of old setup.py projects; empty: no such route."""
+    environment: Mapping[str, str] = field(default_factory=dict)
+    """Variables every build gets on top of sdistmaker's own (index, proxy, certificates)."""
+
+
 class _RouteFailed(Exception):
     pass
 
 
-def build_tag(
-    tag: Tag, workdir: Path, *, timeout: float, legacy_python: str = "", log: Path
-) -> Sdist:
+def build_tag(tag: Tag, workdir: Path, settings: BuildSettings, log: Path) -> Sdist:
     """Export ``tag`` into ``workdir`` and build it; the sdist is left in ``workdir/dist``."""
     assert tag.source is not None
     source = workdir / "source"
@@ -65,21 +73,13 @@ def build_tag(
         workdir / "dist",
         version=tag.version,
         project=tag.project,
-        timeout=timeout,
-        legacy_python=legacy_python,
+        settings=settings,
         log=log,
     )
 
 
 def build_sdist(
-    source: Path,
-    outdir: Path,
-    *,
-    version: str,
-    project: str,
-    timeout: float,
-    legacy_python: str = "",
-    log: Path,
+    source: Path, outdir: Path, *, version: str, project: str, settings: BuildSettings, log: Path
 ) -> Sdist:
     """Build the tree in ``source`` into an sdist of ``version``, trying each route in turn."""
     if not (source / "pyproject.toml").exists() and not (source / "setup.py").exists():
@@ -87,17 +87,18 @@ def build_sdist(
     routes = [ROUTE_BUILD]
     if _setup_py_only(source):
         routes.append(ROUTE_OLD_SETUPTOOLS)
-        if legacy_python:
+        if settings.legacy_python:
             routes.append(ROUTE_LEGACY_PYTHON)
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + settings.timeout
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text("")
     failures: dict[str, list[str]] = {}
     for route in routes:
         shutil.rmtree(outdir, ignore_errors=True)
         outdir.mkdir(parents=True)
-        command, extra = _command(route, "--sdist", source, outdir, legacy_python)
-        environment = _environment(source, outdir.parent / "tmp", version, project) | extra
+        command, extra = _command(route, "--sdist", source, outdir, settings.legacy_python)
+        environment = _environment(source, outdir.parent / "tmp", version, project, settings)
+        environment |= extra
         try:
             _run(command, source, environment, deadline, log, route)
         except _RouteFailed as error:
@@ -113,7 +114,7 @@ def build_sdist(
     raise BuildError("; ".join(f"{', '.join(tried)}: {why}" for why, tried in failures.items()))
 
 
-def build_wheel(sdist: Sdist, workdir: Path, *, timeout: float, log: Path) -> Path:
+def build_wheel(sdist: Sdist, workdir: Path, settings: BuildSettings, log: Path) -> Path:
     """Build a wheel from what the sdist holds, the way the sdist was built.
 
     Building from the sdist, not the tag, also proves the sdist complete: a file the tag has but
@@ -131,9 +132,11 @@ def build_wheel(sdist: Sdist, workdir: Path, *, timeout: float, log: Path) -> Pa
     outdir = workdir / "wheel"
     outdir.mkdir()
     command, extra = _command(sdist.route, "--wheel", source, outdir)
-    environment = _environment(source, workdir / "tmp", sdist.version, sdist.name) | extra
+    environment = _environment(source, workdir / "tmp", sdist.version, sdist.name, settings)
+    environment |= extra
+    deadline = time.monotonic() + settings.timeout
     try:
-        _run(command, source, environment, time.monotonic() + timeout, log, f"{sdist.route} wheel")
+        _run(command, source, environment, deadline, log, f"{sdist.route} wheel")
     except _RouteFailed as error:
         raise BuildError(f"wheel: {error}") from None
     wheels = sorted(outdir.glob("*.whl"))
@@ -183,13 +186,16 @@ def _command(
     return command, {"PIP_CONSTRAINT": pin, "UV_CONSTRAINT": pin, "UV_BUILD_CONSTRAINT": pin}
 
 
-def _environment(source: Path, tmp: Path, version: str, project: str) -> dict[str, str]:
+def _environment(
+    source: Path, tmp: Path, version: str, project: str, settings: BuildSettings
+) -> dict[str, str]:
     tmp.mkdir(parents=True, exist_ok=True)
     project_table = _pyproject(source).get("project")
     name = project_table.get("name") if isinstance(project_table, dict) else None
     suffix = re.sub(r"[-_.]+", "_", str(name or project)).upper()
     return dict(
         os.environ,
+        **settings.environment,
         TMPDIR=str(tmp),
         # An exported tree has no VCS metadata: tell setuptools-scm and hatch-vcs the version.
         SETUPTOOLS_SCM_PRETEND_VERSION=version,

@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import TextIO
 
-from sdistmaker.config import load_defaults
+from sdistmaker.config import Config, load_defaults
 from sdistmaker.errors import ConfigError, SdistmakerError
+from sdistmaker.hooks import git_push_touches_tags, start_background_run, svn_commit_touches_tags
 from sdistmaker.pipeline import make_sdist as build_one
 from sdistmaker.pipeline import run
-from sdistmaker.store import Busy
+from sdistmaker.store import Busy, Store
 from sdistmaker.tags import Tag
 
 logger = logging.getLogger("sdistmaker")
@@ -76,6 +77,17 @@ def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
         help="only render the index pages again (after changing YANKED or templates)",
     )
     parser.add_argument(
+        "--svn-commit",
+        nargs=2,
+        metavar=("REPOS", "REV"),
+        help="for an svn post-commit hook: start a background run if the commit touched a tag",
+    )
+    parser.add_argument(
+        "--git-push",
+        action="store_true",
+        help="for a git post-receive hook (ref lines on stdin): the same for pushed tags",
+    )
+    parser.add_argument(
         "--wait",
         type=float,
         default=0,
@@ -96,6 +108,9 @@ def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         logger.critical("%s", error)
         return EXIT_USAGE
+
+    if arguments.svn_commit or arguments.git_push:
+        return _hook(arguments, config)
 
     progress = (
         _TerminalProgress(sys.stderr) if sys.stderr.isatty() and not arguments.quiet else None
@@ -120,6 +135,23 @@ def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
             progress.clear()
     logger.info("%s", summary)
     return summary.exit_status
+
+
+def _hook(arguments: argparse.Namespace, config: Config) -> int:
+    """Return to the VCS at once; a background run does the work when a tag was touched."""
+    try:
+        if arguments.svn_commit:
+            touched = svn_commit_touches_tags(*arguments.svn_commit)
+        else:
+            touched = git_push_touches_tags(sys.stdin)
+    except SdistmakerError as error:
+        logger.critical("%s", error)
+        return EXIT_FAILED
+    if touched:
+        assert config.source is not None
+        start_background_run(config.source, Store(config.outdir).private)
+        logger.info("a tag changed: building in the background")
+    return EXIT_OK
 
 
 def example_defaults() -> str:

@@ -38,6 +38,8 @@ class Config:
     git_repositories: tuple[GitRepository, ...] = ()
     build_timeout: float = 600.0
     legacy_python: str = ""
+    build_environment: dict[str, str] = field(default_factory=dict)
+    """Variables every build gets: an index URL, a proxy, certificates."""
     yanked: dict[str, dict[str, str]] = field(default_factory=dict)
     """Normalised project name -> normalised version -> reason (PEP 592)."""
     private_names: tuple[str, ...] = ()
@@ -73,6 +75,14 @@ def _path(value: Any) -> str:
     if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
         raise _Invalid("must be a non-empty path")
     return os.fspath(value)
+
+
+def _variables(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, str) for k, v in value.items()
+    ):
+        raise _Invalid(f"must map variable names to strings, not {value!r}")
+    return dict(value)
 
 
 def _boolean(value: Any) -> bool:
@@ -153,6 +163,7 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "GIT_REPOSITORIES": ("git_repositories", _git_repositories),
     "BUILD_TIMEOUT": ("build_timeout", _seconds),
     "LEGACY_PYTHON": ("legacy_python", _interpreter),
+    "BUILD_ENVIRONMENT": ("build_environment", _variables),
     "YANKED": ("yanked", _yanked),
     "WHEELS": ("wheels", _boolean),
     "PRIVATE_NAMES": ("private_names", _strings),

@@ -12,7 +12,7 @@ from typing import TypeVar
 from packaging.utils import canonicalize_name
 
 from sdistmaker import git, index, serve, svn
-from sdistmaker.build import Sdist, build_tag, build_wheel
+from sdistmaker.build import BuildSettings, Sdist, build_tag, build_wheel
 from sdistmaker.config import Config
 from sdistmaker.errors import BuildError, SdistmakerError
 from sdistmaker.store import State, Store, TagRecord, now, publish
@@ -95,6 +95,9 @@ class _Run:
         self.retry_failed = retry_failed
         self.state: State = store.load_state()
         self.summary = Summary()
+        self.build_settings = BuildSettings(
+            config.build_timeout, config.legacy_python, config.build_environment
+        )
 
     def go(self, progress: Progress | None) -> Summary:
         todo = [tag for tag in self._crawl() if self._needs_build(tag)]
@@ -245,13 +248,7 @@ class _Run:
     def _build_and_publish(self, tag: Tag, log: Path) -> Release:
         # Not below OUTDIR: backends look upwards for .gitignore files that are not the tag's.
         with tempfile.TemporaryDirectory(prefix="sdistmaker-build-") as workdir:
-            sdist = build_tag(
-                tag,
-                Path(workdir),
-                timeout=self.config.build_timeout,
-                legacy_python=self.config.legacy_python,
-                log=log,
-            )
+            sdist = build_tag(tag, Path(workdir), self.build_settings, log)
             owner = self.state.owners.setdefault(sdist.name, tag.project_key)
             if owner != tag.project_key:
                 raise BuildError(
@@ -267,7 +264,7 @@ class _Run:
     def _publish_wheel(self, tag: Tag, sdist: Sdist, workdir: Path, log: Path) -> Path | None:
         """A wheel that does not build is reported; the sdist stays published all the same."""
         try:
-            built = build_wheel(sdist, workdir, timeout=self.config.build_timeout, log=log)
+            built = build_wheel(sdist, workdir, self.build_settings, log)
             wheel = self.store.publish(built, sdist.name)
         except SdistmakerError as error:
             self._fail(str(tag), f"{error} (log: {log})", new=True)
@@ -288,9 +285,7 @@ def make_sdist(
             tag = svn.tag_from_url(tag_url)
         log = workdir / "build.log"
         try:
-            sdist = build_tag(
-                tag, workdir / "work", timeout=timeout, legacy_python=legacy_python, log=log
-            )
+            sdist = build_tag(tag, workdir / "work", BuildSettings(timeout, legacy_python), log)
         except BuildError as error:
             raise BuildError(f"{public_url(tag_url)}: {error}") from None
         return publish(sdist.path, destination, sdist.name)

@@ -18,6 +18,7 @@ from sdistmaker.build import (
     ROUTE_BUILD,
     ROUTE_LEGACY_PYTHON,
     ROUTE_OLD_SETUPTOOLS,
+    BuildSettings,
     Sdist,
     build_sdist,
 )
@@ -27,8 +28,11 @@ from sdistmaker.errors import BuildError
 def build(tmp_path: Path, files: dict[str, str], version: str, **options: Any) -> Sdist:
     source = tmp_path / "source"
     write_tree(source, files)
-    settings: dict[str, Any] = {"timeout": 120.0, "log": tmp_path / "build.log", **options}
-    return build_sdist(source, tmp_path / "dist", version=version, project="p", **settings)
+    settings = BuildSettings(**{"timeout": 120.0, **options})
+    log = tmp_path / "build.log"
+    return build_sdist(
+        source, tmp_path / "dist", version=version, project="p", settings=settings, log=log
+    )
 
 
 @pytest.mark.parametrize(
@@ -169,3 +173,14 @@ def test_each_build_has_its_own_temporary_folder(tmp_path: Path) -> None:
     used = Path((tmp_path / "source" / "tmp.txt").read_text())
     assert used.is_relative_to(tmp_path)
     assert os.environ.get("TMPDIR") != str(used)
+
+
+def test_build_environment_reaches_the_backend(tmp_path: Path) -> None:
+    files = {
+        "setup.py": "import os\n"
+        "open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'mark.txt'), 'w')"
+        ".write(os.environ['ACME_INDEX'])\n"
+        "from setuptools import setup\nsetup(name='p', version='1.0', py_modules=[])\n"
+    }
+    build(tmp_path, files, "1.0", environment={"ACME_INDEX": "https://pypi.acme.example/simple/"})
+    assert (tmp_path / "source" / "mark.txt").read_text() == "https://pypi.acme.example/simple/"

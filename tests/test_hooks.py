@@ -1,0 +1,154 @@
+"""Commit hooks, installed in real repositories the way README.rst shows them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import (
+    GitRepository,
+    SvnRepository,
+    hatchling_project,
+    run,
+    setup_py_project,
+    write_defaults,
+)
+
+from sdistmaker.hooks import git_push_touches_tags, svn_commit_touches_tags
+
+MakeGit = Callable[[str], GitRepository]
+BIN = Path(sys.executable).parent
+# What builds need from the network here, as an administrator puts it in BUILD_ENVIRONMENT:
+# hooks run with an empty environment.
+NETWORK = {
+    name: os.environ[name]
+    for name in (
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "PIP_CERT",
+        "REQUESTS_CA_BUNDLE",
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "NO_PROXY",
+        "PIP_INDEX_URL",
+        "UV_INDEX_URL",
+        "PIP_FIND_LINKS",
+    )
+    if name in os.environ
+}
+
+
+def wait_for_file(path: Path, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if path.exists():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_which_svn_commits_touch_tags(svn_repository: SvnRepository) -> None:
+    repo = svn_repository
+    repo.add_project("libs/p", setup_py_project("p", "1.0"))
+
+    def last() -> bool:
+        return svn_commit_touches_tags(str(repo.root), str(repo.youngest()))
+
+    repo.commit_files("libs/p/trunk", {"notes.txt": "trunk only"})
+    assert not last()
+    repo.tag("libs/p", "1.0")
+    assert last()
+    repo.commit_files("libs/p/tags/1.0", {"fix.txt": "into a tag"})
+    assert last()
+    repo.delete("libs/p/tags/1.0")
+    assert last()
+    run("svn", "copy", "-q", "-m", "move a group", f"{repo.url}/libs", f"{repo.url}/old-libs")
+    assert last()
+    repo.mkdir("docs")
+    assert not last()
+
+
+def test_which_git_pushes_touch_tags() -> None:
+    zero = "0" * 40
+    assert git_push_touches_tags([f"{zero} {'a' * 40} refs/tags/1.0\n"])
+    assert git_push_touches_tags([f"{'a' * 40} {zero} refs/tags/1.0\n"])  # deleted
+    assert not git_push_touches_tags([f"{zero} {'a' * 40} refs/heads/main\n"])
+    assert not git_push_touches_tags([])
+
+
+def install_hook(hooks: Path, name: str, defaults: Path, arguments: str) -> None:
+    hook = hooks / name
+    hook.write_text(
+        "#!/bin/sh\n"
+        "# Hooks run with an empty environment: absolute paths only.\n"
+        f"exec {BIN / 'sdists_from_tags'} -q --defaults-file={defaults} {arguments}\n"
+    )
+    hook.chmod(0o755)
+
+
+def test_an_svn_tag_is_built_in_the_background_of_its_commit(
+    svn_repository: SvnRepository, tmp_path: Path
+) -> None:
+    repo = svn_repository
+    repo.add_project("libs/p", setup_py_project("p", "1.0"))
+    defaults = write_defaults(tmp_path, BASE=repo.url, OUTDIR="out", BUILD_ENVIRONMENT=NETWORK)
+    install_hook(repo.root / "hooks", "post-commit", defaults, '--svn-commit "$1" "$2"')
+    log = tmp_path / "out" / ".sdistmaker" / "hook.log"
+
+    repo.commit_files("libs/p/trunk", {"notes.txt": "trunk only"})
+    assert not log.exists()  # no background run for a commit that touches no tag
+
+    repo.tag("libs/p", "1.0")
+    sdist = tmp_path / "out" / "p" / "p-1.0.tar.gz"
+    assert not sdist.exists()  # the commit returned before the build was done
+    assert wait_for_file(sdist), log.read_text() if log.exists() else "no hook log"
+    assert wait_for_file(tmp_path / "out" / "p" / "index.html")
+
+
+def test_tags_made_while_a_run_holds_the_lock_are_built_after_it(
+    svn_repository: SvnRepository, tmp_path: Path
+) -> None:
+    repo = svn_repository
+    repo.add_project("p", setup_py_project("p", "1.0"))
+    defaults = write_defaults(tmp_path, BASE=repo.url, OUTDIR="out", BUILD_ENVIRONMENT=NETWORK)
+    install_hook(repo.root / "hooks", "post-commit", defaults, '--svn-commit "$1" "$2"')
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from sdistmaker.store import Store; from pathlib import Path\n"
+            "with Store(Path(sys.argv[1])).lock():\n    print('locked', flush=True); time.sleep(3)",
+            str(tmp_path / "out"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+    repo.tag("p", "1.0")
+    repo.tag("p", "1.1", setup_py_project("p", "1.1"))
+    holder.wait()
+    for version in ("1.0", "1.1"):
+        assert wait_for_file(tmp_path / "out" / "p" / f"p-{version}.tar.gz")
+
+
+def test_a_pushed_git_tag_is_built_in_the_background(make_git: MakeGit, tmp_path: Path) -> None:
+    work = make_git("work")
+    work.commit(hatchling_project("pushed", "2.0"))
+    bare = tmp_path / "server" / "pushed.git"
+    run("git", "clone", "-q", "--bare", work.root, bare)
+    defaults = write_defaults(
+        tmp_path / "server", GIT_REPOSITORIES=[str(bare)], OUTDIR="out", BUILD_ENVIRONMENT=NETWORK
+    )
+    install_hook(bare / "hooks", "post-receive", defaults, "--git-push")
+    work.git("remote", "add", "server", str(bare))
+
+    work.git("push", "-q", "server", "main")
+    assert not (tmp_path / "server" / "out" / ".sdistmaker" / "hook.log").exists()
+
+    work.tag("2.0", annotated=True)
+    work.git("push", "-q", "server", "2.0")
+    assert wait_for_file(tmp_path / "server" / "out" / "pushed" / "pushed-2.0.tar.gz")
