@@ -4,6 +4,7 @@ from sdistmaker.config import Config, GitRepository, load_defaults
 from sdistmaker.errors import BuildError, ConfigError, SdistmakerError, VcsError
 from sdistmaker.pipeline import Summary, make_sdist, run
 from sdistmaker.store import Busy
+from sdistmaker.upload import Repository, UploadError
 
 __all__ = [
     "BuildError",
@@ -11,8 +12,10 @@ __all__ = [
     "Config",
     "ConfigError",
     "GitRepository",
+    "Repository",
     "SdistmakerError",
     "Summary",
+    "UploadError",
     "VcsError",
     "load_defaults",
     "make_sdist",

@@ -193,8 +193,10 @@ def _environment(
     project_table = _pyproject(source).get("project")
     name = project_table.get("name") if isinstance(project_table, dict) else None
     suffix = re.sub(r"[-_.]+", "_", str(name or project)).upper()
+    # Builds run code from tags: they get no upload credentials.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("TWINE_")}
     return dict(
-        os.environ,
+        inherited,
         **settings.environment,
         TMPDIR=str(tmp),
         # An exported tree has no VCS metadata: tell setuptools-scm and hatch-vcs the version.

@@ -16,6 +16,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from sdistmaker.errors import ConfigError
+from sdistmaker.vcs import public_url
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class Config:
     """Variables every build gets: an index URL, a proxy, certificates."""
     yanked: dict[str, dict[str, str]] = field(default_factory=dict)
     """Normalised project name -> normalised version -> reason (PEP 592)."""
+    upload_to: tuple[str, ...] = ()
+    """Upload URLs of repositories every newly built file goes to."""
     private_names: tuple[str, ...] = ()
     """Globs of names that must never be looked up upstream."""
     wheels: bool = False
@@ -83,6 +86,14 @@ def _variables(value: Any) -> dict[str, str]:
     ):
         raise _Invalid(f"must map variable names to strings, not {value!r}")
     return dict(value)
+
+
+def _urls(value: Any) -> tuple[str, ...]:
+    urls = (value,) if isinstance(value, str) else _strings(value)
+    for url in urls:
+        if not url.startswith(("https://", "http://")):
+            raise _Invalid(f"must be http(s) upload URLs, not {public_url(url)!r}")
+    return urls
 
 
 def _boolean(value: Any) -> bool:
@@ -167,6 +178,7 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "YANKED": ("yanked", _yanked),
     "WHEELS": ("wheels", _boolean),
     "PRIVATE_NAMES": ("private_names", _strings),
+    "UPLOAD_TO": ("upload_to", _urls),
     "TEMPLATES": ("templates", _path),
 }
 

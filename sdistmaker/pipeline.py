@@ -17,6 +17,7 @@ from sdistmaker.config import Config
 from sdistmaker.errors import BuildError, SdistmakerError
 from sdistmaker.store import State, Store, TagRecord, now, publish
 from sdistmaker.tags import Release, Tag
+from sdistmaker.upload import Repository, UploadError
 from sdistmaker.vcs import Source, public_url
 
 logger = logging.getLogger("sdistmaker")
@@ -111,8 +112,29 @@ class _Run:
                     progress(number, len(todo), tag)
                 self._build(tag)
                 self.store.save_state(self.state)
+            self._upload()
             return self.render()
         return self.summary
+
+    def _upload(self) -> None:
+        """Upload every built file each repository lacks; what fails is tried again next run."""
+        repositories = [Repository(url) for url in self.config.upload_to]
+        if not repositories:
+            return
+        built = [r for r in self.state.tags.values() if r.status == "built"]
+        for relative in [f for record in built for f in (record.file, record.wheel) if f]:
+            done = self.state.uploads.setdefault(relative, [])
+            for repository in repositories:
+                if repository.name in done:
+                    continue
+                try:
+                    repository.upload(self.config.outdir / relative)
+                except UploadError as error:
+                    self._fail(f"uploading {relative}", str(error), new=True)
+                    continue
+                done.append(repository.name)
+                self.store.save_state(self.state)
+                logger.info("uploaded %s to %s", relative, repository.name)
 
     def render(self) -> Summary:
         """Bring the index pages up to date with what the store holds."""

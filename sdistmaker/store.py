@@ -69,6 +69,8 @@ class State:
     """Repository location or stored file -> the error last reported for it."""
     files: dict[str, DistributionFile] = field(default_factory=dict)
     """What the index knows of each stored file (relative to OUTDIR), so none is read twice."""
+    uploads: dict[str, list[str]] = field(default_factory=dict)
+    """Published file (relative to OUTDIR) -> the repositories it was uploaded to."""
     projects: dict[str, str] = field(default_factory=dict)
     """Normalised name -> key of every VCS project the crawl has seen."""
     pages: dict[str, str] = field(default_factory=dict)
@@ -126,6 +128,7 @@ class Store:
                 for path, facts in data.get("files", {}).items()
                 if set(facts) == _FILE_FIELDS
             },
+            uploads=data.get("uploads", {}),
             projects=data.get("projects", {}),
             pages=data.get("pages", {}),
         )

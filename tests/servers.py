@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -201,3 +202,36 @@ def upstream_index(wheels: dict[str, list[Path]]) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class PackageServer:
+    """A real pypiserver with authentication, as a company's devpi or Nexus stands in for."""
+
+    url: str
+    packages: Path
+    username: str
+    password: str
+
+
+@contextlib.contextmanager
+def pypiserver(folder: Path) -> Iterator[PackageServer]:
+    from passlib.apache import HtpasswdFile
+
+    packages = folder / "packages"
+    packages.mkdir(parents=True)
+    passwords = HtpasswdFile(str(folder / "htpasswd"), new=True)
+    passwords.set_password("uploader", "s3cret-upload")
+    passwords.save()
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "pypi-server"), "run", "-i", "127.0.0.1"]
+    command += ["-p", str(port), "-P", str(folder / "htpasswd"), "-a", "update"]
+    command += ["--disable-fallback", str(packages)]
+    with open(folder / "server.log", "wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
+    try:
+        wait_for(port, process, folder / "server.log")
+        yield PackageServer(f"http://127.0.0.1:{port}/", packages, "uploader", "s3cret-upload")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(10)

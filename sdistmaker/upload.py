@@ -1,0 +1,84 @@
+"""Publishing: upload what sdistmaker built to other package repositories, with twine.
+
+Credentials follow twine's conventions (TWINE_USERNAME and TWINE_PASSWORD, keyring, or given
+here); they never reach a log, a page, the state or an error message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import tarfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from twine.commands import upload as twine_upload
+from twine.exceptions import TwineException
+from twine.package import PackageFile
+from twine.settings import Settings
+
+from sdistmaker.errors import SdistmakerError
+from sdistmaker.vcs import public_url, redact
+
+logger = logging.getLogger(__name__)
+
+
+class UploadError(SdistmakerError):
+    """An upload failed; the message names the repository, never a password."""
+
+
+@dataclass(frozen=True)
+class Repository:
+    """A package repository's upload URL (what twine calls --repository-url)."""
+
+    url: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        return public_url(self.url)
+
+    def upload(self, path: Path) -> None:
+        """Upload ``path``; a file the repository already has counts as uploaded."""
+        # As twine's command line does: given values first, then its variables (then keyring).
+        settings = Settings(
+            repository_url=self.url,
+            username=self.username or os.environ.get("TWINE_USERNAME"),
+            password=self.password or os.environ.get("TWINE_PASSWORD"),
+            non_interactive=True,
+            disable_progress_bar=True,
+        )
+        output = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+                twine_upload.upload(settings, [str(path)])
+        except requests.HTTPError as error:
+            response = error.response
+            if response is None:
+                raise UploadError(f"{self.name}: {path.name} refused") from None
+            # twine's own rule for "the repository has this file already" (its --skip-existing
+            # is refused for repositories other than PyPI).
+            if twine_upload.skip_upload(response, True, PackageFile.from_filename(str(path), None)):
+                logger.debug("%s has %s already", self.name, path.name)
+                return
+            status = f"{response.status_code} {response.reason}"
+            raise UploadError(f"{self.name}: {path.name} refused: {status}") from None
+        except (
+            requests.RequestException,
+            TwineException,
+            OSError,
+            ValueError,
+            tarfile.TarError,
+            zipfile.BadZipFile,
+        ) as error:
+            reason = redact(str(error).splitlines()[0] if str(error) else type(error).__name__)
+            if settings.password:
+                reason = reason.replace(settings.password, "***")
+            raise UploadError(f"{self.name}: {path.name} not uploaded: {reason}") from None
+        finally:
+            logger.debug("twine said: %s", output.getvalue().strip())
