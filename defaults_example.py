@@ -60,6 +60,15 @@ PRIVATE_NAMES = [
 # does not build is reported; its sdist is published all the same.
 WHEELS = False
 
+# Also upload every newly built file (sdist, and wheel with WHEELS) to these package
+# repositories: their upload URLs, what twine calls --repository-url (devpi, pypiserver,
+# Artifactory, Nexus). Credentials come from TWINE_USERNAME and TWINE_PASSWORD or keyring, as
+# for twine; never put them here. Each file is uploaded once; a failed upload makes the run exit
+# 1 and is tried again on the next run.
+UPLOAD_TO = [
+    # "https://devpi.example.com/acme/prod/",
+]
+
 # Releases installers should pass over unless asked for exactly (PEP 592), with the reason shown
 # to users ("" for none): {"project": {"version": "reason"}}. Apply a change without a crawl
 # with ``sdists_from_tags --render-only``.
