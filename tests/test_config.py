@@ -163,3 +163,21 @@ def test_wrong_index_settings_name_file_and_line(tmp_path: Path, text: str, mess
 def test_templates_are_relative_to_the_defaults_file(tmp_path: Path) -> None:
     (tmp_path / "mine").mkdir()
     assert load_defaults(defaults(tmp_path, "TEMPLATES = 'mine'\n")).templates == tmp_path / "mine"
+
+
+def test_upload_to_takes_one_url_or_several(tmp_path: Path) -> None:
+    one = load_defaults(defaults(tmp_path, "UPLOAD_TO = 'https://devpi.example/acme/prod/'\n"))
+    assert one.upload_to == ("https://devpi.example/acme/prod/",)
+    two = load_defaults(
+        defaults(tmp_path, "UPLOAD_TO = ['https://a.example/', 'http://b.example/']\n")
+    )
+    assert two.upload_to == ("https://a.example/", "http://b.example/")
+
+
+def test_upload_to_refuses_what_is_no_upload_url_without_showing_a_password(tmp_path: Path) -> None:
+    path = defaults(tmp_path, "UPLOAD_TO = 'ftp://user:hunter2@files.example/'\n")
+    with pytest.raises(ConfigError) as error:
+        load_defaults(path)
+    assert str(error.value) == (
+        f"{path}:1: UPLOAD_TO must be http(s) upload URLs, not 'ftp://user@files.example/'"
+    )
