@@ -8,7 +8,6 @@ LEGACY_PYTHON's own ``setup.py sdist`` (Python 2 syntax).
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import re
 import shutil
@@ -20,11 +19,14 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import pkginfo
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from build import BuildBackendException, BuildException, ProjectBuilder
+from sdistmaker.environments import Environments
 from sdistmaker.errors import BuildError, VcsError
 from sdistmaker.tags import Tag
 
@@ -54,6 +56,8 @@ class BuildSettings:
     """An interpreter for the last route of old setup.py projects; empty: no such route."""
     environment: Mapping[str, str] = field(default_factory=dict)
     """Variables every build gets on top of sdistmaker's own (index, proxy, certificates)."""
+    environments: Environments | None = None
+    """Where build environments are kept between builds; None: made anew for each build."""
 
 
 class _RouteFailed(Exception):
@@ -96,11 +100,15 @@ def build_sdist(
     for route in routes:
         shutil.rmtree(outdir, ignore_errors=True)
         outdir.mkdir(parents=True)
-        command, extra = _command(route, "--sdist", source, outdir, settings.legacy_python)
         environment = _environment(source, outdir.parent / "tmp", version, project, settings)
-        environment |= extra
         try:
-            _run(command, source, environment, deadline, log, route)
+            if route == ROUTE_LEGACY_PYTHON:
+                command = [settings.legacy_python, "setup.py", "sdist", "--formats=gztar"]
+                _run(
+                    [*command, "--dist-dir", str(outdir)], source, environment, deadline, log, route
+                )
+            else:
+                _backend_build(source, outdir, "sdist", route, environment, settings, deadline, log)
         except _RouteFailed as error:
             failures.setdefault(str(error), []).append(route)
             continue
@@ -131,12 +139,10 @@ def build_wheel(sdist: Sdist, workdir: Path, settings: BuildSettings, log: Path)
     [source] = [entry for entry in unpacked.iterdir() if entry.is_dir()] or [unpacked]
     outdir = workdir / "wheel"
     outdir.mkdir()
-    command, extra = _command(sdist.route, "--wheel", source, outdir)
     environment = _environment(source, workdir / "tmp", sdist.version, sdist.name, settings)
-    environment |= extra
     deadline = time.monotonic() + settings.timeout
     try:
-        _run(command, source, environment, deadline, log, f"{sdist.route} wheel")
+        _backend_build(source, outdir, "wheel", sdist.route, environment, settings, deadline, log)
     except _RouteFailed as error:
         raise BuildError(f"wheel: {error}") from None
     wheels = sorted(outdir.glob("*.whl"))
@@ -162,28 +168,47 @@ def _pyproject(source: Path) -> dict[str, object]:
         return {}
 
 
-def _command(
-    route: str, kind: str, source: Path, outdir: Path, legacy_python: str = ""
-) -> tuple[list[str], dict[str, str]]:
-    """The command line of a route building ``kind`` (--sdist or --wheel), and its environment."""
-    if route == ROUTE_LEGACY_PYTHON:
-        return [
-            legacy_python,
-            "setup.py",
-            "sdist",
-            "--formats=gztar",
-            "--dist-dir",
-            str(outdir),
-        ], {}
-    installer = "uv" if importlib.util.find_spec("uv") or shutil.which("uv") else "pip"
-    command = [sys.executable, "-m", "build", kind, "--installer", installer]
-    command += ["--outdir", str(outdir), str(source)]
-    if route == ROUTE_BUILD:
-        return command, {}
-    constraints = outdir.parent / "constraints.txt"
-    constraints.write_text("setuptools<58\n")
-    pin = str(constraints)
-    return command, {"PIP_CONSTRAINT": pin, "UV_CONSTRAINT": pin, "UV_BUILD_CONSTRAINT": pin}
+def _backend_build(
+    source: Path,
+    outdir: Path,
+    distribution: Literal["sdist", "wheel"],
+    route: str,
+    environment: dict[str, str],
+    settings: BuildSettings,
+    deadline: float,
+    log: Path,
+) -> None:
+    """Build with the project's backend in a kept environment of its build requirements.
+
+    Each backend call is still a process of its own (nothing leaks from one tag to the next),
+    run by ``_run``: logged, and killed with its children at the deadline.
+    """
+    constraints = "setuptools<58\n" if route == ROUTE_OLD_SETUPTOOLS else ""
+    environments = settings.environments or Environments(outdir.parent / "environments")
+
+    def runner(
+        cmd: Sequence[str],
+        cwd: str | None = None,
+        extra_environ: Mapping[str, str] | None = None,
+    ) -> None:
+        variables = {**environment, **(extra_environ or {})}
+        _run(cmd, Path(cwd or source), variables, deadline, log, route)
+
+    try:
+        requirements = set(ProjectBuilder(source, runner=runner).build_system_requires)
+        python = environments.python(requirements, constraints, environment, log)
+        builder = ProjectBuilder(source, python_executable=str(python), runner=runner)
+        extra = builder.get_requires_for_build(distribution)
+        if extra - requirements:
+            python = environments.python(requirements | extra, constraints, environment, log)
+            builder = ProjectBuilder(source, python_executable=str(python), runner=runner)
+        builder.build(distribution, outdir)
+    except BuildBackendException as error:
+        if isinstance(error.exception, (BuildError, _RouteFailed)):
+            raise error.exception from None
+        raise _RouteFailed(str(error)) from None
+    except BuildException as error:
+        raise _RouteFailed(str(error)) from None
 
 
 def _environment(

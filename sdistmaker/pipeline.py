@@ -14,6 +14,7 @@ from packaging.utils import canonicalize_name
 from sdistmaker import git, index, serve, svn
 from sdistmaker.build import BuildSettings, Sdist, build_tag, build_wheel
 from sdistmaker.config import Config
+from sdistmaker.environments import Environments
 from sdistmaker.errors import BuildError, SdistmakerError
 from sdistmaker.store import State, Store, TagRecord, now, publish
 from sdistmaker.tags import Release, Tag
@@ -97,7 +98,10 @@ class _Run:
         self.state: State = store.load_state()
         self.summary = Summary()
         self.build_settings = BuildSettings(
-            config.build_timeout, config.legacy_python, config.build_environment
+            config.build_timeout,
+            config.legacy_python,
+            config.build_environment,
+            Environments(store.environments),
         )
 
     def go(self, progress: Progress | None) -> Summary:

@@ -87,6 +87,7 @@ class Store:
         self.private = outdir / PRIVATE
         self.state_file = self.private / "state.json"
         self.git_cache = self.private / "git"
+        self.environments = self.private / "environments"
         self.logs = self.private / "logs"
 
     def _prepare(self) -> None:

@@ -1,0 +1,109 @@
+"""Build environments, made once per set of build requirements and kept between runs.
+
+Making a fresh isolated environment is most of what a naive ``python -m build`` costs per tag;
+the backend's own work is a fraction of it. Each environment here is made with uv when it is
+installed (pip otherwise), byte-compiled (so no backend call compiles setuptools again), and
+made again when it grows old, so that unpinned requirements still move on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Collection, Mapping
+from pathlib import Path
+
+import filelock
+
+from sdistmaker.errors import BuildError
+
+MAX_AGE = 7 * 24 * 3600
+"""Seconds after which an environment is made anew with the newest matching requirements."""
+
+
+def _uv() -> str | None:
+    if importlib.util.find_spec("uv") is not None:
+        import uv
+
+        return str(uv.find_uv_bin())
+    return shutil.which("uv")
+
+
+class Environments:
+    def __init__(self, folder: Path, max_age: float = MAX_AGE) -> None:
+        self.folder = folder
+        self.max_age = max_age
+
+    def python(
+        self,
+        requirements: Collection[str],
+        constraints: str,
+        environment: Mapping[str, str],
+        log: Path,
+    ) -> Path:
+        """The interpreter of an environment holding ``requirements`` (within ``constraints``,
+        the text of a constraints file); ``environment`` is what installers run with."""
+        key = hashlib.sha256(
+            "\n".join([sys.version, constraints, *sorted(requirements)]).encode()
+        ).hexdigest()[:20]
+        target = self.folder / key
+        python = target / "bin" / "python"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with filelock.FileLock(self.folder / f"{key}.lock"):
+            if python.exists() and time.time() - target.stat().st_mtime < self.max_age:
+                return python
+            partial = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.folder))
+            try:
+                self._make(partial, requirements, constraints, environment, log)
+            except BaseException:
+                shutil.rmtree(partial, ignore_errors=True)
+                raise
+            if target.exists():
+                shutil.rmtree(target)
+            os.rename(partial, target)
+        return python
+
+    def _make(
+        self,
+        folder: Path,
+        requirements: Collection[str],
+        constraints: str,
+        environment: Mapping[str, str],
+        log: Path,
+    ) -> None:
+        python = folder / "bin" / "python"
+        uv = _uv()
+        pin = folder.with_name(folder.name + ".constraints")
+        pin.write_text(constraints)
+        if uv:
+            commands = [[uv, "venv", "--quiet", "--python", sys.executable, str(folder)]]
+            install = [uv, "pip", "install", "--python", str(python), "--compile-bytecode"]
+        else:
+            commands = [[sys.executable, "-m", "venv", "--clear", str(folder)]]
+            install = [str(python), "-m", "pip", "install", "--disable-pip-version-check"]
+        if requirements:
+            commands.append([*install, "--constraint", str(pin), *sorted(requirements)])
+        with open(log, "a", encoding="utf-8") as output, contextlib.ExitStack() as cleanup:
+            cleanup.callback(pin.unlink, missing_ok=True)
+            for command in commands:
+                output.write(f"=== {' '.join(command)}\n")
+                output.flush()
+                result = subprocess.run(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    env=dict(environment),
+                    timeout=600,
+                )
+                if result.returncode:
+                    raise BuildError(
+                        f"could not install the build requirements {sorted(requirements)}"
+                    )
