@@ -1,0 +1,44 @@
+import os
+from pathlib import Path
+
+from sdistmaker.environments import Environments
+
+SETUPTOOLS = {"setuptools>=61"}
+
+
+def made(log: Path) -> int:
+    """How many environments were made, by the log of the commands that made them."""
+    return sum(" venv " in line for line in log.read_text().splitlines())
+
+
+def test_an_environment_is_made_once_and_reused(tmp_path: Path) -> None:
+    environments = Environments(tmp_path / "envs")
+    log = tmp_path / "log"
+    first = environments.python(SETUPTOOLS, "", os.environ, log)
+    second = Environments(tmp_path / "envs").python(SETUPTOOLS, "", os.environ, log)  # a later run
+    assert first == second
+    assert first.exists()
+    assert made(log) == 1
+    # Byte-compiled: no backend call compiles setuptools again.
+    assert list(first.parent.parent.glob("lib/python*/site-packages/setuptools/__pycache__/*.pyc"))
+
+
+def test_other_requirements_or_constraints_get_their_own(tmp_path: Path) -> None:
+    environments = Environments(tmp_path / "envs")
+    log = tmp_path / "log"
+    plain = environments.python(SETUPTOOLS, "", os.environ, log)
+    pinned = environments.python({"setuptools"}, "setuptools<58\n", os.environ, log)
+    assert plain != pinned
+    assert made(log) == 2
+    assert [p.name for p in pinned.parent.parent.glob("lib/python*/site-packages/setuptools-57*")]
+    kept = [p for p in (tmp_path / "envs").iterdir() if not p.name.endswith(".lock")]
+    assert len(kept) == 2
+
+
+def test_an_old_environment_is_made_anew(tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    Environments(tmp_path / "envs").python(SETUPTOOLS, "", os.environ, log)
+    Environments(tmp_path / "envs", max_age=0).python(SETUPTOOLS, "", os.environ, log)
+    assert made(log) == 2
+    leftovers = [p for p in (tmp_path / "envs").iterdir() if p.name.startswith(".")]
+    assert leftovers == []
