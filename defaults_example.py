@@ -90,6 +90,9 @@ BUILD_ENVIRONMENT = {
     # "SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt",
 }
 
+# How many tags are built at once (default: the number of processor cores).
+# JOBS = 2
+
 # An interpreter for setup.py files from before Python 3 (e.g. "/usr/bin/python2.7"). Tried for
 # a setup.py-only project after today's setuptools and then setuptools<58 failed. Empty: not tried.
 LEGACY_PYTHON = ""

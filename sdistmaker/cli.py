@@ -48,7 +48,7 @@ class _TerminalProgress:
         self.stream = stream
 
     def __call__(self, number: int, total: int, tag: Tag) -> None:
-        self.stream.write(f"\r\x1b[K[{number}/{total}] building {tag}")
+        self.stream.write(f"\r\x1b[K[{number}/{total}] {tag}")
         self.stream.flush()
 
     def clear(self) -> None:

@@ -38,6 +38,8 @@ class Config:
     stop_indicators: tuple[str, ...] = ()
     git_repositories: tuple[GitRepository, ...] = ()
     build_timeout: float = 600.0
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    """How many tags are built at once."""
     legacy_python: str = ""
     build_environment: dict[str, str] = field(default_factory=dict)
     """Variables every build gets: an index URL, a proxy, certificates."""
@@ -108,6 +110,12 @@ def _interpreter(value: Any) -> str:
     return str(value)
 
 
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _Invalid(f"must be a whole number from 1 up, not {value!r}")
+    return value
+
+
 def _seconds(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise _Invalid(f"must be a positive number of seconds, not {value!r}")
@@ -173,6 +181,7 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "OUTDIR": ("outdir", _path),
     "GIT_REPOSITORIES": ("git_repositories", _git_repositories),
     "BUILD_TIMEOUT": ("build_timeout", _seconds),
+    "JOBS": ("jobs", _count),
     "LEGACY_PYTHON": ("legacy_python", _interpreter),
     "BUILD_ENVIRONMENT": ("build_environment", _variables),
     "YANKED": ("yanked", _yanked),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -111,11 +113,7 @@ class _Run:
                 logger.info("would build %s (%s)", tag, tag.location)
             self.summary.would_build = todo
         else:
-            for number, tag in enumerate(todo, 1):
-                if progress:
-                    progress(number, len(todo), tag)
-                self._build(tag)
-                self.store.save_state(self.state)
+            self._build_all(todo, progress)
             self._upload()
             return self.render()
         return self.summary
@@ -241,8 +239,44 @@ class _Run:
         self._fail(str(tag), record.reason, new=False)
         return False
 
-    def _build(self, tag: Tag) -> None:
-        log = self.store.log_path(tag.project, tag.name)
+    def _build_all(self, todo: list[Tag], progress: Progress | None) -> None:
+        """Build in JOBS workers; publish and record here, one tag at a time, in crawl order
+        (so that a run's result never depends on which build happened to finish first)."""
+        pool = ThreadPoolExecutor(max_workers=self.config.jobs)
+        try:
+            futures = [(tag, pool.submit(self._make, tag)) for tag in todo]
+            for number, (tag, future) in enumerate(futures, 1):
+                if progress:
+                    progress(number, len(todo), tag)
+                made = future.result()
+                try:
+                    self._accept(tag, made)
+                finally:
+                    shutil.rmtree(made.workdir, ignore_errors=True)
+                self.store.save_state(self.state)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _make(self, tag: Tag) -> _Made:
+        """Export and build one tag in a folder of its own. Runs in a worker: touches no state."""
+        # Not below OUTDIR: backends look upwards for .gitignore files that are not the tag's.
+        made = _Made(Path(tempfile.mkdtemp(prefix="sdistmaker-build-")), self._log(tag))
+        try:
+            made.sdist = build_tag(tag, made.workdir, self.build_settings, made.log)
+        except SdistmakerError as error:
+            made.error = error
+            return made
+        if self.config.wheels:
+            try:
+                made.wheel = build_wheel(made.sdist, made.workdir, self.build_settings, made.log)
+            except SdistmakerError as error:
+                made.wheel_error = error
+        return made
+
+    def _log(self, tag: Tag) -> Path:
+        return self.store.log_path(tag.project, tag.name)
+
+    def _accept(self, tag: Tag, made: _Made) -> None:
         record = TagRecord(
             project=tag.project,
             name=tag.name,
@@ -250,15 +284,15 @@ class _Run:
             identity=tag.identity,
             status="failed",
             when=now(),
-            log=str(log.relative_to(self.config.outdir)),
+            log=str(made.log.relative_to(self.config.outdir)),
             project_key=tag.project_key,
         )
         self.state.tags[tag.key] = record
         try:
-            release = self._build_and_publish(tag, log)
+            release = self._publish(tag, made)
         except SdistmakerError as error:
             record.reason = str(error)
-            self._fail(str(tag), f"{error} (log: {log})", new=True)
+            self._fail(str(tag), f"{error} (log: {made.log})", new=True)
             return
         record.status = "built"
         record.file = str(release.path.relative_to(self.config.outdir))
@@ -271,31 +305,43 @@ class _Run:
             logger.info("built %s -> %s", tag, record.wheel)
         logger.debug("%s was built by route %s", record.file, release.route)
 
-    def _build_and_publish(self, tag: Tag, log: Path) -> Release:
-        # Not below OUTDIR: backends look upwards for .gitignore files that are not the tag's.
-        with tempfile.TemporaryDirectory(prefix="sdistmaker-build-") as workdir:
-            sdist = build_tag(tag, Path(workdir), self.build_settings, log)
-            owner = self.state.owners.setdefault(sdist.name, tag.project_key)
-            if owner != tag.project_key:
-                raise BuildError(
-                    f"distribution {sdist.name} is already published from {owner}, "
-                    f"not from {tag.project_key}"
-                )
-            path = self.store.publish(sdist.path, sdist.name)
-            wheel = (
-                self._publish_wheel(tag, sdist, Path(workdir), log) if self.config.wheels else None
+    def _publish(self, tag: Tag, made: _Made) -> Release:
+        if made.error is not None:
+            raise made.error
+        assert made.sdist is not None
+        sdist = made.sdist
+        owner = self.state.owners.setdefault(sdist.name, tag.project_key)
+        if owner != tag.project_key:
+            raise BuildError(
+                f"distribution {sdist.name} is already published from {owner}, "
+                f"not from {tag.project_key}"
             )
-            return Release(tag, path, sdist.name, sdist.route, wheel)
+        path = self.store.publish(sdist.path, sdist.name)
+        return Release(tag, path, sdist.name, sdist.route, self._publish_wheel(tag, made))
 
-    def _publish_wheel(self, tag: Tag, sdist: Sdist, workdir: Path, log: Path) -> Path | None:
+    def _publish_wheel(self, tag: Tag, made: _Made) -> Path | None:
         """A wheel that does not build is reported; the sdist stays published all the same."""
         try:
-            built = build_wheel(sdist, workdir, self.build_settings, log)
-            wheel = self.store.publish(built, sdist.name)
+            if made.wheel_error is not None:
+                raise made.wheel_error
+            if made.wheel is None or made.sdist is None:
+                return None
+            return self.store.publish(made.wheel, made.sdist.name)
         except SdistmakerError as error:
-            self._fail(str(tag), f"{error} (log: {log})", new=True)
+            self._fail(str(tag), f"{error} (log: {made.log})", new=True)
             return None
-        return wheel
+
+
+@dataclass
+class _Made:
+    """What a worker made of one tag, in its own folder, before anything is published."""
+
+    workdir: Path
+    log: Path
+    sdist: Sdist | None = None
+    error: SdistmakerError | None = None
+    wheel: Path | None = None
+    wheel_error: SdistmakerError | None = None
 
 
 def make_sdist(

@@ -324,12 +324,12 @@ def test_progress_is_drawn_on_a_terminal_only(
         os.close(terminal)
         output = read_all(controller)
     assert process.returncode == 0
-    assert "[1/2] building p 1.0" in output
-    assert "[2/2] building p 1.1" in output
+    assert "[1/2] p 1.0" in output
+    assert "[2/2] p 1.1" in output
 
     svn_repository.tag("p", "1.2", setup_py_project("p", "1.2"))
     piped = subprocess.run(command, capture_output=True, text=True, check=True).stderr
-    assert "building" not in piped
+    assert "[1/1]" not in piped
     assert piped.splitlines()[-1] == "built 1, up to date 2, failed 0 (new 0)"
 
 

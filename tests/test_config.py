@@ -152,6 +152,7 @@ def test_yanked_names_and_versions_are_normalised(tmp_path: Path) -> None:
         ),
         ("TEMPLATES = 'nowhere'\n", r"mine.py:1: TEMPLATES names no folder: .*nowhere"),
         ("WHEELS = 1\n", r"mine.py:1: WHEELS must be True or False, not 1"),
+        ("JOBS = 0\n", r"mine.py:1: JOBS must be a whole number from 1 up, not 0"),
         ("BUILD_ENVIRONMENT = {'A': 1}\n", r"mine.py:1: BUILD_ENVIRONMENT must map variable names"),
     ],
 )
