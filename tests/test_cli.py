@@ -345,3 +345,39 @@ def read_all(descriptor: int) -> str:
         chunks.append(chunk)
     os.close(descriptor)
     return b"".join(chunks).decode()
+
+
+RENDEZVOUS = """\
+import os, pathlib, time
+here = pathlib.Path(os.environ["RENDEZVOUS"])
+(here / "{me}").touch()
+deadline = time.time() + 60
+while not (here / "{other}").exists():  # built one after the other, this never ends well
+    if time.time() > deadline:
+        raise SystemExit("{me} was built alone")
+    time.sleep(0.05)
+from setuptools import setup
+setup(name="p", version="{me}")
+"""
+
+
+def test_jobs_build_tags_at_the_same_time_each_with_its_own_log(
+    svn_repository: SvnRepository, tmp_path: Path
+) -> None:
+    svn_repository.add_project("p", {"setup.py": RENDEZVOUS.format(me="1.0", other="1.1")})
+    svn_repository.tag("p", "1.0")
+    svn_repository.tag("p", "1.1", {"setup.py": RENDEZVOUS.format(me="1.1", other="1.0")})
+    (tmp_path / "meet").mkdir()
+    defaults = write_defaults(
+        tmp_path,
+        BASE=svn_repository.url,
+        OUTDIR="out",
+        JOBS=2,
+        BUILD_ENVIRONMENT={"RENDEZVOUS": str(tmp_path / "meet")},
+    )
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    assert published(tmp_path / "out") == ["p/p-1.0.tar.gz", "p/p-1.1.tar.gz"]
+    logs = tmp_path / "out" / ".sdistmaker" / "logs" / "p"
+    assert "Writing p-1.0/setup.cfg" in (logs / "1.0.log").read_text()
+    assert "p-1.1/" not in (logs / "1.0.log").read_text()
+    assert "Writing p-1.1/setup.cfg" in (logs / "1.1.log").read_text()
