@@ -1,0 +1,20 @@
+"""bench/ stays runnable: each benchmark once, at a tiny size. Speed is judged there, not here."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).parent.parent / "bench"
+
+
+def test_the_backfill_benchmark_runs_and_builds_the_same_files() -> None:
+    result = subprocess.run(
+        [sys.executable, BENCH / "backfill.py", "--setuptools-tags", "2", "--hatchling-tags", "1"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "W1 backfill, 3 tags, same 3 files built:"
+    assert lines[-1].startswith("  sdistmaker is ")
+    assert lines[-1].endswith("x faster (target: 8x)")
