@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Literal
 
 import pkginfo
+from build import BuildBackendException, BuildException, ProjectBuilder
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from build import BuildBackendException, BuildException, ProjectBuilder
 from sdistmaker.environments import Environments
 from sdistmaker.errors import BuildError, VcsError
 from sdistmaker.tags import Tag

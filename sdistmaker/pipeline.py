@@ -159,21 +159,44 @@ class _Run:
         return self.summary
 
     def _crawl(self) -> list[Tag]:
-        found: list[Source] = []
+        tags: list[Tag] = []
         if self.config.base:
-            found += self._attempt(
-                public_url(self.config.base),
-                lambda: svn.find_projects(
-                    self.config.base,
-                    self.config.base_on_server,
-                    self.config.blacklist,
-                    self.config.stop_indicators,
-                ),
-            )
-        found += git_sources(self.config, self.store)
-        for source in found:
-            self.state.projects[canonicalize_name(source.name)] = source.key
-        return [tag for source in found for tag in self._attempt(source.location, source.tags)]
+            tags += self._attempt(public_url(self.config.base), self._svn_tags)
+        for source in git_sources(self.config, self.store):
+            self._seen(source)
+            tags += self._attempt(source.location, source.tags)
+        return tags
+
+    def _seen(self, source: Source) -> None:
+        self.state.projects[canonicalize_name(source.name)] = source.key
+
+    def _svn_tags(self) -> list[Tag]:
+        """Every svn tag below BASE. When nothing below BASE changed since the last crawl that
+        read every project, that crawl's tags, for one call to svn instead of a walk."""
+        start = svn.reachable_base(self.config.base, self.config.base_on_server)
+        revision = svn.last_changed_revision(start)
+        memory = self.state.svn
+        if memory.get("read") == [start, revision] and not self.retry_failed:
+            projects, tags = svn.recall(memory)
+            for project in projects:
+                self._seen(project)
+            logger.debug("nothing changed below %s since r%s", self.config.base, revision)
+            return tags
+        projects = svn.find_projects(
+            self.config.base,
+            self.config.base_on_server,
+            self.config.blacklist,
+            self.config.stop_indicators,
+        )
+        tags = []
+        for project in projects:
+            self._seen(project)
+            tags += self._attempt(project.location, project.tags)
+        complete = not any(p.location in self.state.problems for p in projects)
+        self.state.svn = (
+            {**svn.remember(projects, tags), "read": [start, revision]} if complete else {}
+        )
+        return tags
 
     def _placeholders(self) -> set[str]:
         """Projects the crawl has seen that publish nothing yet, by their VCS name."""

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import filelock
 
@@ -73,6 +74,8 @@ class State:
     """Published file (relative to OUTDIR) -> the repositories it was uploaded to."""
     projects: dict[str, str] = field(default_factory=dict)
     """Normalised name -> key of every VCS project the crawl has seen."""
+    svn: dict[str, Any] = field(default_factory=dict)
+    """The last complete crawl below BASE: what it read at which revision, and what it found."""
     pages: dict[str, str] = field(default_factory=dict)
     """Project name ("" for the root) -> fingerprint of what its pages show."""
 
@@ -131,6 +134,7 @@ class Store:
             },
             uploads=data.get("uploads", {}),
             projects=data.get("projects", {}),
+            svn=data.get("svn", {}),
             pages=data.get("pages", {}),
         )
 

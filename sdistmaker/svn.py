@@ -102,15 +102,63 @@ def find_projects(
     stop_indicators: Sequence[str] = (),
 ) -> list[SvnProject]:
     """Walk from BASE (read through BASE_ON_SERVER when that answers) and return every project."""
-    base = base.rstrip("/")
-    start = base
+    start = reachable_base(base, base_on_server)
+    public = public_url(base.rstrip("/"))
+    return list(_walk(start, public, start, set(blacklist), set(stop_indicators)))
+
+
+def reachable_base(base: str, base_on_server: str = "") -> str:
+    """The URL to read BASE through: BASE_ON_SERVER when that answers, BASE otherwise."""
     if base_on_server:
         try:
             svn("info", "--show-item", "kind", base_on_server, url=base_on_server)
-            start = base_on_server.rstrip("/")
+            return base_on_server.rstrip("/")
         except VcsError as error:
             logger.warning("BASE_ON_SERVER does not answer, reading BASE instead: %s", error)
-    return list(_walk(start, public_url(base), start, set(blacklist), set(stop_indicators)))
+    return base.rstrip("/")
+
+
+def last_changed_revision(url: str) -> str:
+    """The last revision that changed anything below ``url``: one call, however big the tree."""
+    return svn("info", "--show-item", "last-changed-revision", url, url=url).strip()
+
+
+def remember(
+    projects: Sequence[SvnProject], tags: Sequence[Tag]
+) -> dict[str, list[dict[str, str]]]:
+    """A crawl's result, as the state keeps it (see ``recall``)."""
+    return {
+        "projects": [
+            {"name": p.name, "url": p.url, "public": p.location, "has_tags": str(p.has_tags)}
+            for p in projects
+        ],
+        "tags": [
+            {"project": t.source.url, "name": t.name, "version": t.version, "identity": t.identity}
+            for t in tags
+            if isinstance(t.source, SvnProject)
+        ],
+    }
+
+
+def recall(memory: dict[str, list[dict[str, str]]]) -> tuple[list[SvnProject], list[Tag]]:
+    """The projects and tags ``remember`` kept, with no call to svn."""
+    projects = {
+        p["url"]: SvnProject(p["name"], p["url"], p["public"], p["has_tags"] == "True")
+        for p in memory["projects"]
+    }
+    tags = [
+        Tag(
+            vcs="svn",
+            project=projects[t["project"]].name,
+            name=t["name"],
+            version=t["version"],
+            location=f"{projects[t['project']].location}/tags/{quote(t['name'])}",
+            identity=t["identity"],
+            source=projects[t["project"]],
+        )
+        for t in memory["tags"]
+    ]
+    return list(projects.values()), tags
 
 
 def _walk(

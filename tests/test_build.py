@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import (
     ProjectKind,
     hatchling_project,
@@ -13,7 +14,6 @@ from conftest import (
     setup_py_project,
     write_tree,
 )
-
 from sdistmaker.build import (
     ROUTE_BUILD,
     ROUTE_LEGACY_PYTHON,

@@ -3,6 +3,7 @@
 import json
 import os
 import pty
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from conftest import (
     GitRepository,
     SvnRepository,
@@ -18,7 +20,6 @@ from conftest import (
     setup_py_project,
     write_defaults,
 )
-
 from sdistmaker.cli import make_sdist, sdists_from_tags
 from sdistmaker.distributions import is_distribution
 from sdistmaker.store import Store
@@ -381,3 +382,43 @@ def test_jobs_build_tags_at_the_same_time_each_with_its_own_log(
     assert "Writing p-1.0/setup.cfg" in (logs / "1.0.log").read_text()
     assert "p-1.1/" not in (logs / "1.0.log").read_text()
     assert "Writing p-1.1/setup.cfg" in (logs / "1.1.log").read_text()
+
+
+def test_a_run_with_nothing_new_below_base_costs_one_svn_call(
+    svn_repository: SvnRepository, tmp_path: Path
+) -> None:
+    for name in ("a", "b"):
+        svn_repository.add_project(f"libs/{name}", setup_py_project(name, "1.0"))
+        svn_repository.tag(f"libs/{name}", "1.0")
+    defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out")
+    calls = tmp_path / "svn-calls.log"
+    wrapper = tmp_path / "bin" / "svn"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec {shutil.which("svn")} "$@"\n')
+    wrapper.chmod(0o755)
+    environment = {**os.environ, "PATH": f"{wrapper.parent}:{os.environ['PATH']}"}
+    command = [Path(sys.executable).parent / "sdists_from_tags", "-q", "-d", defaults]
+
+    def run_counting() -> list[str]:
+        calls.unlink(missing_ok=True)
+        subprocess.run(command, env=environment, check=True)
+        return calls.read_text().splitlines()
+
+    assert len(run_counting()) > 3  # the first run walks the tree
+    assert published(tmp_path / "out") == ["a/a-1.0.tar.gz", "b/b-1.0.tar.gz"]
+    [only] = run_counting()
+    assert only.startswith("--non-interactive info --show-item last-changed-revision")
+
+    svn_repository.tag("libs/b", "1.1", setup_py_project("b", "1.1"))
+    assert len(run_counting()) > 1
+    assert "b/b-1.1.tar.gz" in published(tmp_path / "out")
+
+    # A tag the last crawl found but no run recorded (a run killed before building it) is
+    # still built when nothing changed below BASE since.
+    state_file = tmp_path / "out" / ".sdistmaker" / "state.json"
+    state = json.loads(state_file.read_text())
+    del state["tags"][f"svn:{svn_repository.url}/libs/a/tags/1.0"]
+    state_file.write_text(json.dumps(state))
+    (tmp_path / "out" / "a" / "a-1.0.tar.gz").rename(tmp_path / "a-1.0.tar.gz")
+    assert len(run_counting()) == 2  # the revision check, then the export
+    assert "a/a-1.0.tar.gz" in published(tmp_path / "out")

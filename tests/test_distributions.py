@@ -4,8 +4,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import sdist, write_defaults
 
+from conftest import sdist, write_defaults
 from sdistmaker.cli import sdists_from_tags
 from sdistmaker.distributions import DistributionError, read_distribution
 

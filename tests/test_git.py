@@ -3,9 +3,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from conftest import GitRepository as Repo
 from conftest import hatchling_project
-
 from sdistmaker.errors import VcsError
 from sdistmaker.git import GitRepository, parse_pip_url, tag_from_url
 

@@ -17,7 +17,6 @@ from conftest import (
     setup_py_project,
     write_defaults,
 )
-
 from sdistmaker.hooks import git_push_touches_tags, svn_commit_touches_tags
 
 MakeGit = Callable[[str], GitRepository]

@@ -13,8 +13,8 @@ from pathlib import Path
 import html5lib
 import pypi_simple
 import pytest
-from conftest import GitRepository, hatchling_project, sdist, setup_py_project, write_defaults
 
+from conftest import GitRepository, hatchling_project, sdist, setup_py_project, write_defaults
 from sdistmaker.cli import sdists_from_tags
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"

@@ -5,8 +5,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import GitRepository, SvnRepository, hatchling_project, write_defaults
 
+from conftest import GitRepository, SvnRepository, hatchling_project, write_defaults
 from sdistmaker.cli import sdists_from_tags
 from sdistmaker.serve import APACHE_RULES, NGINX_RULES, name_pattern
 

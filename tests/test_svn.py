@@ -1,8 +1,8 @@
 from pathlib import Path
 
 import pytest
-from conftest import SvnRepository, setup_py_project
 
+from conftest import SvnRepository, setup_py_project
 from sdistmaker import svn
 from sdistmaker.errors import VcsError
 

@@ -6,13 +6,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
 from conftest import GitRepository, hatchling_project, write_defaults
 from conftest import sdist as make_sdist
-from servers import PackageServer, pypiserver
-
 from sdistmaker import Repository
 from sdistmaker.cli import sdists_from_tags
 from sdistmaker.upload import UploadError
+from servers import PackageServer, pypiserver
 
 MakeGit = Callable[[str], GitRepository]
 

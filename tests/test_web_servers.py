@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import GitRepository, hatchling_project, require, write_defaults
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from servers import apache, fetch, make_wheel, nginx, served_folder, upstream_index
 
+from conftest import GitRepository, hatchling_project, require, write_defaults
 from sdistmaker.cli import sdists_from_tags
+from servers import apache, fetch, make_wheel, nginx, served_folder, upstream_index
 
 PIP_ACCEPT = (
     "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, "

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import GitRepository, hatchling_project, setup_py_project, write_defaults
 
+from conftest import GitRepository, hatchling_project, setup_py_project, write_defaults
 from sdistmaker.cli import sdists_from_tags
 
 MakeGit = Callable[[str], GitRepository]
