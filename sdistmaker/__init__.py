@@ -1,10 +1,33 @@
 """sdistmaker: a private Python package index built from release tags in svn and git."""
 
-from sdistmaker.config import Config, GitRepository, load_defaults
-from sdistmaker.errors import BuildError, ConfigError, SdistmakerError, VcsError
-from sdistmaker.pipeline import Summary, make_sdist, run
-from sdistmaker.store import Busy
-from sdistmaker.upload import Repository, UploadError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sdistmaker.config import Config, GitRepository, load_defaults
+    from sdistmaker.errors import BuildError, ConfigError, SdistmakerError, VcsError
+    from sdistmaker.pipeline import Summary, make_sdist, run
+    from sdistmaker.store import Busy
+    from sdistmaker.upload import Repository, UploadError
+
+# Imported on first use: a commit hook that only asks svnlook must not pay for the whole pipeline.
+_WHERE = {
+    "Config": "config",
+    "GitRepository": "config",
+    "load_defaults": "config",
+    "BuildError": "errors",
+    "ConfigError": "errors",
+    "SdistmakerError": "errors",
+    "VcsError": "errors",
+    "Summary": "pipeline",
+    "make_sdist": "pipeline",
+    "run": "pipeline",
+    "Busy": "store",
+    "Repository": "upload",
+    "UploadError": "upload",
+}
 
 __all__ = [
     "BuildError",
@@ -21,3 +44,9 @@ __all__ = [
     "make_sdist",
     "run",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'sdistmaker' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"sdistmaker.{_WHERE[name]}"), name)

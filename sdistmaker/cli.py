@@ -12,8 +12,6 @@ from typing import TextIO
 from sdistmaker.config import Config, load_defaults
 from sdistmaker.errors import ConfigError, SdistmakerError
 from sdistmaker.hooks import git_push_touches_tags, start_background_run, svn_commit_touches_tags
-from sdistmaker.pipeline import make_sdist as build_one
-from sdistmaker.pipeline import run
 from sdistmaker.store import Busy, Store
 from sdistmaker.tags import Tag
 
@@ -111,6 +109,8 @@ def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
 
     if arguments.svn_commit or arguments.git_push:
         return _hook(arguments, config)
+    # Only here: hooks return without loading the pipeline (GitPython, twine, jinja2, build).
+    from sdistmaker.pipeline import run
 
     progress = (
         _TerminalProgress(sys.stderr) if sys.stderr.isatty() and not arguments.quiet else None
@@ -174,6 +174,8 @@ def make_sdist(argv: Sequence[str] | None = None) -> int:
     _verbosity(parser)
     arguments = parser.parse_args(argv)
     _configure_logging(arguments)
+    from sdistmaker.pipeline import make_sdist as build_one
+
     try:
         path = build_one(
             arguments.tag_url,
