@@ -18,3 +18,13 @@ def test_the_backfill_benchmark_runs_and_builds_the_same_files() -> None:
     assert lines[0] == "W1 backfill, 3 tags, same 3 files built:"
     assert lines[-1].startswith("  sdistmaker is ")
     assert lines[-1].endswith("x faster (target: 8x)")
+
+
+def test_the_hook_benchmark_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, BENCH / "hook.py", "--commits", "2"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "W5 svn post-commit hook, 2 commits of each kind:"
+    assert [line.split(":")[0].strip() for line in lines[1:]] == ["trunk commit", "tag copy"]
