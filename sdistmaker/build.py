@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -294,7 +295,10 @@ def _only_sdist(outdir: Path) -> Path:
 def _inspect(path: Path, route: str) -> Sdist:
     """Read name and version from the sdist's PKG-INFO; a broken sdist is a BuildError."""
     try:
-        metadata = pkginfo.SDist(str(path))
+        # pkginfo warns of odd Metadata-Versions on stderr; what matters is reported below.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            metadata = pkginfo.SDist(str(path))
     except (ValueError, EOFError, OSError) as error:
         raise BuildError(f"{path.name}: unreadable sdist: {error}") from None
     if not metadata.name or not metadata.version:

@@ -28,3 +28,14 @@ def test_the_hook_benchmark_runs() -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == "W5 svn post-commit hook, 2 commits of each kind:"
     assert [line.split(":")[0].strip() for line in lines[1:]] == ["trunk commit", "tag copy"]
+
+
+def test_the_no_op_benchmark_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, BENCH / "noop.py", "--tags", "4"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "W2 no-op run over 4 built tags (svn and git):"
+    assert "(target: < 1 s)" in lines[2]
+    assert result.stderr == ""
