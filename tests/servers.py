@@ -98,16 +98,8 @@ def apache(outdir: Path, upstream: str, prefix: str = "/simple") -> Iterator[int
         f"Define SDISTMAKER_UPSTREAM {upstream}\n"
         f"Include {ROOT / 'apache' / 'sdistmaker.conf'}\n"
     )
-    process = subprocess.Popen(
-        ["apache2", "-f", str(work / "httpd.conf"), "-DFOREGROUND"], start_new_session=True
-    )
-    try:
-        wait_for(port, process, work / "error.log")
+    with _running(["apache2", "-f", str(work / "httpd.conf"), "-DFOREGROUND"], port, work):
         yield port
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(10)
-        shutil.rmtree(work, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -134,13 +126,19 @@ def nginx(outdir: Path, upstream: str) -> Iterator[int]:
         f"        include {outdir / '.sdistmaker' / 'private-names.nginx.conf'};\n"
         f"        include {ROOT / 'nginx' / 'sdistmaker.conf'};\n    }}\n}}\n"
     )
-    process = subprocess.Popen(
-        ["nginx", "-c", str(work / "nginx.conf"), "-e", str(work / "error.log")],
-        start_new_session=True,
-    )
+    with _running(
+        ["nginx", "-c", str(work / "nginx.conf"), "-e", str(work / "error.log")], port, work
+    ):
+        yield port
+
+
+@contextlib.contextmanager
+def _running(command: list[str], port: int, work: Path) -> Iterator[None]:
+    """Start a server that logs to ``work/error.log``, wait for ``port``; stop it, clean up."""
+    process = subprocess.Popen(command, start_new_session=True)
     try:
         wait_for(port, process, work / "error.log")
-        yield port
+        yield
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(10)
