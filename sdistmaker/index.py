@@ -1,25 +1,25 @@
-"""The index stage: render OUTDIR as a "simple" repository from the files the store holds.
+"""The index stage: bring OUTDIR's pages up to date with the files the store holds.
 
-Every folder is a project; its ``index.html`` (PEP 503, the default for every client) and
-``index.json`` (PEP 691 with PEP 700's fields) list its files with hashes computed from the files
-themselves. Pages for people live apart, in ``OUTDIR/+/``, so installers never parse them.
-Pages are written to a temporary name and renamed, and only rewritten when what they show changed.
+Every folder of OUTDIR is a project; its pages (see pages.py) list its files with hashes computed
+from the files themselves. Between runs the index remembers, in OUTDIR/.sdistmaker/index/, each
+project folder's modification time and what its pages show (one small file for all projects),
+and each project's file facts (a file per project). Files are only ever added to a folder, never
+changed in place, and adding one changes the folder's time: a project whose folder and settings
+did not change costs one stat, however many files it holds. Only changed projects are read and
+rendered; the root pages only when the set of projects changed. Pages for people live apart, in
+OUTDIR/+/, so installers never parse them. Every page is written to a temporary name and renamed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from urllib.parse import quote
 
-import jinja2
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
@@ -29,83 +29,176 @@ from sdistmaker.distributions import (
     is_distribution,
     read_distribution,
 )
+from sdistmaker.pages import Project, Renderer, TagFailure, Yanked
+from sdistmaker.store import write_atomically
 
 logger = logging.getLogger(__name__)
 
-API_VERSION = "1.1"
-"""PEP 629's version of what the pages hold: 1.1 is PEP 700 (versions, size, upload-time)."""
-JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
 BROWSE = "+"
 """The folder of the pages for people; no normalised project name can be "+"."""
-ROOT = ""
-FRONT = BROWSE
-"""The keys of the fingerprints of the root pages and of the front page for people."""
-
-Yanked = Mapping[str, Mapping[str, str]]
-"""Normalised project name -> normalised version -> reason."""
-
-
-@dataclass(frozen=True)
-class Project:
-    name: str
-    files: tuple[DistributionFile, ...]
-
-
-@dataclass(frozen=True)
-class TagFailure:
-    """A tag of the project that did not build, as the project's page shows it."""
-
-    tag: str
-    version: str
-    reason: str
-    when: str
+_FACTS = {f.name for f in fields(DistributionFile)}
 
 
 @dataclass
 class IndexResult:
-    projects: dict[str, Project]
     rendered: list[str]
+    """The projects whose pages were written."""
     problems: dict[str, str]
     """Distribution file (relative to OUTDIR) -> why it is left out of the index."""
 
 
-def scan(
-    outdir: Path, cache: dict[str, DistributionFile], placeholders: Collection[str] = ()
-) -> tuple[dict[str, Project], dict[str, str]]:
-    """Every project folder and its files; unchanged files come from ``cache``, which is updated.
+@dataclass
+class _Known:
+    """What the index remembers of one project between runs."""
 
-    A folder without files is a project only when it is one of ``placeholders``.
+    mtime_ns: int
+    settings: str
+    fingerprint: str
+    latest: str
+    summary: str
+    problems: dict[str, str]
+
+
+class _Cache:
+    VERSION = 1
+
+    def __init__(self, folder: Path) -> None:
+        self.projects_file = folder / "projects.json"
+        self.facts_folder = folder / "files"
+
+    def load(self) -> tuple[dict[str, _Known], dict[str, str]]:
+        """Every project's record and the root pages' fingerprints; nothing when unreadable
+        (it is rebuilt from the files: only time is lost)."""
+        try:
+            data = json.loads(self.projects_file.read_text(encoding="utf-8"))
+            if data["version"] == self.VERSION:
+                projects = {name: _Known(**known) for name, known in data["projects"].items()}
+                return projects, dict(data["roots"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        return {}, {}
+
+    def save(self, projects: Mapping[str, _Known], roots: Mapping[str, str]) -> None:
+        self.projects_file.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "version": self.VERSION,
+            "roots": roots,
+            "projects": {name: asdict(known) for name, known in projects.items()},
+        }
+        write_atomically(self.projects_file, json.dumps(data).encode())
+
+    def facts(self, name: str) -> dict[str, DistributionFile]:
+        try:
+            data = json.loads((self.facts_folder / f"{name}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        # Facts of another shape (another sdistmaker version) are read again from the file.
+        return {
+            filename: DistributionFile(**facts)
+            for filename, facts in data.items()
+            if isinstance(facts, dict) and set(facts) == _FACTS
+        }
+
+    def save_facts(self, name: str, facts: Mapping[str, DistributionFile]) -> None:
+        self.facts_folder.mkdir(parents=True, exist_ok=True)
+        data = {filename: vars(f) for filename, f in facts.items()}
+        write_atomically(self.facts_folder / f"{name}.json", json.dumps(data).encode())
+
+    def forget(self, name: str) -> None:
+        (self.facts_folder / f"{name}.json").unlink(missing_ok=True)
+
+
+def update(
+    outdir: Path,
+    private: Path,
+    yanked: Yanked,
+    templates: Path | None = None,
+    failures: Mapping[str, Sequence[TagFailure]] | None = None,
+    placeholders: Collection[str] = (),
+) -> IndexResult:
+    """Bring every page up to date with the store; ``private`` keeps what the index remembers.
+
+    ``failures`` lists, per project, its tags that did not build, for the pages for people.
+    ``placeholders`` are names of projects with no file yet that still get a page of their own,
+    so that a web server answers for them instead of asking an upstream index.
     """
-    projects: dict[str, Project] = {}
+    failures = failures or {}
+    cache = _Cache(private / "index")
+    known, roots = cache.load()
+    renderer = Renderer(yanked, templates)
+    (outdir / BROWSE).mkdir(exist_ok=True)
+    for name in placeholders:
+        (outdir / name).mkdir(exist_ok=True)
+    current: dict[str, _Known] = {}
+    rendered: list[str] = []
     problems: dict[str, str] = {}
-    seen: set[str] = set()
-    for folder in sorted(outdir.iterdir()):
-        if folder.name.startswith(".") or folder.name == BROWSE or not folder.is_dir():
+    for name, mtime_ns in _project_folders(outdir):
+        settings = renderer.settings(name, failures.get(name, ()))
+        settings += "+placeholder" if name in placeholders else ""
+        record = known.get(name)
+        if record and (record.mtime_ns, record.settings) == (mtime_ns, settings):
+            current[name] = record
             continue
-        if canonicalize_name(folder.name) != folder.name:
-            logger.warning("%s is no normalised project name: not indexed", folder)
-            continue
-        files = []
-        for entry in os.scandir(folder):
+        project, unreadable = _read_project(outdir / name, cache)
+        if not project.files and name not in placeholders:
+            problems.update({f"{name}/{file}": why for file, why in unreadable.items()})
+            continue  # retired below, with every other project that is gone
+        fingerprint = renderer.fingerprint(project, settings)
+        if record is None or record.fingerprint != fingerprint:
+            _write_pages(outdir, renderer, project, failures.get(name, ()))
+            rendered.append(name)
+        row = renderer.overview(project)
+        mtime_ns = (outdir / name).stat().st_mtime_ns  # after our own writes to the folder
+        current[name] = _Known(
+            mtime_ns, settings, fingerprint, row["latest"], row["summary"], unreadable
+        )
+    for gone in set(known) - set(current):
+        _retire(outdir, gone)
+        cache.forget(gone)
+    roots_before = dict(roots)
+    _write_roots(outdir, renderer, current, roots)
+    if rendered or roots != roots_before or current != known:
+        cache.save(current, roots)
+    for name, record in current.items():
+        problems.update({f"{name}/{file}": why for file, why in record.problems.items()})
+    return IndexResult(rendered, problems)
+
+
+def _project_folders(outdir: Path) -> list[tuple[str, int]]:
+    folders = []
+    with os.scandir(outdir) as entries:
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name == BROWSE or not entry.is_dir():
+                continue
+            if canonicalize_name(entry.name) != entry.name:
+                logger.warning("%s is no normalised project name: not indexed", entry.path)
+                continue
+            folders.append((entry.name, entry.stat().st_mtime_ns))
+    return sorted(folders)
+
+
+def _read_project(folder: Path, cache: _Cache) -> tuple[Project, dict[str, str]]:
+    """The project's files: known facts for files seen before, the file itself for new ones."""
+    previous = cache.facts(folder.name)
+    facts: dict[str, DistributionFile] = {}
+    problems: dict[str, str] = {}
+    with os.scandir(folder) as entries:
+        for entry in entries:
             if not is_distribution(entry.name) or not entry.is_file():
                 continue
-            relative = f"{folder.name}/{entry.name}"
-            seen.add(relative)
-            cached = cache.get(relative)
             stat = entry.stat()
-            if cached is None or (cached.mtime_ns, cached.size) != (stat.st_mtime_ns, stat.st_size):
+            known = previous.get(entry.name)
+            if known is None or (known.mtime_ns, known.size) != (stat.st_mtime_ns, stat.st_size):
                 try:
-                    cached = cache[relative] = _read(Path(entry.path))
+                    known = _read(Path(entry.path))
                 except DistributionError as error:
-                    problems[relative] = str(error)
+                    problems[entry.name] = str(error)
                     continue
-            files.append(cached)
-        if files or folder.name in placeholders:
-            files.sort(key=lambda f: (Version(f.version), f.filename))
-            projects[folder.name] = Project(folder.name, tuple(files))
-    for gone in set(cache) - seen:
-        del cache[gone]
-    return projects, problems
+            facts[entry.name] = known
+    if facts != previous:
+        cache.save_facts(folder.name, facts)
+    files = sorted(facts.values(), key=lambda f: (Version(f.version), f.filename))
+    return Project(folder.name, tuple(files)), problems
 
 
 def _read(path: Path) -> DistributionFile:
@@ -117,163 +210,39 @@ def _read(path: Path) -> DistributionFile:
     return facts
 
 
-class Renderer:
-    def __init__(self, yanked: Yanked, templates: Path | None = None) -> None:
-        self.yanked = yanked
-        loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("sdistmaker", "templates")]
-        if templates is not None:
-            loaders.insert(0, jinja2.FileSystemLoader(templates))
-        self.environment = jinja2.Environment(
-            loader=jinja2.ChoiceLoader(loaders),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True,
-        )
-        self.signature = self._template_signature()
-
-    def _template_signature(self) -> str:
-        """Changes when any template changes, so every page is rendered again."""
-        digest = hashlib.sha256(API_VERSION.encode())
-        for name in sorted(self.environment.list_templates()):
-            source, _, _ = self.environment.loader.get_source(self.environment, name)  # type: ignore[union-attr]
-            digest.update(name.encode() + b"\0" + source.encode())
-        return digest.hexdigest()
-
-    def fingerprint(self, project: Project, failures: Sequence[TagFailure]) -> str:
-        shown = [asdict(f) | {"mtime_ns": 0} for f in project.files]
-        yanked = dict(self.yanked.get(project.name, {}))
-        data = [self.signature, shown, yanked, [asdict(f) for f in failures]]
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-    def root_fingerprint(self, shown: object) -> str:
-        return hashlib.sha256(json.dumps([self.signature, shown]).encode()).hexdigest()
-
-    def overview(self, project: Project) -> dict[str, str]:
-        """The front page's row: the newest release that is not yanked, and its summary."""
-        yanked = self.yanked.get(project.name, {})
-        current = [f for f in project.files if f.version not in yanked] or list(project.files)
-        if not current:
-            return {"name": project.name, "latest": "", "summary": ""}
-        newest = current[-1]
-        return {"name": project.name, "latest": newest.version, "summary": newest.summary}
-
-    def browse_project(self, project: Project, failures: Sequence[TagFailure]) -> str:
-        yanked = self.yanked.get(project.name, {})
-        files = [
-            asdict(f)
-            | {"href": f"../{project.name}/{quote(f.filename)}", "yanked": yanked.get(f.version)}
-            for f in reversed(project.files)
-        ]
-        return self.environment.get_template("browse/project.html").render(
-            project=self.overview(project), files=files, failures=failures
-        )
-
-    def browse_index(self, rows: list[dict[str, str]]) -> str:
-        return self.environment.get_template("browse/index.html").render(projects=rows)
-
-    def project_pages(self, project: Project) -> tuple[str, str]:
-        yanked = self.yanked.get(project.name, {})
-        files = [
-            {
-                "filename": f.filename,
-                "url": quote(f.filename),
-                "sha256": f.sha256,
-                "requires_python": f.requires_python,
-                "metadata_sha256": f.metadata_sha256,
-                "yanked": yanked.get(f.version),
-            }
-            for f in project.files
-        ]
-        html = self.environment.get_template("simple/project.html").render(
-            name=project.name, files=files, api_version=API_VERSION
-        )
-        data = {
-            "meta": {"api-version": API_VERSION},
-            "name": project.name,
-            "versions": sorted({f.version for f in project.files}, key=Version),
-            "files": [
-                {
-                    "filename": f.filename,
-                    "url": quote(f.filename),
-                    "hashes": {"sha256": f.sha256},
-                    **({"requires-python": f.requires_python} if f.requires_python else {}),
-                    "size": f.size,
-                    "upload-time": f.upload_time,
-                    "yanked": _json_yanked(yanked.get(f.version)),
-                    "core-metadata": {"sha256": f.metadata_sha256} if f.metadata_sha256 else False,
-                }
-                for f in project.files
-            ],
-        }
-        return html, json.dumps(data, indent=1) + "\n"
-
-    def root_pages(self, names: list[str]) -> tuple[str, str]:
-        html = self.environment.get_template("simple/root.html").render(
-            projects=names, api_version=API_VERSION
-        )
-        data = {"meta": {"api-version": API_VERSION}, "projects": [{"name": n} for n in names]}
-        return html, json.dumps(data, indent=1) + "\n"
+def _write_pages(
+    outdir: Path, renderer: Renderer, project: Project, failures: Sequence[TagFailure]
+) -> None:
+    html, data = renderer.project_pages(project)
+    folder = outdir / project.name
+    write_atomically(folder / "index.json", data.encode())
+    write_atomically(folder / "index.html", html.encode())
+    page = renderer.browse_project(project, failures)
+    write_atomically(outdir / BROWSE / f"{project.name}.html", page.encode())
+    logger.debug("rendered the pages of %s (%d files)", project.name, len(project.files))
 
 
-def _json_yanked(reason: str | None) -> bool | str:
-    if reason is None:
-        return False
-    return reason or True
-
-
-def update(
-    outdir: Path,
-    cache: dict[str, DistributionFile],
-    fingerprints: dict[str, str],
-    yanked: Yanked,
-    templates: Path | None = None,
-    failures: Mapping[str, Sequence[TagFailure]] | None = None,
-    placeholders: Collection[str] = (),
-) -> IndexResult:
-    """Bring every page up to date with the store; ``cache`` and ``fingerprints`` are updated.
-
-    ``failures`` lists, per project, its tags that did not build, for the pages for people.
-    ``placeholders`` are names of projects with no file yet that still get a page of their own,
-    so that a web server answers for them instead of asking an upstream index.
-    """
-    failures = failures or {}
-    for name in placeholders:
-        (outdir / name).mkdir(exist_ok=True)
-    projects, problems = scan(outdir, cache, placeholders)
-    renderer = Renderer(yanked, templates)
-    browse = outdir / BROWSE
-    browse.mkdir(exist_ok=True)
-    rendered = []
-    for name, project in projects.items():
-        fingerprint = renderer.fingerprint(project, failures.get(name, ()))
-        folder = outdir / name
-        if fingerprints.get(name) == fingerprint and (folder / "index.html").exists():
-            continue
-        html, data = renderer.project_pages(project)
-        write_atomically(folder / "index.json", data.encode())
-        write_atomically(folder / "index.html", html.encode())
-        page = renderer.browse_project(project, failures.get(name, ()))
-        write_atomically(browse / f"{name}.html", page.encode())
-        fingerprints[name] = fingerprint
-        rendered.append(name)
-        logger.debug("rendered the pages of %s (%d files)", name, len(project.files))
+def _write_roots(
+    outdir: Path, renderer: Renderer, projects: Mapping[str, _Known], roots: dict[str, str]
+) -> None:
+    """The root pages when the set of projects changed; the front page for people when a
+    project's latest release or summary changed too."""
     names = sorted(projects)
     root = renderer.root_fingerprint(names)
-    if fingerprints.get(ROOT) != root or not (outdir / "index.html").exists():
+    if roots.get("root") != root or not (outdir / "index.html").exists():
         html, data = renderer.root_pages(names)
         write_atomically(outdir / "index.json", data.encode())
         write_atomically(outdir / "index.html", html.encode())
-        fingerprints[ROOT] = root
+        roots["root"] = root
         logger.debug("rendered the root pages (%d projects)", len(names))
-    rows = [renderer.overview(projects[name]) for name in names]
+    rows = [
+        {"name": name, "latest": projects[name].latest, "summary": projects[name].summary}
+        for name in names
+    ]
     front = renderer.root_fingerprint(rows)
-    if fingerprints.get(FRONT) != front or not (browse / "index.html").exists():
-        write_atomically(browse / "index.html", renderer.browse_index(rows).encode())
-        fingerprints[FRONT] = front
-    for gone in set(fingerprints) - set(projects) - {ROOT, FRONT}:
-        del fingerprints[gone]
-        _retire(outdir, gone)
-    return IndexResult(projects, rendered, problems)
+    if roots.get("front") != front or not (outdir / BROWSE / "index.html").exists():
+        write_atomically(outdir / BROWSE / "index.html", renderer.browse_index(rows).encode())
+        roots["front"] = front
 
 
 def _retire(outdir: Path, name: str) -> None:
@@ -284,16 +253,3 @@ def _retire(outdir: Path, name: str) -> None:
     (outdir / BROWSE / f"{name}.html").unlink(missing_ok=True)
     with contextlib.suppress(OSError):  # not empty: it holds something that is not ours
         folder.rmdir()
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` in one step: readers see the old content or the new, never a part."""
-    descriptor, partial = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-        os.chmod(partial, 0o644)
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise

@@ -13,14 +13,16 @@ from typing import TypeVar
 
 from packaging.utils import canonicalize_name
 
-from sdistmaker import git, index, serve, svn
+# git and svn (GitPython, plumbum) are imported where they are used: a run that reads no such
+# repository does not load them.
+from sdistmaker import index, serve
 from sdistmaker.build import BuildSettings, Sdist, build_tag, build_wheel
 from sdistmaker.config import Config
 from sdistmaker.environments import Environments
 from sdistmaker.errors import BuildError, SdistmakerError
+from sdistmaker.pages import TagFailure
 from sdistmaker.store import State, Store, TagRecord, now, publish
 from sdistmaker.tags import Release, Tag
-from sdistmaker.upload import Repository, UploadError
 from sdistmaker.vcs import Source, public_url
 
 logger = logging.getLogger("sdistmaker")
@@ -66,8 +68,12 @@ class Summary:
 
 
 def git_sources(config: Config, store: Store) -> list[Source]:
+    if not config.git_repositories:
+        return []
+    from sdistmaker.git import GitRepository
+
     return [
-        git.GitRepository(repository.url, store.git_cache, repository.subdirectory, repository.tags)
+        GitRepository(repository.url, store.git_cache, repository.subdirectory, repository.tags)
         for repository in config.git_repositories
     ]
 
@@ -120,9 +126,12 @@ class _Run:
 
     def _upload(self) -> None:
         """Upload every built file each repository lacks; what fails is tried again next run."""
-        repositories = [Repository(url) for url in self.config.upload_to]
-        if not repositories:
+        if not self.config.upload_to:
             return
+        # Only here: twine and what it needs take longer to import than a run with nothing new.
+        from sdistmaker.upload import Repository, UploadError
+
+        repositories = [Repository(url) for url in self.config.upload_to]
         built = [r for r in self.state.tags.values() if r.status == "built"]
         for relative in [f for record in built for f in (record.file, record.wheel) if f]:
             done = self.state.uploads.setdefault(relative, [])
@@ -142,8 +151,7 @@ class _Run:
         """Bring the index pages up to date with what the store holds."""
         result = index.update(
             self.config.outdir,
-            self.state.files,
-            self.state.pages,
+            self.store.private,
             self.config.yanked,
             self.config.templates,
             self._tag_failures(),
@@ -173,6 +181,8 @@ class _Run:
     def _svn_tags(self) -> list[Tag]:
         """Every svn tag below BASE. When nothing below BASE changed since the last crawl that
         read every project, that crawl's tags, for one call to svn instead of a walk."""
+        from sdistmaker import svn
+
         start = svn.reachable_base(self.config.base, self.config.base_on_server)
         revision = svn.last_changed_revision(start)
         memory = self.state.svn
@@ -203,15 +213,15 @@ class _Run:
         publishing = set(self.state.owners.values())
         return {name for name, key in self.state.projects.items() if key not in publishing}
 
-    def _tag_failures(self, most: int = 10) -> dict[str, list[index.TagFailure]]:
+    def _tag_failures(self, most: int = 10) -> dict[str, list[TagFailure]]:
         """The latest tags that did not build, per distribution their project publishes."""
         distributions = {owner: name for name, owner in self.state.owners.items()}
-        failures: dict[str, list[index.TagFailure]] = {}
+        failures: dict[str, list[TagFailure]] = {}
         records = sorted(self.state.tags.values(), key=lambda r: r.when, reverse=True)
         for record in records:
             name = distributions.get(record.project_key)
             if record.status == "failed" and name and len(failures.get(name, ())) < most:
-                failure = index.TagFailure(record.name, record.version, record.reason, record.when)
+                failure = TagFailure(record.name, record.version, record.reason, record.when)
                 failures.setdefault(name, []).append(failure)
         return failures
 
@@ -374,6 +384,8 @@ def make_sdist(
     destination = Path(destination)
     with tempfile.TemporaryDirectory(prefix="sdistmaker-") as scratch:
         workdir = Path(scratch)
+        from sdistmaker import git, svn
+
         if tag_url.startswith("git+"):
             tag = git.tag_from_url(tag_url, workdir / "git")
         else:

@@ -13,18 +13,16 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import filelock
 
-from sdistmaker.distributions import DistributionFile
 from sdistmaker.errors import SdistmakerError
 
 PRIVATE = ".sdistmaker"
-_FILE_FIELDS = {f.name for f in fields(DistributionFile)}
 STATE_VERSION = 1
 
 
@@ -68,16 +66,12 @@ class State:
     """Distribution name -> the VCS project (``Tag.project_key``) that publishes it."""
     problems: dict[str, str] = field(default_factory=dict)
     """Repository location or stored file -> the error last reported for it."""
-    files: dict[str, DistributionFile] = field(default_factory=dict)
-    """What the index knows of each stored file (relative to OUTDIR), so none is read twice."""
     uploads: dict[str, list[str]] = field(default_factory=dict)
     """Published file (relative to OUTDIR) -> the repositories it was uploaded to."""
     projects: dict[str, str] = field(default_factory=dict)
     """Normalised name -> key of every VCS project the crawl has seen."""
     svn: dict[str, Any] = field(default_factory=dict)
     """The last complete crawl below BASE: what it read at which revision, and what it found."""
-    pages: dict[str, str] = field(default_factory=dict)
-    """Project name ("" for the root) -> fingerprint of what its pages show."""
 
 
 def now() -> str:
@@ -126,22 +120,16 @@ class Store:
             tags={key: TagRecord(**record) for key, record in data["tags"].items()},
             owners=data["owners"],
             problems=data.get("problems", {}),
-            # Facts recorded by another version of sdistmaker are read again from the file.
-            files={
-                path: DistributionFile(**facts)
-                for path, facts in data.get("files", {}).items()
-                if set(facts) == _FILE_FIELDS
-            },
             uploads=data.get("uploads", {}),
             projects=data.get("projects", {}),
             svn=data.get("svn", {}),
-            pages=data.get("pages", {}),
         )
 
     def save_state(self, state: State) -> None:
         self._prepare()
         data = {"version": STATE_VERSION, **asdict(state)}
-        _write_atomically(self.state_file, json.dumps(data, indent=1, sort_keys=True) + "\n")
+        text = json.dumps(data, indent=1, sort_keys=True) + "\n"
+        write_atomically(self.state_file, text.encode())
 
     def log_path(self, project: str, tag_name: str) -> Path:
         safe = tag_name.replace("/", "_")
@@ -178,13 +166,15 @@ def _fsync(path: str) -> None:
         os.fsync(file.fileno())
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` in one step: readers see the old content or the new, never a part."""
     descriptor, partial = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(partial, 0o644)
         os.replace(partial, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

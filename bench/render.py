@@ -1,0 +1,114 @@
+"""W3 and W4, rendering: a full render of a large index against dumb-pypi, and one change.
+
+    python bench/render.py [--projects 10000] [--files 10]
+
+Makes an OUTDIR of --projects projects with --files sdists each. sdistmaker reads every file
+once (untimed: in use, each file is read once, when it is stored). Then, with the same files and
+hashes, W3 times a full render by sdistmaker (every page, as after a template change) and by
+dumb-pypi, with each process's peak memory; W4 adds one file to one project and times the run
+that publishes it. Figures are measured in the same run on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def write_sdist(folder: Path, name: str, version: str) -> None:
+    base = f"{name}-{version}"
+    info = (
+        f"Metadata-Version: 2.2\nName: {name}\nVersion: {version}\n"
+        f"Summary: The {name} project\nRequires-Python: >=3.8\n"
+    ).encode()
+    with tarfile.open(folder / f"{base}.tar.gz", "w:gz", compresslevel=1) as archive:
+        member = tarfile.TarInfo(f"{base}/PKG-INFO")
+        member.size = len(info)
+        archive.addfile(member, io.BytesIO(info))
+
+
+def measured(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MB) of one command."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"{command[0]} failed")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--projects", type=int, default=10_000)
+    parser.add_argument("--files", type=int, default=10)
+    arguments = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="sdistmaker-bench-render-"))
+    try:
+        outdir = work / "out"
+        for number in range(arguments.projects):
+            name = f"project{number:05d}"
+            (outdir / name).mkdir(parents=True)
+            for version in range(arguments.files):
+                write_sdist(outdir / name, name, f"1.{version}")
+        defaults = work / "defaults.py"
+        defaults.write_text("OUTDIR = 'out'\n")
+        render = [str(BIN / "sdists_from_tags"), "-q", "--render-only", "-d", str(defaults)]
+        subprocess.run(render, check=True)  # reads every file once
+
+        # As after a template change: every page again, from file facts already known.
+        (outdir / ".sdistmaker" / "index" / "projects.json").unlink()
+        ours, our_memory = measured(render)
+
+        listing = work / "packages.json"
+        known = outdir / ".sdistmaker" / "index" / "files"
+        with open(listing, "w") as packages:
+            for facts in (f for p in known.iterdir() for f in json.loads(p.read_text()).values()):
+                entry = {
+                    "filename": facts["filename"],
+                    "hash": f"sha256={facts['sha256']}",
+                    "requires_python": facts["requires_python"],
+                    "upload_timestamp": 1_700_000_000,
+                }
+                packages.write(json.dumps(entry) + "\n")
+        dumb_pypi = [
+            str(BIN / "dumb-pypi"),
+            "--package-list-json",
+            str(listing),
+            "--packages-url",
+            "../../pool/",
+            "--output-dir",
+            str(work / "dumb-pypi"),
+        ]
+        theirs, their_memory = measured(dumb_pypi)
+
+        write_sdist(outdir / "project00042", "project00042", "2.0")
+        changed, _ = measured(render)
+        unchanged, _ = measured(render)
+
+        files = arguments.projects * arguments.files
+        print(f"W3 full render, {arguments.projects} projects x {arguments.files} files ({files}):")
+        print(f"  dumb-pypi:  {theirs:7.2f} s, peak {their_memory:6.0f} MB")
+        print(f"  sdistmaker: {ours:7.2f} s, peak {our_memory:6.0f} MB (target: <= 150 MB)")
+        print(f"  sdistmaker is {theirs / ours:.1f}x faster (target: 2x)")
+        print("W4 one project changed in that index:")
+        print(f"  a run that publishes one new file: {changed:6.2f} s (target: < 0.2 s)")
+        print(f"  a run with nothing new:            {unchanged:6.2f} s")
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
