@@ -17,7 +17,7 @@ import json
 import logging
 import os
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -83,7 +83,7 @@ class _Cache:
         data = {
             "version": self.VERSION,
             "roots": roots,
-            "projects": {name: asdict(known) for name, known in projects.items()},
+            "projects": {name: vars(known) for name, known in projects.items()},
         }
         write_atomically(self.projects_file, json.dumps(data).encode())
 
@@ -215,10 +215,10 @@ def _write_pages(
 ) -> None:
     html, data = renderer.project_pages(project)
     folder = outdir / project.name
-    write_atomically(folder / "index.json", data.encode())
-    write_atomically(folder / "index.html", html.encode())
+    write_atomically(folder / "index.json", data.encode(), durable=False)
+    write_atomically(folder / "index.html", html.encode(), durable=False)
     page = renderer.browse_project(project, failures)
-    write_atomically(outdir / BROWSE / f"{project.name}.html", page.encode())
+    write_atomically(outdir / BROWSE / f"{project.name}.html", page.encode(), durable=False)
     logger.debug("rendered the pages of %s (%d files)", project.name, len(project.files))
 
 
@@ -231,8 +231,8 @@ def _write_roots(
     root = renderer.root_fingerprint(names)
     if roots.get("root") != root or not (outdir / "index.html").exists():
         html, data = renderer.root_pages(names)
-        write_atomically(outdir / "index.json", data.encode())
-        write_atomically(outdir / "index.html", html.encode())
+        write_atomically(outdir / "index.json", data.encode(), durable=False)
+        write_atomically(outdir / "index.html", html.encode(), durable=False)
         roots["root"] = root
         logger.debug("rendered the root pages (%d projects)", len(names))
     rows = [
@@ -241,7 +241,8 @@ def _write_roots(
     ]
     front = renderer.root_fingerprint(rows)
     if roots.get("front") != front or not (outdir / BROWSE / "index.html").exists():
-        write_atomically(outdir / BROWSE / "index.html", renderer.browse_index(rows).encode())
+        front_page = renderer.browse_index(rows).encode()
+        write_atomically(outdir / BROWSE / "index.html", front_page, durable=False)
         roots["front"] = front
 
 

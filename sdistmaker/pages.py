@@ -7,7 +7,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, astuple, dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -105,7 +105,7 @@ class Renderer:
     def browse_project(self, project: Project, failures: Sequence[TagFailure]) -> str:
         yanked = self.yanked.get(project.name, {})
         files = [
-            asdict(f)
+            vars(f)
             | {"href": f"../{project.name}/{quote(f.filename)}", "yanked": yanked.get(f.version)}
             for f in reversed(project.files)
         ]
@@ -150,14 +150,14 @@ class Renderer:
                 for f in project.files
             ],
         }
-        return html, json.dumps(data, indent=1) + "\n"
+        return html, json.dumps(data, separators=(",", ":")) + "\n"
 
     def root_pages(self, names: list[str]) -> tuple[str, str]:
         html = self.environment.get_template("simple/root.html").render(
             projects=names, api_version=API_VERSION
         )
         data = {"meta": {"api-version": API_VERSION}, "projects": [{"name": n} for n in names]}
-        return html, json.dumps(data, indent=1) + "\n"
+        return html, json.dumps(data, separators=(",", ":")) + "\n"
 
 
 def _json_yanked(reason: str | None) -> bool | str:

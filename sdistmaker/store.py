@@ -166,14 +166,18 @@ def _fsync(path: str) -> None:
         os.fsync(file.fileno())
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` in one step: readers see the old content or the new, never a part."""
+def write_atomically(path: Path, data: bytes, durable: bool = True) -> None:
+    """Replace ``path`` in one step: readers see the old content or the new, never a part.
+
+    ``durable`` also waits for the disk; pages, which can always be rendered again, skip that.
+    """
     descriptor, partial = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     try:
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
+            if durable:
+                file.flush()
+                os.fsync(file.fileno())
         os.chmod(partial, 0o644)
         os.replace(partial, path)
     except BaseException:

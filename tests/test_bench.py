@@ -39,3 +39,15 @@ def test_the_no_op_benchmark_runs() -> None:
     assert lines[0] == "W2 no-op run over 4 built tags (svn and git):"
     assert "(target: < 1 s)" in lines[2]
     assert result.stderr == ""
+
+
+def test_the_render_benchmark_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, BENCH / "render.py", "--projects", "20", "--files", "2"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "W3 full render, 20 projects x 2 files (40):"
+    assert lines[4] == "W4 one project changed in that index:"
