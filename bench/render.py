@@ -93,7 +93,8 @@ def main() -> int:
         ]
         theirs, their_memory = measured(dumb_pypi)
 
-        write_sdist(outdir / "project00042", "project00042", "2.0")
+        middle = f"project{arguments.projects // 2:05d}"
+        write_sdist(outdir / middle, middle, "2.0")
         changed, _ = measured(render)
         unchanged, _ = measured(render)
 
