@@ -56,11 +56,13 @@ class _Known:
     fingerprint: str
     latest: str
     summary: str
+    row: str
+    """The project's row on the front page, as HTML."""
     problems: dict[str, str]
 
 
 class _Cache:
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self, folder: Path) -> None:
         self.projects_file = folder / "projects.json"
@@ -85,7 +87,9 @@ class _Cache:
             "roots": roots,
             "projects": {name: vars(known) for name, known in projects.items()},
         }
-        write_atomically(self.projects_file, json.dumps(data).encode())
+        # What the index knows can always be learned again from the files: no need to wait for
+        # the disk.
+        write_atomically(self.projects_file, json.dumps(data).encode(), durable=False)
 
     def facts(self, name: str) -> dict[str, DistributionFile]:
         try:
@@ -102,7 +106,9 @@ class _Cache:
     def save_facts(self, name: str, facts: Mapping[str, DistributionFile]) -> None:
         self.facts_folder.mkdir(parents=True, exist_ok=True)
         data = {filename: vars(f) for filename, f in facts.items()}
-        write_atomically(self.facts_folder / f"{name}.json", json.dumps(data).encode())
+        write_atomically(
+            self.facts_folder / f"{name}.json", json.dumps(data).encode(), durable=False
+        )
 
     def forget(self, name: str) -> None:
         (self.facts_folder / f"{name}.json").unlink(missing_ok=True)
@@ -150,7 +156,7 @@ def update(
         row = renderer.overview(project)
         mtime_ns = (outdir / name).stat().st_mtime_ns  # after our own writes to the folder
         current[name] = _Known(
-            mtime_ns, settings, fingerprint, row["latest"], row["summary"], unreadable
+            mtime_ns, settings, fingerprint, row["latest"], row["summary"], row["row"], unreadable
         )
     for gone in set(known) - set(current):
         _retire(outdir, gone)
@@ -236,10 +242,15 @@ def _write_roots(
         roots["root"] = root
         logger.debug("rendered the root pages (%d projects)", len(names))
     rows = [
-        {"name": name, "latest": projects[name].latest, "summary": projects[name].summary}
+        {
+            "name": name,
+            "latest": projects[name].latest,
+            "summary": projects[name].summary,
+            "row": projects[name].row,
+        }
         for name in names
     ]
-    front = renderer.root_fingerprint(rows)
+    front = renderer.root_fingerprint([projects[name].row for name in names])
     if roots.get("front") != front or not (outdir / BROWSE / "index.html").exists():
         front_page = renderer.browse_index(rows).encode()
         write_atomically(outdir / BROWSE / "index.html", front_page, durable=False)

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
+import markupsafe
 from packaging.version import Version
 
 from sdistmaker.distributions import DistributionFile
@@ -66,6 +67,8 @@ class Renderer:
     def settings(self, name: str, failures: Sequence[TagFailure]) -> str:
         """Changes when what a project's pages show changes for reasons other than its files."""
         yanked = sorted(self.yanked.get(name, {}).items())
+        if not yanked and not failures:
+            return self.signature  # most projects, and a run over thousands asks for each
         return self._digest([self.signature, yanked, [astuple(f) for f in failures]])
 
     def fingerprint(self, project: Project, settings: str) -> str:
@@ -94,13 +97,19 @@ class Renderer:
         return hashlib.sha256(repr(data).encode()).hexdigest()
 
     def overview(self, project: Project) -> dict[str, str]:
-        """The front page's row: the newest release that is not yanked, and its summary."""
+        """What the front page shows of a project: the newest release that is not yanked, its
+        summary, and that as a table row (kept, so the front page of a large index is quick)."""
         yanked = self.yanked.get(project.name, {})
         current = [f for f in project.files if f.version not in yanked] or list(project.files)
-        if not current:
-            return {"name": project.name, "latest": "", "summary": ""}
-        newest = current[-1]
-        return {"name": project.name, "latest": newest.version, "summary": newest.summary}
+        newest = current[-1] if current else None
+        shown = {
+            "name": project.name,
+            "latest": newest.version if newest else "",
+            "summary": newest.summary if newest else "",
+        }
+        return shown | {
+            "row": self.environment.get_template("browse/row.html").render(project=shown)
+        }
 
     def browse_project(self, project: Project, failures: Sequence[TagFailure]) -> str:
         yanked = self.yanked.get(project.name, {})
@@ -114,7 +123,9 @@ class Renderer:
         )
 
     def browse_index(self, rows: list[dict[str, str]]) -> str:
-        return self.environment.get_template("browse/index.html").render(projects=rows)
+        """The front page; ``rows`` as ``overview`` gives them."""
+        joined = markupsafe.Markup("".join(row["row"] for row in rows))
+        return self.environment.get_template("browse/index.html").render(projects=rows, rows=joined)
 
     def project_pages(self, project: Project) -> tuple[str, str]:
         yanked = self.yanked.get(project.name, {})
