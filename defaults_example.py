@@ -76,8 +76,9 @@ YANKED = {
     # "acme.utils": {"1.0": "broken on Python 3.12, use 1.0.1"},
 }
 
-# A folder of templates that replace the shipped ones of the same name (simple/root.html,
-# simple/project.html). A relative path is relative to the folder of this file. Empty: none.
+# A folder of templates that replace the shipped ones of the same name: simple/root.html and
+# simple/project.html (for installers), browse/base.html, browse/index.html, browse/row.html and
+# browse/project.html (for people). A relative path is relative to the folder of this file.
 # TEMPLATES = "templates"
 
 # Environment variables every build gets, on top of sdistmaker's own: where build requirements
