@@ -121,12 +121,15 @@ def update(
     templates: Path | None = None,
     failures: Mapping[str, Sequence[TagFailure]] | None = None,
     placeholders: Collection[str] = (),
+    changed: Collection[str] | None = None,
 ) -> IndexResult:
     """Bring every page up to date with the store; ``private`` keeps what the index remembers.
 
     ``failures`` lists, per project, its tags that did not build, for the pages for people.
     ``placeholders`` are names of projects with no file yet that still get a page of their own,
-    so that a web server answers for them instead of asking an upstream index.
+    so that a web server answers for them instead of asking an upstream index. ``changed``
+    names the only project folders that may hold new files (what a run published); None looks
+    at every folder (files put there by other means, a lost index cache).
     """
     failures = failures or {}
     cache = _Cache(private / "index")
@@ -138,7 +141,11 @@ def update(
     current: dict[str, _Known] = {}
     rendered: list[str] = []
     problems: dict[str, str] = {}
-    for name, mtime_ns in _project_folders(outdir):
+    if changed is None or not known:
+        folders = _project_folders(outdir)
+    else:
+        folders = _known_folders(outdir, known, {*changed, *placeholders})
+    for name, mtime_ns in folders:
         settings = renderer.settings(name, failures.get(name, ()))
         settings += "+placeholder" if name in placeholders else ""
         record = known.get(name)
@@ -180,6 +187,17 @@ def _project_folders(outdir: Path) -> list[tuple[str, int]]:
                 logger.warning("%s is no normalised project name: not indexed", entry.path)
                 continue
             folders.append((entry.name, entry.stat().st_mtime_ns))
+    return sorted(folders)
+
+
+def _known_folders(
+    outdir: Path, known: Mapping[str, _Known], changed: Collection[str]
+) -> list[tuple[str, int]]:
+    """The folders the index knows, as it knows them, and the ``changed`` ones as they are."""
+    folders = [(name, record.mtime_ns) for name, record in known.items() if name not in changed]
+    for name in changed:
+        with contextlib.suppress(FileNotFoundError):
+            folders.append((name, (outdir / name).stat().st_mtime_ns))
     return sorted(folders)
 
 

@@ -94,7 +94,7 @@ def run(
     store = Store(config.outdir)
     with store.lock(wait):
         job = _Run(config, store, dry_run=dry_run, retry_failed=retry_failed)
-        return job.render() if render_only else job.go(progress)
+        return job.render(everything=True) if render_only else job.go(progress)
 
 
 class _Run:
@@ -147,8 +147,9 @@ class _Run:
                 self.store.save_state(self.state)
                 logger.info("uploaded %s to %s", relative, repository.name)
 
-    def render(self) -> Summary:
-        """Bring the index pages up to date with what the store holds."""
+    def render(self, everything: bool = False) -> Summary:
+        """Bring the index pages up to date with what the store holds: every project folder,
+        or (``everything`` False) those that runs published to since the last render."""
         result = index.update(
             self.config.outdir,
             self.store.private,
@@ -156,7 +157,9 @@ class _Run:
             self.config.templates,
             self._tag_failures(),
             self._placeholders(),
+            changed=None if everything else self.state.unindexed,
         )
+        self.state.unindexed = []
         serve.write_server_rules(self.store.private, self.config.private_names, self.config.source)
         for relative, message in result.problems.items():
             self._problem(_FILE + relative, "indexing", message)
@@ -349,6 +352,8 @@ class _Run:
                 f"distribution {sdist.name} is already published from {owner}, "
                 f"not from {tag.project_key}"
             )
+        if sdist.name not in self.state.unindexed:
+            self.state.unindexed.append(sdist.name)
         path = self.store.publish(sdist.path, sdist.name)
         return Release(tag, path, sdist.name, sdist.route, self._publish_wheel(tag, made))
 

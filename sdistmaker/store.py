@@ -70,6 +70,8 @@ class State:
     """Published file (relative to OUTDIR) -> the repositories it was uploaded to."""
     projects: dict[str, str] = field(default_factory=dict)
     """Normalised name -> key of every VCS project the crawl has seen."""
+    unindexed: list[str] = field(default_factory=list)
+    """Projects a file was published to since the index was last brought up to date."""
     svn: dict[str, Any] = field(default_factory=dict)
     """The last complete crawl below BASE: what it read at which revision, and what it found."""
 
@@ -123,6 +125,7 @@ class Store:
             uploads=data.get("uploads", {}),
             projects=data.get("projects", {}),
             svn=data.get("svn", {}),
+            unindexed=data.get("unindexed", []),
         )
 
     def save_state(self, state: State) -> None:

@@ -314,3 +314,29 @@ def test_a_new_release_renders_its_project_and_the_front_page_only(tmp_path: Pat
     ]
     assert changed == ["p/index.html", "+/index.html"]
     assert "p-1.1.tar.gz" in (tmp_path / "out" / "p" / "index.html").read_text()
+
+
+def test_a_run_indexes_what_a_killed_run_published_and_render_only_what_came_by_hand(
+    tmp_path: Path,
+) -> None:
+    outdir = tmp_path / "out"
+    (outdir / "p").mkdir(parents=True)
+    sdist(outdir / "p", "Metadata-Version: 2.2\nName: p\nVersion: 1.0\n", "p-1.0.tar.gz")
+    defaults = write_defaults(tmp_path, OUTDIR="out")
+    assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+
+    sdist(outdir / "p", "Metadata-Version: 2.2\nName: p\nVersion: 1.1\n", "p-1.1.tar.gz")
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    assert "p-1.1.tar.gz" not in (outdir / "p" / "index.html").read_text()  # not looked at
+    assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+    assert "p-1.1.tar.gz" in (outdir / "p" / "index.html").read_text()
+
+    # A run killed after publishing p-1.2 left p marked as not indexed yet.
+    sdist(outdir / "p", "Metadata-Version: 2.2\nName: p\nVersion: 1.2\n", "p-1.2.tar.gz")
+    state_file = outdir / ".sdistmaker" / "state.json"
+    state = json.loads(state_file.read_text())
+    state["unindexed"] = ["p"]
+    state_file.write_text(json.dumps(state))
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    assert "p-1.2.tar.gz" in (outdir / "p" / "index.html").read_text()
+    assert json.loads(state_file.read_text())["unindexed"] == []
