@@ -93,10 +93,18 @@ def main() -> int:
         ]
         theirs, their_memory = measured(dumb_pypi)
 
+        # What a run does after building one new file: it publishes it, notes the project in the
+        # state, then brings the index up to date (here without a crawl: no repositories).
         middle = f"project{arguments.projects // 2:05d}"
         write_sdist(outdir / middle, middle, "2.0")
-        changed, _ = measured(render)
-        unchanged, _ = measured(render)
+        state_file = outdir / ".sdistmaker" / "state.json"
+        state = json.loads(state_file.read_text())
+        state_file.write_text(json.dumps({**state, "unindexed": [middle]}))
+        run = [str(BIN / "sdists_from_tags"), "-q", "-d", str(defaults)]
+        changed, _ = measured(run)
+        if f"{middle}-2.0.tar.gz" not in (outdir / middle / "index.html").read_text():
+            raise SystemExit("W4 FAILED: the new file is not on its project's page")
+        unchanged, _ = measured(run)
 
         files = arguments.projects * arguments.files
         print(f"W3 full render, {arguments.projects} projects x {arguments.files} files ({files}):")

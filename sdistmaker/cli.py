@@ -72,7 +72,8 @@ def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--render-only",
         action="store_true",
-        help="only render the index pages again (after changing YANKED or templates)",
+        help="only render the index again, looking at every project folder (after changing "
+        "YANKED or templates, or adding files by hand)",
     )
     parser.add_argument(
         "--svn-commit",
