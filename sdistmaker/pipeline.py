@@ -5,32 +5,27 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
-from packaging.utils import canonicalize_name
-
-# git and svn (GitPython, plumbum) are imported where they are used: a run that reads no such
-# repository does not load them.
 from sdistmaker import index, serve
 from sdistmaker.build import BuildSettings, Sdist, build_tag, build_wheel
 from sdistmaker.config import Config
+from sdistmaker.crawl import crawl
 from sdistmaker.environments import Environments
 from sdistmaker.errors import BuildError, SdistmakerError
 from sdistmaker.pages import TagFailure
 from sdistmaker.store import State, Store, TagRecord, now, publish
 from sdistmaker.tags import Release, Tag
-from sdistmaker.vcs import Source, public_url
+from sdistmaker.vcs import public_url
 
 logger = logging.getLogger("sdistmaker")
 
 Progress = Callable[[int, int, Tag], None]
 _FILE = "file:"
 """Prefix of the problem keys of stored files, beside those of repositories."""
-T = TypeVar("T")
 
 
 @dataclass
@@ -65,17 +60,6 @@ class Summary:
         )
         failed = f"failed {len(self.failures)} (new {len(self.new_failures)})"
         return f"{built}, up to date {self.up_to_date}, {failed}"
-
-
-def git_sources(config: Config, store: Store) -> list[Source]:
-    if not config.git_repositories:
-        return []
-    from sdistmaker.git import GitRepository
-
-    return [
-        GitRepository(repository.url, store.git_cache, repository.subdirectory, repository.tags)
-        for repository in config.git_repositories
-    ]
 
 
 def run(
@@ -170,46 +154,16 @@ class _Run:
         return self.summary
 
     def _crawl(self) -> list[Tag]:
-        tags: list[Tag] = []
-        if self.config.base:
-            tags += self._attempt(public_url(self.config.base), self._svn_tags)
-        for source in git_sources(self.config, self.store):
-            self._seen(source)
-            tags += self._attempt(source.location, source.tags)
-        return tags
-
-    def _seen(self, source: Source) -> None:
-        self.state.projects[canonicalize_name(source.name)] = source.key
-
-    def _svn_tags(self) -> list[Tag]:
-        """Every svn tag below BASE. When nothing below BASE changed since the last crawl that
-        read every project, that crawl's tags, for one call to svn instead of a walk."""
-        from sdistmaker import svn
-
-        start = svn.reachable_base(self.config.base, self.config.base_on_server)
-        revision = svn.last_changed_revision(start)
-        memory = self.state.svn
-        if memory.get("read") == [start, revision] and not self.retry_failed:
-            projects, tags = svn.recall(memory)
-            for project in projects:
-                self._seen(project)
-            logger.debug("nothing changed below %s since r%s", self.config.base, revision)
-            return tags
-        projects = svn.find_projects(
-            self.config.base,
-            self.config.base_on_server,
-            self.config.blacklist,
-            self.config.stop_indicators,
+        return crawl(
+            self.config, self.state, self.store.git_cache, self._read, walk=self.retry_failed
         )
-        tags = []
-        for project in projects:
-            self._seen(project)
-            tags += self._attempt(project.location, project.tags)
-        complete = not any(p.location in self.state.problems for p in projects)
-        self.state.svn = (
-            {**svn.remember(projects, tags), "read": [start, revision]} if complete else {}
-        )
-        return tags
+
+    def _read(self, location: str, error: SdistmakerError | None) -> None:
+        """A repository could (error None) or could not be read: reported once while the same."""
+        if error is None:
+            self.state.problems.pop(location, None)
+        else:
+            self._problem(location, "reading", str(error))
 
     def _placeholders(self) -> set[str]:
         """Projects the crawl has seen that publish nothing yet, by their VCS name."""
@@ -227,16 +181,6 @@ class _Run:
                 failure = TagFailure(record.name, record.version, record.reason, record.when)
                 failures.setdefault(name, []).append(failure)
         return failures
-
-    def _attempt(self, location: str, read: Callable[[], Sequence[T]]) -> list[T]:
-        """Read a repository; a failure is reported (once while it stays the same) and skipped."""
-        try:
-            found = list(read())
-        except SdistmakerError as error:
-            self._problem(location, "reading", str(error))
-            return []
-        self.state.problems.pop(location, None)
-        return found
 
     def _problem(self, key: str, doing: str, message: str) -> None:
         """Report a problem that is not a tag's; ``message`` names its culprit."""
@@ -386,11 +330,12 @@ def make_sdist(
     tag_url: str, destination: str | Path, *, timeout: float = 600, legacy_python: str = ""
 ) -> Path:
     """Build the tag at ``tag_url`` (svn URL or ``git+URL@TAG``) into ``destination/<project>/``."""
+    # Imported here, as in crawl.py: what loads GitPython and plumbum loads only when used.
+    from sdistmaker import git, svn
+
     destination = Path(destination)
     with tempfile.TemporaryDirectory(prefix="sdistmaker-") as scratch:
         workdir = Path(scratch)
-        from sdistmaker import git, svn
-
         if tag_url.startswith("git+"):
             tag = git.tag_from_url(tag_url, workdir / "git")
         else:
