@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
@@ -62,6 +63,7 @@ class Renderer:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
+            finalize=_printable,
         )
 
     def settings(self, name: str, failures: Sequence[TagFailure]) -> str:
@@ -169,6 +171,16 @@ class Renderer:
         )
         data = {"meta": {"api-version": API_VERSION}, "projects": [{"name": n} for n in names]}
         return html, json.dumps(data, separators=(",", ":")) + "\n"
+
+
+# Control characters (but tab and line ends) are not allowed in HTML: metadata may hold any.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _printable(value: object) -> object:
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return _CONTROL.sub("\ufffd", value)
+    return value
 
 
 def _json_yanked(reason: str | None) -> bool | str:

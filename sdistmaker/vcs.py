@@ -34,8 +34,12 @@ class Source(abc.ABC):
 
 def public_url(url: str) -> str:
     """The URL without its password, for logs, pages, state and error messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # not a well-formed URL: no reason to show what may be a password
+        return redact(url)
+    if password is None:
         return url
     netloc = parts.netloc.rsplit("@", 1)[1]
     if parts.username:
