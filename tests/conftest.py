@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import textwrap
 from collections.abc import Callable, Iterator
@@ -230,6 +231,27 @@ def sdist(folder: Path, pkg_info: str, name: str = "p-1.0.tar.gz") -> Path:
         member.size = len(data)
         archive.addfile(member, io.BytesIO(data))
     return path
+
+
+HOLD_LOCK = """\
+import sys, time
+from pathlib import Path
+from sdistmaker.store import Store
+with Store(Path(sys.argv[1])).lock():
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def hold_lock(outdir: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process holding OUTDIR's lock, as a run does, for ``seconds``; returns once held."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(outdir), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+    return holder
 
 
 def write_defaults(folder: Path, **settings: object) -> Path:

@@ -13,6 +13,7 @@ from conftest import (
     GitRepository,
     SvnRepository,
     hatchling_project,
+    hold_lock,
     run,
     setup_py_project,
     write_defaults,
@@ -115,18 +116,7 @@ def test_tags_made_while_a_run_holds_the_lock_are_built_after_it(
     repo.add_project("p", setup_py_project("p", "1.0"))
     defaults = write_defaults(tmp_path, BASE=repo.url, OUTDIR="out", BUILD_ENVIRONMENT=NETWORK)
     install_hook(repo.root / "hooks", "post-commit", defaults, '--svn-commit "$1" "$2"')
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time; from sdistmaker.store import Store; from pathlib import Path\n"
-            "with Store(Path(sys.argv[1])).lock():\n    print('locked', flush=True); time.sleep(3)",
-            str(tmp_path / "out"),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+    holder = hold_lock(tmp_path / "out", 3)
     repo.tag("p", "1.0")
     repo.tag("p", "1.1", setup_py_project("p", "1.1"))
     holder.wait()
