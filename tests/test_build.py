@@ -184,3 +184,18 @@ def test_build_environment_reaches_the_backend(tmp_path: Path) -> None:
     }
     build(tmp_path, files, "1.0", environment={"ACME_INDEX": "https://pypi.acme.example/simple/"})
     assert (tmp_path / "source" / "mark.txt").read_text() == "https://pypi.acme.example/simple/"
+
+
+def test_a_build_never_sees_upload_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWINE_USERNAME", "uploader")
+    monkeypatch.setenv("TWINE_PASSWORD", "s3cret-upload")
+    files = {
+        "setup.py": "import os\n"
+        "open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'seen.txt'), 'w')"
+        ".write(repr(sorted(k for k in os.environ if k.startswith('TWINE_'))))\n"
+        "from setuptools import setup\nsetup(name='p', version='1.0', py_modules=[])\n"
+    }
+    build(tmp_path, files, "1.0")
+    assert (tmp_path / "source" / "seen.txt").read_text() == "[]"
