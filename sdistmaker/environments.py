@@ -40,6 +40,8 @@ class Environments:
     def __init__(self, folder: Path, max_age: float = MAX_AGE) -> None:
         self.folder = folder
         self.max_age = max_age
+        self._handed_out: dict[str, Path] = {}
+        """Environments given to builds of this run: never renewed under a running build."""
 
     def python(
         self,
@@ -53,11 +55,16 @@ class Environments:
         key = hashlib.sha256(
             "\n".join([sys.version, constraints, *sorted(requirements)]).encode()
         ).hexdigest()[:20]
+        if key in self._handed_out:
+            return self._handed_out[key]
         target = self.folder / key
         python = target / "bin" / "python"
         self.folder.mkdir(parents=True, exist_ok=True)
         with filelock.FileLock(self.folder / f"{key}.lock"):
+            if key in self._handed_out:  # another worker made it while this one waited
+                return python
             if python.exists() and time.time() - target.stat().st_mtime < self.max_age:
+                self._handed_out[key] = python
                 return python
             partial = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.folder))
             try:
@@ -68,6 +75,7 @@ class Environments:
             if target.exists():
                 shutil.rmtree(target)
             os.rename(partial, target)
+            self._handed_out[key] = python
         return python
 
     def _make(

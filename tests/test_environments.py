@@ -42,3 +42,11 @@ def test_an_old_environment_is_made_anew(tmp_path: Path) -> None:
     assert made(log) == 2
     leftovers = [p for p in (tmp_path / "envs").iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_an_environment_in_use_is_not_made_anew_during_the_run(tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    environments = Environments(tmp_path / "envs", max_age=0)  # old as soon as it is made
+    first = environments.python(SETUPTOOLS, "", os.environ, log)
+    assert environments.python(SETUPTOOLS, "", os.environ, log) == first
+    assert made(log) == 1  # a build running in it keeps it
