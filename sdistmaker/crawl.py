@@ -50,8 +50,9 @@ def git_sources(config: Config, cache: Path) -> list[Source]:
     # Imported here, as svn below: a run that reads no such repository does not load them.
     from sdistmaker.git import GitRepository
 
+    fetched: set[Path] = set()
     return [
-        GitRepository(repository.url, cache, repository.subdirectory, repository.tags)
+        GitRepository(repository.url, cache, repository.subdirectory, repository.tags, fetched)
         for repository in config.git_repositories
     ]
 

@@ -30,18 +30,30 @@ _ENVIRONMENT = {
 
 
 class GitRepository(Source):
-    """A git repository, or one subdirectory of it, mirrored into ``cache``."""
+    """A git repository, or one subdirectory of it, mirrored into ``cache``.
 
-    def __init__(self, url: str, cache: Path, subdirectory: str = "", tags: str = "*") -> None:
+    Projects in one repository share its mirror; ``fetched`` (shared by a run's repositories)
+    holds the mirrors already brought up to date, so each is fetched once a run.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        cache: Path,
+        subdirectory: str = "",
+        tags: str = "*",
+        fetched: set[Path] | None = None,
+    ) -> None:
         self.url = url
         self.location = public_url(url)
         self.subdirectory = subdirectory.strip("/")
         self.pattern = tags
-        tail = self.subdirectory or urlsplit(self.location).path.rstrip("/")
-        self.name = re.sub(r"\.git$", "", tail.rsplit("/", 1)[-1] or "repository")
+        repository = urlsplit(self.location).path.rstrip("/").rsplit("/", 1)[-1]
+        repository = re.sub(r"\.git$", "", repository) or "repository"
+        self.name = self.subdirectory.rsplit("/", 1)[-1] if self.subdirectory else repository
         digest = hashlib.sha256(self.location.encode()).hexdigest()[:16]
-        self.mirror = cache / f"{re.sub(r'[^A-Za-z0-9._-]', '_', self.name)}-{digest}.git"
-        self._fetched = False
+        self.mirror = cache / f"{re.sub(r'[^A-Za-z0-9._-]', '_', repository)}-{digest}.git"
+        self._fetched = fetched if fetched is not None else set()
 
     @property
     def key(self) -> str:
@@ -55,13 +67,13 @@ class GitRepository(Source):
 
     def update(self) -> None:
         """Create the mirror, or bring it up to date; deleted and moved tags follow the remote."""
-        if self._fetched:
+        if self.mirror in self._fetched:
             return
         if self.mirror.exists():
             self._git("fetch", "--prune", "--quiet", "origin")
         else:
             self._clone()
-        self._fetched = True
+        self._fetched.add(self.mirror)
 
     def _clone(self) -> None:
         self.mirror.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,9 @@ import pytest
 
 from conftest import GitRepository as Repo
 from conftest import hatchling_project
+from sdistmaker.config import Config
+from sdistmaker.config import GitRepository as Entry
+from sdistmaker.crawl import git_sources
 from sdistmaker.errors import VcsError
 from sdistmaker.git import GitRepository, parse_pip_url, tag_from_url
 
@@ -152,3 +155,28 @@ def test_no_stray_files_from_an_export(make_git: MakeGit, tmp_path: Path) -> Non
     assert sorted(
         str(p.relative_to(tmp_path / "export")) for p in (tmp_path / "export").rglob("*")
     ) == ["p", "p/__init__.py", "pyproject.toml"]
+
+
+def test_projects_of_one_repository_share_its_mirror_and_one_fetch_a_run(
+    make_git: MakeGit, tmp_path: Path
+) -> None:
+    repo = make_git("mono")
+    repo.commit({"web/pyproject.toml": "[project]\n", "api/pyproject.toml": "[project]\n"})
+    repo.tag("web-1.0")
+    repo.tag("api-1.0")
+    config = Config(
+        outdir=tmp_path / "out",
+        git_repositories=(
+            Entry(repo.url, "web", "web-*"),
+            Entry(repo.url, "api", "api-*"),
+        ),
+    )
+    cache = tmp_path / "cache"
+    web, api = git_sources(config, cache)
+    assert [t.name for t in web.tags()] == ["web-1.0"]
+    repo.tag("api-2.0")  # pushed while the run goes on
+    assert [t.name for t in api.tags()] == ["api-1.0"]  # the mirror is not fetched again
+    _, api_next_run = git_sources(config, cache)
+    assert sorted(t.name for t in api_next_run.tags()) == ["api-1.0", "api-2.0"]
+    assert [p.name for p in cache.iterdir()] == [web.mirror.name]  # one clone
+    assert (web.name, api.name) == ("web", "api")
