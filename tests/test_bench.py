@@ -7,47 +7,36 @@ from pathlib import Path
 BENCH = Path(__file__).parent.parent / "bench"
 
 
-def test_the_backfill_benchmark_runs_and_builds_the_same_files() -> None:
+def bench(script: str, *arguments: str) -> list[str]:
+    """Run one benchmark; it must succeed quietly on stderr. Returns what it printed."""
     result = subprocess.run(
-        [sys.executable, BENCH / "backfill.py", "--setuptools-tags", "2", "--hatchling-tags", "1"],
-        capture_output=True,
-        text=True,
+        [sys.executable, BENCH / script, *arguments], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
+    assert result.stderr == ""
+    return result.stdout.splitlines()
+
+
+def test_the_backfill_benchmark_runs_and_builds_the_same_files() -> None:
+    lines = bench("backfill.py", "--setuptools-tags", "2", "--hatchling-tags", "1")
     assert lines[0] == "W1 backfill, 3 tags, same 3 files built:"
     assert lines[-1].startswith("  sdistmaker is ")
     assert lines[-1].endswith("x faster (target: 8x)")
 
 
 def test_the_hook_benchmark_runs() -> None:
-    result = subprocess.run(
-        [sys.executable, BENCH / "hook.py", "--commits", "2"], capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
+    lines = bench("hook.py", "--commits", "2")
     assert lines[0] == "W5 svn post-commit hook, 2 commits of each kind:"
     assert [line.split(":")[0].strip() for line in lines[1:]] == ["trunk commit", "tag copy"]
 
 
 def test_the_no_op_benchmark_runs() -> None:
-    result = subprocess.run(
-        [sys.executable, BENCH / "noop.py", "--tags", "4"], capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
+    lines = bench("noop.py", "--tags", "4")
     assert lines[0] == "W2 no-op run over 4 built tags (svn and git):"
     assert "(target: < 1 s)" in lines[2]
-    assert result.stderr == ""
 
 
 def test_the_render_benchmark_runs() -> None:
-    result = subprocess.run(
-        [sys.executable, BENCH / "render.py", "--projects", "20", "--files", "2"],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
+    lines = bench("render.py", "--projects", "20", "--files", "2")
     assert lines[0] == "W3 full render, 20 projects x 2 files (40):"
     assert lines[4] == "W4 one project changed in that index:"
