@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import sdistmaker
+
 BIN = Path(sys.executable).parent
 
 
@@ -67,14 +69,19 @@ def main() -> int:
         render = [str(BIN / "sdists_from_tags"), "-q", "--render-only", "-d", str(defaults)]
         subprocess.run(render, check=True)  # reads every file once
 
-        # As after a template change: every page again, from file facts already known.
-        (outdir / ".sdistmaker" / "index" / "projects.json").unlink()
+        # After a template change: every page again, from file facts already known.
+        shipped = Path(sdistmaker.__file__).parent / "templates" / "simple" / "project.html"
+        changed_template = work / "templates" / "simple" / "project.html"
+        changed_template.parent.mkdir(parents=True)
+        changed_template.write_text(shipped.read_text() + "\n")
+        defaults.write_text("OUTDIR = 'out'\nTEMPLATES = 'templates'\n")
         ours, our_memory = measured(render)
 
         listing = work / "packages.json"
-        known = outdir / ".sdistmaker" / "index" / "files"
+        known = outdir / ".sdistmaker" / "index" / "projects"
         with open(listing, "w") as packages:
-            for facts in (f for p in known.iterdir() for f in json.loads(p.read_text()).values()):
+            records = (json.loads(p.read_text()) for p in known.iterdir())
+            for facts in (f for record in records for f in record["files"].values()):
                 entry = {
                     "filename": facts["filename"],
                     "hash": f"sha256={facts['sha256']}",

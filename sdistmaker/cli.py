@@ -6,7 +6,6 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from importlib import resources
 from typing import TextIO
 
 from sdistmaker.config import Config, load_defaults
@@ -156,6 +155,8 @@ def _hook(arguments: argparse.Namespace, config: Config) -> int:
 
 
 def example_defaults() -> str:
+    from importlib import resources  # only here: most runs print no example
+
     return resources.files("sdistmaker").joinpath("defaults_example.py").read_text("utf-8")
 
 

@@ -8,11 +8,14 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from packaging.metadata import RawMetadata, parse_email
 from packaging.version import InvalidVersion, Version
 
 from sdistmaker.errors import SdistmakerError
+
+if TYPE_CHECKING:
+    from packaging.metadata import RawMetadata
 
 SUFFIXES = (".tar.gz", ".zip", ".whl")
 
@@ -48,6 +51,9 @@ def is_distribution(name: str) -> bool:
 def read_distribution(path: Path) -> tuple[DistributionFile, bytes | None]:
     """The file's facts, and the metadata to publish beside it (None: not trustworthy)."""
     metadata = _metadata_bytes(path)
+    # Only here: a run that reads no new file does not load the metadata parser.
+    from packaging.metadata import parse_email
+
     raw, _ = parse_email(metadata)
     try:
         version = str(Version(raw.get("version", "")))

@@ -1,23 +1,25 @@
 """The index stage: bring OUTDIR's pages up to date with the files the store holds.
 
 Every folder of OUTDIR is a project; its pages (see pages.py) list its files with hashes computed
-from the files themselves. Between runs the index remembers, in OUTDIR/.sdistmaker/index/, each
-project folder's modification time and what its pages show (one small file for all projects),
-and each project's file facts (a file per project). Files are only ever added to a folder, never
-changed in place, and adding one changes the folder's time: a project whose folder and settings
-did not change costs one stat, however many files it holds. Only changed projects are read and
-rendered; the root pages only when the set of projects changed. Pages for people live apart, in
-OUTDIR/+/, so installers never parse them. Every page is written to a temporary name and renamed.
+from the files themselves. Pages for people live apart, in OUTDIR/+/, so installers never parse
+them. Every page is written to a temporary name and renamed.
+
+A run costs what changed, not the size of the index (see index_cache.py for what is remembered).
+Files are only ever added to a folder, never changed in place, and adding one changes the
+folder's time: a project whose folder and settings did not change costs one stat, however many
+files it holds. A normal run looks only at the projects it published to and those whose
+settings changed; a full scan (``changed`` None) at every folder. The root pages are rendered
+only when the set of projects changed, the front page when a row did. What the index remembers
+is written after the pages it describes, so a killed run costs time, never a stale page.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -29,6 +31,7 @@ from sdistmaker.distributions import (
     is_distribution,
     read_distribution,
 )
+from sdistmaker.index_cache import Entry, IndexCache, Overview, Record, Settings
 from sdistmaker.pages import Project, Renderer, TagFailure, Yanked
 from sdistmaker.store import write_atomically
 
@@ -36,7 +39,6 @@ logger = logging.getLogger(__name__)
 
 BROWSE = "+"
 """The folder of the pages for people; no normalised project name can be "+"."""
-_FACTS = {f.name for f in fields(DistributionFile)}
 
 
 @dataclass
@@ -44,74 +46,10 @@ class IndexResult:
     rendered: list[str]
     """The projects whose pages were written."""
     problems: dict[str, str]
-    """Distribution file (relative to OUTDIR) -> why it is left out of the index."""
-
-
-@dataclass
-class _Known:
-    """What the index remembers of one project between runs."""
-
-    mtime_ns: int
-    settings: str
-    fingerprint: str
-    latest: str
-    summary: str
-    row: str
-    """The project's row on the front page, as HTML."""
-    problems: dict[str, str]
-
-
-class _Cache:
-    VERSION = 2
-
-    def __init__(self, folder: Path) -> None:
-        self.projects_file = folder / "projects.json"
-        self.facts_folder = folder / "files"
-
-    def load(self) -> tuple[dict[str, _Known], dict[str, str]]:
-        """Every project's record and the root pages' fingerprints; nothing when unreadable
-        (it is rebuilt from the files: only time is lost)."""
-        try:
-            data = json.loads(self.projects_file.read_text(encoding="utf-8"))
-            if data["version"] == self.VERSION:
-                projects = {name: _Known(**known) for name, known in data["projects"].items()}
-                return projects, dict(data["roots"])
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
-        return {}, {}
-
-    def save(self, projects: Mapping[str, _Known], roots: Mapping[str, str]) -> None:
-        self.projects_file.parent.mkdir(parents=True, exist_ok=True)
-        data = {
-            "version": self.VERSION,
-            "roots": roots,
-            "projects": {name: vars(known) for name, known in projects.items()},
-        }
-        # What the index knows can always be learned again from the files: no need to wait for
-        # the disk.
-        write_atomically(self.projects_file, json.dumps(data).encode(), durable=False)
-
-    def facts(self, name: str) -> dict[str, DistributionFile]:
-        try:
-            data = json.loads((self.facts_folder / f"{name}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        # Facts of another shape (another sdistmaker version) are read again from the file.
-        return {
-            filename: DistributionFile(**facts)
-            for filename, facts in data.items()
-            if isinstance(facts, dict) and set(facts) == _FACTS
-        }
-
-    def save_facts(self, name: str, facts: Mapping[str, DistributionFile]) -> None:
-        self.facts_folder.mkdir(parents=True, exist_ok=True)
-        data = {filename: vars(f) for filename, f in facts.items()}
-        write_atomically(
-            self.facts_folder / f"{name}.json", json.dumps(data).encode(), durable=False
-        )
-
-    def forget(self, name: str) -> None:
-        (self.facts_folder / f"{name}.json").unlink(missing_ok=True)
+    """Distribution file (relative to OUTDIR) -> why it is left out of the index, for the
+    projects looked at."""
+    examined: set[str]
+    """The projects looked at; others were not (and their problems not either)."""
 
 
 def update(
@@ -123,7 +61,7 @@ def update(
     placeholders: Collection[str] = (),
     changed: Collection[str] | None = None,
 ) -> IndexResult:
-    """Bring every page up to date with the store; ``private`` keeps what the index remembers.
+    """Bring the pages up to date with the store; ``private`` keeps what the index remembers.
 
     ``failures`` lists, per project, its tags that did not build, for the pages for people.
     ``placeholders`` are names of projects with no file yet that still get a page of their own,
@@ -132,52 +70,89 @@ def update(
     at every folder (files put there by other means, a lost index cache).
     """
     failures = failures or {}
-    cache = _Cache(private / "index")
-    known, roots = cache.load()
-    renderer = Renderer(yanked, templates)
+    cache = IndexCache(private / "index")
+    renderer = Renderer(yanked, templates, cache.folder / "compiled")
+    settings = _settings(renderer, yanked, failures, placeholders)
+    before = cache.settings()
     (outdir / BROWSE).mkdir(exist_ok=True)
     for name in placeholders:
         (outdir / name).mkdir(exist_ok=True)
-    current: dict[str, _Known] = {}
+
+    # A new template changes every page; a project's settings only its own.
+    everything = before is None or before.signature != settings.signature
+    resettled: set[str] = set()
+    if before is not None and not everything:
+        specials = settings.special.keys() | before.special.keys()
+        resettled = {n for n in specials if settings.special.get(n) != before.special.get(n)}
+    if changed is not None and not (everything or changed or resettled):
+        return IndexResult([], {}, set())  # nothing published, no settings changed
+    overview = cache.overview()
+    if overview is None or everything:
+        changed = None
+    overview = overview or Overview()
+    if changed is None:
+        examine = {*_project_folders(outdir), *overview.names()}
+    else:
+        examine = {*changed, *resettled}
+
     rendered: list[str] = []
     problems: dict[str, str] = {}
-    if changed is None or not known:
-        folders = _project_folders(outdir)
-    else:
-        folders = _known_folders(outdir, known, {*changed, *placeholders})
-    for name, mtime_ns in folders:
-        settings = renderer.settings(name, failures.get(name, ()))
-        settings += "+placeholder" if name in placeholders else ""
-        record = known.get(name)
-        if record and (record.mtime_ns, record.settings) == (mtime_ns, settings):
-            current[name] = record
+    records: dict[str, Record] = {}
+    for name in sorted(examine):
+        folder = outdir / name
+        entry = overview.get(name)
+        if entry and not everything and name not in resettled and _unchanged(folder, entry):
+            problems.update({f"{name}/{file}": why for file, why in entry.problems.items()})
             continue
-        project, unreadable = _read_project(outdir / name, cache)
+        record = cache.record(name)
+        project, unreadable = _read_project(folder, record.files)
+        problems.update({f"{name}/{file}": why for file, why in unreadable.items()})
         if not project.files and name not in placeholders:
-            problems.update({f"{name}/{file}": why for file, why in unreadable.items()})
-            continue  # retired below, with every other project that is gone
-        fingerprint = renderer.fingerprint(project, settings)
-        if record is None or record.fingerprint != fingerprint:
+            if entry is not None:
+                overview.remove(name)
+                _retire(outdir, name)
+                cache.forget(name)
+            continue
+        fingerprint = renderer.fingerprint(project, settings.of(name))
+        if fingerprint != record.fingerprint:
             _write_pages(outdir, renderer, project, failures.get(name, ()))
             rendered.append(name)
-        row = renderer.overview(project)
-        mtime_ns = (outdir / name).stat().st_mtime_ns  # after our own writes to the folder
-        current[name] = _Known(
-            mtime_ns, settings, fingerprint, row["latest"], row["summary"], row["row"], unreadable
-        )
-    for gone in set(known) - set(current):
-        _retire(outdir, gone)
-        cache.forget(gone)
-    roots_before = dict(roots)
-    _write_roots(outdir, renderer, current, roots)
-    if rendered or roots != roots_before or current != known:
-        cache.save(current, roots)
-    for name, record in current.items():
-        problems.update({f"{name}/{file}": why for file, why in record.problems.items()})
-    return IndexResult(rendered, problems)
+        files = {f.filename: f for f in project.files}
+        if (fingerprint, files) != (record.fingerprint, record.files):
+            records[name] = Record(fingerprint, files)
+        row = renderer.overview(project)["row"]
+        mtime_ns = folder.stat().st_mtime_ns  # after our own writes to the folder
+        overview.set(name, Entry(mtime_ns, unreadable, row))
+
+    names_changed = everything or overview.names_changed
+    _write_roots(outdir, renderer, overview, names_changed, overview.rows_changed)
+    for name, record in records.items():
+        cache.save_record(name, record)
+    if overview.changed:
+        cache.save_overview(overview)
+    if settings != before:
+        cache.save_settings(settings)
+    return IndexResult(rendered, problems, examine)
 
 
-def _project_folders(outdir: Path) -> list[tuple[str, int]]:
+def _settings(
+    renderer: Renderer,
+    yanked: Yanked,
+    failures: Mapping[str, Sequence[TagFailure]],
+    placeholders: Collection[str],
+) -> Settings:
+    """Every project's settings, keeping only those that differ from the templates' signature:
+    a few projects, however large the index."""
+    settings = Settings(renderer.signature, {})
+    for name in {*yanked, *failures, *placeholders}:
+        project_settings = renderer.settings(name, failures.get(name, ()))
+        project_settings += "+placeholder" if name in placeholders else ""
+        if project_settings != renderer.signature:
+            settings.special[name] = project_settings
+    return settings
+
+
+def _project_folders(outdir: Path) -> list[str]:
     folders = []
     with os.scandir(outdir) as entries:
         for entry in entries:
@@ -186,41 +161,41 @@ def _project_folders(outdir: Path) -> list[tuple[str, int]]:
             if canonicalize_name(entry.name) != entry.name:
                 logger.warning("%s is no normalised project name: not indexed", entry.path)
                 continue
-            folders.append((entry.name, entry.stat().st_mtime_ns))
-    return sorted(folders)
+            folders.append(entry.name)
+    return folders
 
 
-def _known_folders(
-    outdir: Path, known: Mapping[str, _Known], changed: Collection[str]
-) -> list[tuple[str, int]]:
-    """The folders the index knows, as it knows them, and the ``changed`` ones as they are."""
-    folders = [(name, record.mtime_ns) for name, record in known.items() if name not in changed]
-    for name in changed:
-        with contextlib.suppress(FileNotFoundError):
-            folders.append((name, (outdir / name).stat().st_mtime_ns))
-    return sorted(folders)
+def _unchanged(folder: Path, entry: Entry) -> bool:
+    try:
+        return folder.stat().st_mtime_ns == entry.mtime_ns
+    except FileNotFoundError:
+        return False
 
 
-def _read_project(folder: Path, cache: _Cache) -> tuple[Project, dict[str, str]]:
-    """The project's files: known facts for files seen before, the file itself for new ones."""
-    previous = cache.facts(folder.name)
+def _read_project(
+    folder: Path, previous: Mapping[str, DistributionFile]
+) -> tuple[Project, dict[str, str]]:
+    """The project's files (none when its folder is gone): known facts for files seen before,
+    the file itself for new ones."""
     facts: dict[str, DistributionFile] = {}
     problems: dict[str, str] = {}
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if not is_distribution(entry.name) or not entry.is_file():
+    try:
+        with os.scandir(folder) as found:
+            entries = list(found)
+    except FileNotFoundError:
+        entries = []
+    for entry in entries:
+        if not is_distribution(entry.name) or not entry.is_file():
+            continue
+        stat = entry.stat()
+        known = previous.get(entry.name)
+        if known is None or (known.mtime_ns, known.size) != (stat.st_mtime_ns, stat.st_size):
+            try:
+                known = _read(Path(entry.path))
+            except DistributionError as error:
+                problems[entry.name] = str(error)
                 continue
-            stat = entry.stat()
-            known = previous.get(entry.name)
-            if known is None or (known.mtime_ns, known.size) != (stat.st_mtime_ns, stat.st_size):
-                try:
-                    known = _read(Path(entry.path))
-                except DistributionError as error:
-                    problems[entry.name] = str(error)
-                    continue
-            facts[entry.name] = known
-    if facts != previous:
-        cache.save_facts(folder.name, facts)
+        facts[entry.name] = known
     files = sorted(facts.values(), key=lambda f: (Version(f.version), f.filename))
     return Project(folder.name, tuple(files)), problems
 
@@ -247,32 +222,20 @@ def _write_pages(
 
 
 def _write_roots(
-    outdir: Path, renderer: Renderer, projects: Mapping[str, _Known], roots: dict[str, str]
+    outdir: Path, renderer: Renderer, overview: Overview, names_changed: bool, rows_changed: bool
 ) -> None:
     """The root pages when the set of projects changed; the front page for people when a
-    project's latest release or summary changed too."""
-    names = sorted(projects)
-    root = renderer.root_fingerprint(names)
-    if roots.get("root") != root or not (outdir / "index.html").exists():
+    project's row changed too."""
+    names = overview.names()
+    if names_changed or not (outdir / "index.html").exists():
         html, data = renderer.root_pages(names)
         write_atomically(outdir / "index.json", data.encode(), durable=False)
         write_atomically(outdir / "index.html", html.encode(), durable=False)
-        roots["root"] = root
         logger.debug("rendered the root pages (%d projects)", len(names))
-    rows = [
-        {
-            "name": name,
-            "latest": projects[name].latest,
-            "summary": projects[name].summary,
-            "row": projects[name].row,
-        }
-        for name in names
-    ]
-    front = renderer.root_fingerprint([projects[name].row for name in names])
-    if roots.get("front") != front or not (outdir / BROWSE / "index.html").exists():
-        front_page = renderer.browse_index(rows).encode()
-        write_atomically(outdir / BROWSE / "index.html", front_page, durable=False)
-        roots["front"] = front
+    front = outdir / BROWSE / "index.html"
+    if names_changed or rows_changed or not front.exists():
+        page = renderer.browse_index(overview.rows(), len(names))
+        write_atomically(front, page.encode(), durable=False)
 
 
 def _retire(outdir: Path, name: str) -> None:

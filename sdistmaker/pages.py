@@ -42,9 +42,14 @@ class TagFailure:
 
 
 class Renderer:
-    def __init__(self, yanked: Yanked, templates: Path | None = None) -> None:
+    def __init__(
+        self, yanked: Yanked, templates: Path | None = None, compiled: Path | None = None
+    ) -> None:
+        """``compiled`` keeps the templates compiled between runs (Jinja2 recompiles a template
+        whose source changed)."""
         self.yanked = yanked
         self.folders = [folder for folder in (templates, SHIPPED) if folder is not None]
+        self.compiled = compiled
         self.signature = self._template_signature()
 
     def _template_signature(self) -> str:
@@ -58,8 +63,13 @@ class Renderer:
     @functools.cached_property
     def environment(self) -> jinja2.Environment:
         # Made on first use: a run that renders no page does not load Jinja2's machinery.
+        compiled = None
+        if self.compiled is not None:
+            self.compiled.mkdir(parents=True, exist_ok=True)
+            compiled = jinja2.FileSystemBytecodeCache(str(self.compiled))
         return jinja2.Environment(
             loader=jinja2.FileSystemLoader(self.folders),
+            bytecode_cache=compiled,
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
@@ -124,10 +134,11 @@ class Renderer:
             project=self.overview(project), files=files, failures=failures
         )
 
-    def browse_index(self, rows: list[dict[str, str]]) -> str:
-        """The front page; ``rows`` as ``overview`` gives them."""
-        joined = markupsafe.Markup("".join(row["row"] for row in rows))
-        return self.environment.get_template("browse/index.html").render(projects=rows, rows=joined)
+    def browse_index(self, rows: str, count: int) -> str:
+        """The front page: ``count`` projects, their rows (``overview``) joined."""
+        return self.environment.get_template("browse/index.html").render(
+            rows=markupsafe.Markup(rows), count=count
+        )
 
     def project_pages(self, project: Project) -> tuple[str, str]:
         yanked = self.yanked.get(project.name, {})

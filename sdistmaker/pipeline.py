@@ -6,20 +6,21 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sdistmaker import index, serve
-from sdistmaker.build import BuildSettings, Sdist, build_tag, build_wheel
 from sdistmaker.config import Config
 from sdistmaker.crawl import crawl
-from sdistmaker.environments import Environments
 from sdistmaker.errors import BuildError, SdistmakerError
 from sdistmaker.pages import TagFailure
 from sdistmaker.store import State, Store, TagRecord, now, publish
 from sdistmaker.tags import Release, Tag
 from sdistmaker.vcs import public_url
+
+if TYPE_CHECKING:
+    from sdistmaker.build import BuildSettings, Sdist
 
 logger = logging.getLogger("sdistmaker")
 
@@ -89,12 +90,6 @@ class _Run:
         self.retry_failed = retry_failed
         self.state: State = store.load_state()
         self.summary = Summary()
-        self.build_settings = BuildSettings(
-            config.build_timeout,
-            config.legacy_python,
-            config.build_environment,
-            Environments(store.environments),
-        )
 
     def go(self, progress: Progress | None) -> Summary:
         todo = [tag for tag in self._crawl() if self._needs_build(tag)]
@@ -147,8 +142,11 @@ class _Run:
         serve.write_server_rules(self.store.private, self.config.private_names, self.config.source)
         for relative, message in result.problems.items():
             self._problem(_FILE + relative, "indexing", message)
-        for key in [k for k in self.state.problems if k.startswith(_FILE)]:
-            if key[len(_FILE) :] not in result.problems:
+        for key, message in [(k, m) for k, m in self.state.problems.items() if k.startswith(_FILE)]:
+            relative = key[len(_FILE) :]
+            if relative.split("/")[0] not in result.examined:
+                self._problem(key, "indexing", message)  # still there: its project is unchanged
+            elif relative not in result.problems:
                 del self.state.problems[key]
         self.store.save_state(self.state)
         return self.summary
@@ -222,9 +220,24 @@ class _Run:
     def _build_all(self, todo: list[Tag], progress: Progress | None) -> None:
         """Build in JOBS workers; publish and record here, one tag at a time, in crawl order
         (so that a run's result never depends on which build happened to finish first)."""
+        if not todo:
+            return
+        # Only here: PyPA build and the thread pool take longer to import than a run with
+        # nothing to build.
+        from concurrent.futures import ThreadPoolExecutor
+
+        from sdistmaker.build import BuildSettings
+        from sdistmaker.environments import Environments
+
+        settings = BuildSettings(
+            self.config.build_timeout,
+            self.config.legacy_python,
+            self.config.build_environment,
+            Environments(self.store.environments),
+        )
         pool = ThreadPoolExecutor(max_workers=self.config.jobs)
         try:
-            futures = [(tag, pool.submit(self._make, tag)) for tag in todo]
+            futures = [(tag, pool.submit(self._make, tag, settings)) for tag in todo]
             for number, (tag, future) in enumerate(futures, 1):
                 if progress:
                     progress(number, len(todo), tag)
@@ -237,18 +250,20 @@ class _Run:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _make(self, tag: Tag) -> _Made:
+    def _make(self, tag: Tag, settings: BuildSettings) -> _Made:
         """Export and build one tag in a folder of its own. Runs in a worker: touches no state."""
+        from sdistmaker.build import build_tag, build_wheel
+
         # Not below OUTDIR: backends look upwards for .gitignore files that are not the tag's.
         made = _Made(Path(tempfile.mkdtemp(prefix="sdistmaker-build-")), self._log(tag))
         try:
-            made.sdist = build_tag(tag, made.workdir, self.build_settings, made.log)
+            made.sdist = build_tag(tag, made.workdir, settings, made.log)
         except SdistmakerError as error:
             made.error = error
             return made
         if self.config.wheels:
             try:
-                made.wheel = build_wheel(made.sdist, made.workdir, self.build_settings, made.log)
+                made.wheel = build_wheel(made.sdist, made.workdir, settings, made.log)
             except SdistmakerError as error:
                 made.wheel_error = error
         return made
@@ -330,8 +345,10 @@ def make_sdist(
     tag_url: str, destination: str | Path, *, timeout: float = 600, legacy_python: str = ""
 ) -> Path:
     """Build the tag at ``tag_url`` (svn URL or ``git+URL@TAG``) into ``destination/<project>/``."""
-    # Imported here, as in crawl.py: what loads GitPython and plumbum loads only when used.
+    # Imported here, as in crawl.py: what loads GitPython, plumbum and PyPA build loads only
+    # when used.
     from sdistmaker import git, svn
+    from sdistmaker.build import BuildSettings, build_tag
 
     destination = Path(destination)
     with tempfile.TemporaryDirectory(prefix="sdistmaker-") as scratch:

@@ -269,7 +269,7 @@ def test_templates_can_be_replaced_from_a_folder(index: Path, tmp_path: Path) ->
     original = defaults.read_text()
     own = index.parent / "templates" / "browse"
     own.mkdir(parents=True)
-    (own / "index.html").write_text("<p>Our own front page: {{ projects|length }} projects</p>\n")
+    (own / "index.html").write_text("<p>Our own front page: {{ count }} projects</p>\n")
     try:
         defaults.write_text(original + "TEMPLATES = 'templates'\n")
         assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0

@@ -87,7 +87,7 @@ def test_pages_show_any_metadata_as_text_and_stay_valid_html(
     failures = [TagFailure("1.1", "1.1", reason, "2026-01-01T00:00:00Z")]
     simple, _ = renderer.project_pages(project)
     person = renderer.browse_project(project, failures)
-    front = renderer.browse_index([renderer.overview(project)])
+    front = renderer.browse_index(renderer.overview(project)["row"], 1)
     parser = html5lib.HTMLParser(strict=True)
     for page in (simple, person, front):
         parser.parse(page)

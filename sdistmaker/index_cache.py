@@ -1,0 +1,215 @@
+"""What the index stage remembers between runs, in OUTDIR/.sdistmaker/index/, so that a run costs
+what changed and not the size of the index.
+
+- ``settings.json``: the templates' signature and the few projects whose pages show more than
+  their files (yanked releases, failed tags, placeholders): a run finds the projects whose
+  settings changed without looking at the others.
+- ``overview``: per project, in name order, its folder's modification time, the files left out
+  of its pages and its row on the front page. One flat file, read and written whole but never
+  parsed project by project: splitting it and joining the rows costs little even for tens of
+  thousands of projects.
+- ``projects/<name>.json``: per project, the facts of its files and a fingerprint of its pages,
+  read only when that project is looked at.
+
+Anything unreadable counts as unknown: it is learned again from the files, and only time is
+lost. For the same reason nothing here waits for the disk.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import NamedTuple
+
+from sdistmaker.distributions import DistributionFile
+from sdistmaker.store import write_atomically
+
+VERSION = 3
+_FACTS = {f.name for f in fields(DistributionFile)}
+
+
+@dataclass
+class Settings:
+    """What pages show besides files: the templates, and per project what differs."""
+
+    signature: str
+    special: dict[str, str] = field(default_factory=dict)
+
+    def of(self, name: str) -> str:
+        return self.special.get(name, self.signature)
+
+
+class Entry(NamedTuple):
+    """What the overview holds of one project."""
+
+    mtime_ns: int
+    problems: Mapping[str, str]
+    """File name -> why it is left out of the project's pages."""
+    row: str
+    """The project's row on the front page, as HTML."""
+
+
+class Overview:
+    """Every indexed project's Entry, kept as the flat list of strings it is stored as (name,
+    mtime, problems as JSON, row; again and again, in name order) and made into an Entry only
+    for the projects a run looks at. Projects added or removed are merged in once, when the
+    whole is next needed."""
+
+    _WIDTH = 4
+    _HEADER = f"sdistmaker index overview {VERSION}\n"
+
+    def __init__(self, parts: list[str] | None = None) -> None:
+        self._parts = parts or []
+        self._position = {name: n for n, name in enumerate(self._parts[:: self._WIDTH])}
+        self._added: dict[str, list[str]] = {}
+        self._removed: set[str] = set()
+        self.changed = False
+        self.names_changed = False
+        """Whether a project was added or removed since the overview was read."""
+        self.rows_changed = False
+        """Whether a row was changed, added or removed since the overview was read."""
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Overview | None:
+        text = data.decode("utf-8")
+        if not text.startswith(cls._HEADER):
+            return None
+        body = text[len(cls._HEADER) :]
+        parts = body.split("\0") if body else []
+        return cls(parts) if len(parts) % cls._WIDTH == 0 else None
+
+    def to_bytes(self) -> bytes:
+        self._settle()
+        return (self._HEADER + "\0".join(self._parts)).encode("utf-8")
+
+    def names(self) -> list[str]:
+        self._settle()
+        return self._parts[:: self._WIDTH]
+
+    def rows(self) -> str:
+        """The front page's rows, in name order."""
+        self._settle()
+        return "".join(self._parts[3 :: self._WIDTH])
+
+    def get(self, name: str) -> Entry | None:
+        stored = self._added.get(name) or self._stored(name)
+        if stored is None:
+            return None
+        _, mtime_ns, problems, row = stored
+        return Entry(int(mtime_ns), json.loads(problems) if problems else {}, row)
+
+    def set(self, name: str, entry: Entry) -> None:
+        # Control characters never reach a page (pages.py), but a template may hold one.
+        row = entry.row.replace("\0", "\ufffd")
+        problems = json.dumps(entry.problems) if entry.problems else ""
+        stored = [name, str(entry.mtime_ns), problems, row]
+        before = self._added.get(name) or self._stored(name)
+        if before == stored:
+            return
+        self.names_changed |= before is None
+        self.rows_changed |= before is None or before[3] != row
+        self.changed = True
+        self._removed.discard(name)
+        if name in self._position:
+            start = self._position[name] * self._WIDTH
+            self._parts[start : start + self._WIDTH] = stored
+        else:
+            self._added[name] = stored
+
+    def remove(self, name: str) -> None:
+        if self._added.pop(name, None) is not None or self._stored(name) is not None:
+            self._removed.add(name)
+            self.changed = self.names_changed = self.rows_changed = True
+
+    def _stored(self, name: str) -> list[str] | None:
+        position = self._position.get(name)
+        if position is None or name in self._removed:
+            return None
+        return self._parts[position * self._WIDTH : (position + 1) * self._WIDTH]
+
+    def _settle(self) -> None:
+        if not (self._added or self._removed):
+            return
+        width = self._WIDTH
+        stored = {
+            self._parts[start]: self._parts[start : start + width]
+            for start in range(0, len(self._parts), width)
+            if self._parts[start] not in self._removed
+        }
+        stored.update(self._added)
+        self._parts = [part for name in sorted(stored) for part in stored[name]]
+        self._position = {name: n for n, name in enumerate(self._parts[::width])}
+        self._added, self._removed = {}, set()
+
+
+@dataclass
+class Record:
+    """What the index remembers of one project's pages: a fingerprint and its files' facts."""
+
+    fingerprint: str = ""
+    files: dict[str, DistributionFile] = field(default_factory=dict)
+
+
+class IndexCache:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.settings_file = folder / "settings.json"
+        self.overview_file = folder / "overview"
+        self.records = folder / "projects"
+
+    def settings(self) -> Settings | None:
+        data = _read_json(self.settings_file)
+        if not isinstance(data, dict) or data.get("version") != VERSION:
+            return None
+        try:
+            return Settings(str(data["signature"]), dict(data["special"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def save_settings(self, settings: Settings) -> None:
+        _write(self.settings_file, json.dumps({"version": VERSION, **vars(settings)}).encode())
+
+    def overview(self) -> Overview | None:
+        try:
+            return Overview.from_bytes(self.overview_file.read_bytes())
+        except (OSError, ValueError):
+            return None
+
+    def save_overview(self, overview: Overview) -> None:
+        _write(self.overview_file, overview.to_bytes())
+
+    def record(self, name: str) -> Record:
+        data = _read_json(self.records / f"{name}.json")
+        if not isinstance(data, dict) or data.get("version") != VERSION:
+            return Record()
+        files = data.get("files")
+        return Record(
+            str(data.get("fingerprint", "")),
+            {  # facts of another shape are read again from the file
+                filename: DistributionFile(**facts)
+                for filename, facts in (files.items() if isinstance(files, dict) else ())
+                if isinstance(facts, dict) and set(facts) == _FACTS
+            },
+        )
+
+    def save_record(self, name: str, record: Record) -> None:
+        files = {filename: vars(facts) for filename, facts in record.files.items()}
+        data = {"version": VERSION, "fingerprint": record.fingerprint, "files": files}
+        _write(self.records / f"{name}.json", json.dumps(data).encode())
+
+    def forget(self, name: str) -> None:
+        (self.records / f"{name}.json").unlink(missing_ok=True)
+
+
+def _read_json(path: Path) -> object:
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, data, durable=False)
