@@ -97,7 +97,6 @@ def update(
 
     rendered: list[str] = []
     problems: dict[str, str] = {}
-    records: dict[str, Record] = {}
     for name in sorted(examine):
         folder = outdir / name
         entry = overview.get(name)
@@ -119,15 +118,13 @@ def update(
             rendered.append(name)
         files = {f.filename: f for f in project.files}
         if (fingerprint, files) != (record.fingerprint, record.files):
-            records[name] = Record(fingerprint, files)
+            cache.save_record(name, Record(fingerprint, files))  # after the pages it describes
         row = renderer.overview(project)["row"]
         mtime_ns = folder.stat().st_mtime_ns  # after our own writes to the folder
         overview.set(name, Entry(mtime_ns, unreadable, row))
 
     names_changed = everything or overview.names_changed
     _write_roots(outdir, renderer, overview, names_changed, overview.rows_changed)
-    for name, record in records.items():
-        cache.save_record(name, record)
     if overview.changed:
         cache.save_overview(overview)
     if settings != before:

@@ -37,6 +37,7 @@ def test_the_no_op_benchmark_runs() -> None:
 
 
 def test_the_render_benchmark_runs() -> None:
-    lines = bench("render.py", "--projects", "20", "--files", "2")
+    lines = bench("render.py", "--projects", "20", "--files", "2", "--runs", "2")
     assert lines[0] == "W3 full render, 20 projects x 2 files (40):"
-    assert lines[4] == "W4 one project changed in that index:"
+    assert lines[4] == "W4 one project changed, median of 2 runs:"
+    assert lines[5].startswith("      20 projects: a run that publishes one new file")
