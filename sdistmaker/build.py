@@ -15,18 +15,20 @@ import signal
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 import pkginfo
 from build import BuildBackendException, BuildException, ProjectBuilder
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from sdistmaker import sandbox
 from sdistmaker.environments import Environments
 from sdistmaker.errors import BuildError, VcsError
 from sdistmaker.tags import Tag
@@ -105,9 +107,8 @@ def build_sdist(
         try:
             if route == ROUTE_LEGACY_PYTHON:
                 command = [settings.legacy_python, "setup.py", "sdist", "--formats=gztar"]
-                _run(
-                    [*command, "--dist-dir", str(outdir)], source, environment, deadline, log, route
-                )
+                command = [*command, "--dist-dir", str(outdir)]
+                _run(command, source, outdir.parent, environment, deadline, log, route)
             else:
                 _backend_build(source, outdir, "sdist", route, environment, settings, deadline, log)
         except _RouteFailed as error:
@@ -193,7 +194,7 @@ def _backend_build(
         extra_environ: Mapping[str, str] | None = None,
     ) -> None:
         variables = {**environment, **(extra_environ or {})}
-        _run(cmd, Path(cwd or source), variables, deadline, log, route)
+        _run(cmd, Path(cwd or source), outdir.parent, variables, deadline, log, route)
 
     try:
         requirements = set(ProjectBuilder(source, runner=runner).build_system_requires)
@@ -234,37 +235,73 @@ def _environment(
 def _run(
     command: Sequence[str],
     cwd: Path,
+    workdir: Path,
     environment: dict[str, str],
     deadline: float,
     log: Path,
     route: str,
 ) -> None:
-    """Run one build route; on timeout kill its whole process group, backends included."""
+    """Run one build step confined to ``workdir`` (the tag's source, output and temporary
+    files), its output kept in ``log`` up to a limit; at the deadline kill its whole process
+    group, backends included."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise BuildError("build timed out")
-    with open(log, "a", encoding="utf-8") as output:
-        output.write(f"=== route {route}: {' '.join(command)}\n")
+    confined = sandbox.confined(command, workdir)
+    with open(log, "ab") as output:
+        note = "" if confined else " (not sandboxed: bubblewrap is not available)"
+        output.write(f"=== route {route}: {' '.join(command)}{note}\n".encode())
         output.flush()
         process = subprocess.Popen(
-            command,
+            confined or command,
             cwd=cwd,
             env=environment,
             stdin=subprocess.DEVNULL,
-            stdout=output,
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        assert process.stdout is not None
+        copy = threading.Thread(target=_copy_capped, args=(process.stdout, output), daemon=True)
+        copy.start()
         try:
             code = process.wait(timeout=remaining)
         except subprocess.TimeoutExpired:
             _kill_group(process)
-            output.write("=== killed after the build timeout\n")
+            copy.join(timeout=5)
+            output.write(b"=== killed after the build timeout\n")
             raise BuildError(f"build timed out ({route}), process tree killed") from None
         finally:
             _kill_group(process)
+        # A process that left the group may hold the pipe open: the log is not waited for.
+        copy.join(timeout=5)
     if code:
         raise _RouteFailed(_reason(log, code))
+
+
+LOG_LIMIT = 8 * 1024 * 1024
+"""Bytes of one build step's output kept in its log: the first and the last half. A build that
+prints without end fills no disk."""
+
+
+def _copy_capped(stream: IO[bytes], output: IO[bytes]) -> None:
+    half = LOG_LIMIT // 2
+    written = 0
+    tail = bytearray()
+    left_out = 0
+    with contextlib.suppress(OSError, ValueError):  # the log closed under a stray process
+        while chunk := os.read(stream.fileno(), 65536):
+            head = chunk[: max(half - written, 0)]
+            output.write(head)
+            written += len(head)
+            tail += chunk[len(head) :]
+            if len(tail) > half:
+                left_out += len(tail) - half
+                del tail[: len(tail) - half]
+        if left_out:
+            output.write(f"\n=== {left_out} bytes of output left out here\n".encode())
+        output.write(tail)
+        output.flush()
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

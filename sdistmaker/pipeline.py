@@ -226,8 +226,12 @@ class _Run:
         # nothing to build.
         from concurrent.futures import ThreadPoolExecutor
 
+        from sdistmaker import sandbox
         from sdistmaker.build import BuildSettings
         from sdistmaker.environments import Environments
+
+        if sandbox.bubblewrap() is None:
+            logger.warning("builds are not sandboxed: bubblewrap (bwrap) is not available")
 
         settings = BuildSettings(
             self.config.build_timeout,

@@ -1,12 +1,15 @@
 """The two commands end to end, over real repositories and real builds."""
 
+import contextlib
 import json
 import os
 import pty
 import shutil
+import socket
 import subprocess
 import sys
 import tarfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -349,34 +352,62 @@ def read_all(descriptor: int) -> str:
 
 
 RENDEZVOUS = """\
-import os, pathlib, time
-here = pathlib.Path(os.environ["RENDEZVOUS"])
-(here / "{me}").touch()
-deadline = time.time() + 60
-while not (here / "{other}").exists():  # built one after the other, this never ends well
-    if time.time() > deadline:
+import os, socket
+# Built one after the other, this never ends well. Builds are confined each to its own folder:
+# they meet over the network.
+with socket.create_connection(("127.0.0.1", int(os.environ["RENDEZVOUS"])), timeout=60) as s:
+    s.sendall(b"{me}")
+    if s.recv(2) != b"go":
         raise SystemExit("{me} was built alone")
-    time.sleep(0.05)
 from setuptools import setup
 setup(name="p", version="{me}")
 """
 
 
+def meeting_point() -> tuple[socket.socket, threading.Thread]:
+    """A server that answers each caller once callers of two names came (each setup.py is run
+    more than once per build)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    seen: set[bytes] = set()
+    waiting: list[socket.socket] = []
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):  # closed: the test is over
+            while True:
+                connection, _ = server.accept()
+                seen.add(connection.recv(16))
+                waiting.append(connection)
+                if len(seen) == 2:
+                    for caller in waiting:
+                        caller.sendall(b"go")
+                        caller.close()
+                    waiting.clear()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return server, thread
+
+
 def test_jobs_build_tags_at_the_same_time_each_with_its_own_log(
     svn_repository: SvnRepository, tmp_path: Path
 ) -> None:
-    svn_repository.add_project("p", {"setup.py": RENDEZVOUS.format(me="1.0", other="1.1")})
+    svn_repository.add_project("p", {"setup.py": RENDEZVOUS.format(me="1.0")})
     svn_repository.tag("p", "1.0")
-    svn_repository.tag("p", "1.1", {"setup.py": RENDEZVOUS.format(me="1.1", other="1.0")})
-    (tmp_path / "meet").mkdir()
+    svn_repository.tag("p", "1.1", {"setup.py": RENDEZVOUS.format(me="1.1")})
+    server, thread = meeting_point()
     defaults = write_defaults(
         tmp_path,
         BASE=svn_repository.url,
         OUTDIR="out",
         JOBS=2,
-        BUILD_ENVIRONMENT={"RENDEZVOUS": str(tmp_path / "meet")},
+        BUILD_ENVIRONMENT={"RENDEZVOUS": str(server.getsockname()[1])},
     )
-    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    try:
+        assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    finally:
+        server.shutdown(socket.SHUT_RDWR)  # wakes the waiting accept
+        server.close()
+        thread.join()
     assert published(tmp_path / "out") == ["p/p-1.0.tar.gz", "p/p-1.1.tar.gz"]
     logs = tmp_path / "out" / ".sdistmaker" / "logs" / "p"
     assert "Writing p-1.0/setup.cfg" in (logs / "1.0.log").read_text()

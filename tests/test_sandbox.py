@@ -1,0 +1,91 @@
+"""Builds run code from tags: they write only to their own build folder, and say so when they
+cannot be confined."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import require, setup_py_project, write_tree
+from sdistmaker import build, sandbox
+from sdistmaker.build import BuildSettings, build_sdist
+from sdistmaker.errors import BuildError
+
+
+def build_tree(workdir: Path, files: dict[str, str]) -> Path:
+    write_tree(workdir / "source", files)
+    log = workdir / "build.log"
+    settings = BuildSettings(timeout=120.0)
+    build_sdist(
+        workdir / "source", workdir / "dist", version="1.0", project="p", settings=settings, log=log
+    )
+    return log
+
+
+def hostile(target: Path) -> dict[str, str]:
+    """A project whose setup.py writes to ``target`` before building."""
+    files = setup_py_project("p", "1.0")
+    files["setup.py"] = f"open({str(target)!r}, 'w').write('owned')\n" + files["setup.py"]
+    return files
+
+
+@pytest.fixture
+def confined() -> None:
+    require("bwrap")
+    assert sandbox.bubblewrap() is not None, "bwrap is installed but cannot make a sandbox"
+
+
+@pytest.mark.usefixtures("confined")
+def test_a_build_cannot_write_outside_its_folder(tmp_path: Path) -> None:
+    outside = tmp_path / "outdir"
+    outside.mkdir()
+    for target in (outside / "p-9.9.tar.gz", Path.home() / "owned-by-a-tag", Path("/tmp/owned")):
+        with pytest.raises(BuildError, match="Read-only file system"):
+            build_tree(tmp_path / "work", hostile(target))
+        assert not target.exists()
+
+
+@pytest.mark.usefixtures("confined")
+def test_a_build_may_write_in_its_own_folder(tmp_path: Path) -> None:
+    log = build_tree(tmp_path, hostile(tmp_path / "source" / "generated.txt"))
+    assert (tmp_path / "source" / "generated.txt").read_text() == "owned"
+    assert "not sandboxed" not in log.read_text()
+
+
+def test_without_bubblewrap_builds_say_they_are_not_sandboxed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("uv", "git", "svn"):
+        found = shutil.which(tool)
+        if found:
+            (tools / tool).symlink_to(found)
+    monkeypatch.setenv("PATH", str(tools))
+    sandbox.bubblewrap.cache_clear()
+    try:
+        log = build_tree(tmp_path / "work", setup_py_project("p", "1.0"))
+    finally:
+        sandbox.bubblewrap.cache_clear()
+    assert "(not sandboxed: bubblewrap is not available)" in log.read_text()
+
+
+def test_a_build_printing_without_end_keeps_the_head_and_tail_of_its_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build, "LOG_LIMIT", 64 * 1024)
+    files = setup_py_project("p", "1.0")
+    files["setup.py"] = (
+        "import sys\n"
+        "print('FIRST LINE')\n"
+        "for n in range(200_000): print('noise', n)\n"
+        "print('LAST LINE')\n"
+        "sys.stdout.flush()\n" + files["setup.py"]
+    )
+    log = build_tree(tmp_path, files)
+    text = log.read_text()
+    assert os.path.getsize(log) < 3 * 64 * 1024  # every route's output, each capped
+    assert "FIRST LINE" in text
+    assert "LAST LINE" in text
+    assert "bytes of output left out here" in text
