@@ -206,7 +206,9 @@ def _backend_build(
             builder = ProjectBuilder(source, python_executable=str(python), runner=runner)
         builder.build(distribution, outdir)
     except BuildBackendException as error:
-        if isinstance(error.exception, (BuildError, _RouteFailed)):
+        # An OSError is the machine's (a full or read-only disk under the log), not the tag's:
+        # it must stop the run, not be recorded as the tag's failure and never tried again.
+        if isinstance(error.exception, (BuildError, _RouteFailed, OSError)):
             raise error.exception from None
         raise _RouteFailed(str(error)) from None
     except BuildException as error:

@@ -160,8 +160,10 @@ def _extract(archive: IO[bytes], destination: Path, subdirectory: str) -> None:
 
 
 def _git_message(error: git.GitCommandError) -> str:
-    lines = [line.strip() for line in str(error.stderr).splitlines() if line.strip()]
-    lines = [line.removeprefix("stderr: ").strip("'") for line in lines]
+    # GitPython quotes git's stderr as "\n  stderr: '...\n'": unquote the whole, not each line
+    # (the closing quote stands on a line of its own; git's own lines may end in a quote).
+    text = str(error.stderr).strip().removeprefix("stderr: '").removesuffix("'")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     return redact(lines[-1] if lines else f"git exited with {error.status}")
 
 

@@ -15,7 +15,7 @@ from sdistmaker.config import Config
 from sdistmaker.crawl import crawl
 from sdistmaker.errors import BuildError, SdistmakerError
 from sdistmaker.pages import TagFailure
-from sdistmaker.store import State, Store, TagRecord, now, publish
+from sdistmaker.store import State, Store, StoreError, TagRecord, now, publish
 from sdistmaker.tags import Release, Tag
 from sdistmaker.vcs import public_url
 
@@ -79,7 +79,19 @@ def run(
     store = Store(config.outdir)
     with store.lock(wait):
         job = _Run(config, store, dry_run=dry_run, retry_failed=retry_failed)
-        return job.render(everything=True) if render_only else job.go(progress)
+        try:
+            return job.render(everything=True) if render_only else job.go(progress)
+        except OSError as error:
+            # A full or read-only disk stops the run: nothing half-done is published or recorded
+            # (files and state are staged, then renamed), so the next run does what this could not.
+            raise StoreError(_disk_problem(error, config.outdir)) from None
+
+
+def _disk_problem(error: OSError, outdir: Path) -> str:
+    """One line naming the path written to: the target of a copy or rename, else the file,
+    else OUTDIR (a failed write or flush names no file; sdistmaker writes below OUTDIR)."""
+    path = error.filename2 or error.filename or outdir
+    return f"{path}: {error.strerror or error}"
 
 
 class _Run:
@@ -224,7 +236,7 @@ class _Run:
             return
         # Only here: PyPA build and the thread pool take longer to import than a run with
         # nothing to build.
-        from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import Future, ThreadPoolExecutor
 
         from sdistmaker import sandbox
         from sdistmaker.build import BuildSettings
@@ -240,6 +252,7 @@ class _Run:
             Environments(self.store.environments),
         )
         pool = ThreadPoolExecutor(max_workers=self.config.jobs)
+        futures: list[tuple[Tag, Future[_Made]]] = []
         try:
             futures = [(tag, pool.submit(self._make, tag, settings)) for tag in todo]
             for number, (tag, future) in enumerate(futures, 1):
@@ -253,6 +266,10 @@ class _Run:
                 self.store.save_state(self.state)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            # A run stopped by an error leaves no build folders behind (accepted ones are gone).
+            for _, future in futures:
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    shutil.rmtree(future.result().workdir, ignore_errors=True)
 
     def _make(self, tag: Tag, settings: BuildSettings) -> _Made:
         """Export and build one tag in a folder of its own. Runs in a worker: touches no state."""
@@ -261,15 +278,19 @@ class _Run:
         # Not below OUTDIR: backends look upwards for .gitignore files that are not the tag's.
         made = _Made(Path(tempfile.mkdtemp(prefix="sdistmaker-build-")), self._log(tag))
         try:
-            made.sdist = build_tag(tag, made.workdir, settings, made.log)
-        except SdistmakerError as error:
-            made.error = error
-            return made
-        if self.config.wheels:
             try:
-                made.wheel = build_wheel(made.sdist, made.workdir, settings, made.log)
+                made.sdist = build_tag(tag, made.workdir, settings, made.log)
             except SdistmakerError as error:
-                made.wheel_error = error
+                made.error = error
+                return made
+            if self.config.wheels:
+                try:
+                    made.wheel = build_wheel(made.sdist, made.workdir, settings, made.log)
+                except SdistmakerError as error:
+                    made.wheel_error = error
+        except BaseException:  # a full disk stops the run: the tag's folder goes with it
+            shutil.rmtree(made.workdir, ignore_errors=True)
+            raise
         return made
 
     def _log(self, tag: Tag) -> Path:

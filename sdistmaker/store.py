@@ -104,6 +104,10 @@ class Store:
             lock.acquire()
         except filelock.Timeout:
             raise Busy(f"{self.outdir}: another sdistmaker run holds the lock") from None
+        except OSError as error:  # e.g. OUTDIR on a file system mounted read-only
+            raise StoreError(
+                f"{self.outdir}: cannot lock OUTDIR: {error.strerror or error}"
+            ) from None
         try:
             yield
         finally:
