@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Collection, Mapping
 from pathlib import Path
@@ -28,12 +29,18 @@ MAX_AGE = 7 * 24 * 3600
 """Seconds after which an environment is made anew with the newest matching requirements."""
 
 
-def _uv() -> str | None:
-    if importlib.util.find_spec("uv") is not None:
-        import uv
+_uv_lookup = threading.Lock()
 
-        return str(uv.find_uv_bin())
-    return shutil.which("uv")
+
+def _uv() -> str | None:
+    # One worker at a time: uv asks sysconfig, whose first use in a process fills a shared dict
+    # that another thread can meanwhile read half filled (before CPython 3.12: a TypeError in uv).
+    with _uv_lookup:
+        if importlib.util.find_spec("uv") is not None:
+            import uv
+
+            return str(uv.find_uv_bin())
+        return shutil.which("uv")
 
 
 class Environments:

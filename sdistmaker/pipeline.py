@@ -15,7 +15,15 @@ from sdistmaker.config import Config
 from sdistmaker.crawl import crawl
 from sdistmaker.errors import BuildError, SdistmakerError
 from sdistmaker.pages import TagFailure
-from sdistmaker.store import State, Store, StoreError, TagRecord, now, publish
+from sdistmaker.store import (
+    AlreadyPublished,
+    State,
+    Store,
+    StoreError,
+    TagRecord,
+    now,
+    publish,
+)
 from sdistmaker.tags import Release, Tag
 from sdistmaker.vcs import public_url
 
@@ -338,7 +346,7 @@ class _Run:
             )
         if sdist.name not in self.state.unindexed:
             self.state.unindexed.append(sdist.name)
-        path = self.store.publish(sdist.path, sdist.name)
+        path = self._store(sdist.path, sdist.name)
         return Release(tag, path, sdist.name, sdist.route, self._publish_wheel(tag, made))
 
     def _publish_wheel(self, tag: Tag, made: _Made) -> Path | None:
@@ -348,10 +356,23 @@ class _Run:
                 raise made.wheel_error
             if made.wheel is None or made.sdist is None:
                 return None
-            return self.store.publish(made.wheel, made.sdist.name)
+            return self._store(made.wheel, made.sdist.name)
         except SdistmakerError as error:
             self._fail(str(tag), f"{error} (log: {made.log})", new=True)
             return None
+
+    def _store(self, built: Path, distribution: str) -> Path:
+        """Publish ``built``. A file of its name that no tag's record claims was left by a run
+        killed before it saved the state (files are published first), or put there by hand: it
+        is kept and recorded as this tag's, instead of the tag failing for good."""
+        try:
+            return self.store.publish(built, distribution)
+        except AlreadyPublished as taken:
+            relative = str(taken.path.relative_to(self.config.outdir))
+            if any(relative in (r.file, r.wheel) for r in self.state.tags.values()):
+                raise
+            logger.info("kept %s, published before this tag was recorded", relative)
+            return taken.path
 
 
 @dataclass

@@ -30,6 +30,14 @@ class StoreError(SdistmakerError):
     pass
 
 
+class AlreadyPublished(StoreError):
+    """A file of that name is published already; it is kept as it is."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} is already published; it is kept as it is")
+        self.path = path
+
+
 class Busy(SdistmakerError):
     """Another run holds the lock on OUTDIR."""
 
@@ -151,7 +159,7 @@ def publish(built: Path, root: Path, distribution: str, staging: Path | None = N
     folder = root / distribution
     target = folder / built.name
     if target.exists():
-        raise StoreError(f"{target} is already published; it is kept as it is")
+        raise AlreadyPublished(target)
     folder.mkdir(parents=True, exist_ok=True)
     staging = staging or folder
     descriptor, partial = tempfile.mkstemp(prefix=".partial-", dir=staging)
@@ -162,7 +170,7 @@ def publish(built: Path, root: Path, distribution: str, staging: Path | None = N
         _fsync(partial)
         os.link(partial, target)
     except FileExistsError:
-        raise StoreError(f"{target} is already published; it is kept as it is") from None
+        raise AlreadyPublished(target) from None
     finally:
         os.unlink(partial)
     return target

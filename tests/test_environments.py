@@ -1,4 +1,7 @@
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from sdistmaker.environments import Environments
@@ -50,3 +53,34 @@ def test_an_environment_in_use_is_not_made_anew_during_the_run(tmp_path: Path) -
     first = environments.python(SETUPTOOLS, "", os.environ, log)
     assert environments.python(SETUPTOOLS, "", os.environ, log) == first
     assert made(log) == 1  # a build running in it keeps it
+
+
+LOOK_FOR_UV_AT_ONCE = """\
+import json, threading
+from sdistmaker.environments import _uv
+start = threading.Barrier(8)
+found = set()
+def look():
+    start.wait()
+    try:
+        found.add(_uv())
+    except Exception as error:
+        found.add(repr(error))
+workers = [threading.Thread(target=look) for _ in range(8)]
+for worker in workers:
+    worker.start()
+for worker in workers:
+    worker.join()
+print(json.dumps(sorted(found, key=str)))
+"""
+
+
+def test_workers_making_environments_at_once_in_a_new_process_all_find_uv() -> None:
+    # A fresh interpreter each time: what went wrong was the first use of sysconfig in a
+    # process, by two threads at once (it failed in four processes out of five).
+    for _ in range(3):
+        run = subprocess.run(
+            [sys.executable, "-c", LOOK_FOR_UV_AT_ONCE], capture_output=True, text=True, check=True
+        )
+        [found] = json.loads(run.stdout)
+        assert found is None or Path(found).exists(), found

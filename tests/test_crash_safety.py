@@ -1,0 +1,448 @@
+"""Runs killed with SIGKILL (no ``finally``, no ``atexit``: a crash, an OOM kill, a power cut)
+at many moments, each next run going on from what the killed ones left, as cron would start it.
+
+Whenever a run dies, the index must be one a client can use as it is: every page complete, every
+file a page lists there, complete and with the hash and size the page gives. And the run that is
+finally left alone must end where one run that was never interrupted ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import html5lib  # type: ignore[import-untyped]
+import pypi_simple
+import pytest
+
+from conftest import (
+    GitRepository,
+    SvnRepository,
+    pyproject_setuptools_project,
+    setup_py_project,
+    write_defaults,
+)
+from sdistmaker.cli import make_sdist, sdists_from_tags
+
+PRIVATE = ".sdistmaker"
+BROWSE = "+"
+PAGES = ("index.html", "index.json")
+PUBLISHED = (".tar.gz", ".whl", ".metadata")
+"""What may be seen in a project folder besides its pages (names with a dot first are files being
+written: the server configurations never serve them, the index never lists them)."""
+
+FIRST_DELAY = 0.1
+STEP = 0.1
+"""Seconds: the n-th run killed by time is killed FIRST_DELAY + n * STEP after it starts. A step
+below the time one tag takes to build puts kills in start-up, crawl, export and build; the
+delays grow, so that a run finally gets to finish what is left."""
+PUBLISHING = (0.0, 0.002, 0.005, 0.01, 0.02)
+"""Seconds: between those, runs are killed that long (in turn) after they first change what
+clients see, which with tags left to build is when they publish one: in the few milliseconds
+of publishing and saving the state, which a delay from the start seldom hits."""
+RENDERING = (0.0, 0.002, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 5.0)
+"""Seconds: when every tag is recorded and only pages are left to write, runs are killed that
+long after their first change, one after the other: kills all through the index stage, until
+one run gets to finish it."""
+MOST_RUNS = 100
+"""A run that never gets to finish is a failure, not an endless test."""
+RUN_TIMEOUT = 120
+
+
+@dataclass
+class Index:
+    """One OUTDIR and the defaults file that fills it."""
+
+    defaults: Path
+    outdir: Path
+    scratch: Path
+    """The runs' TMPDIR: what a killed run leaves there says where it was, and stays out of /tmp."""
+    hashes: dict[str, str] = field(default_factory=dict)
+    """Every file a page has listed, relative to OUTDIR -> its sha256 then; it may never change."""
+
+
+@dataclass
+class Repositories:
+    """An svn repository of two projects and a git repository of one: six release tags to begin
+    with, both kinds of setuptools build (setup.py only, pyproject.toml)."""
+
+    svn: SvnRepository
+    git: GitRepository
+    tags: int = 6
+
+    @classmethod
+    def make(cls, root: Path) -> Repositories:
+        svn = SvnRepository(root / "svn")
+        svn.add_project("libs/alpha", setup_py_project("alpha", "1.0"))
+        svn.tag("libs/alpha", "1.0")
+        svn.tag("libs/alpha", "1.1", setup_py_project("alpha", "1.1"))
+        svn.add_project("apps/beta", pyproject_setuptools_project("beta", "0.1"))
+        svn.tag("apps/beta", "0.1")
+        git = GitRepository(root / "git" / "gamma")
+        for version in ("2.0", "2.1", "2.2"):
+            git.commit(pyproject_setuptools_project("gamma", version))
+            git.tag(version)
+        return cls(svn, git)
+
+    def release_more(self) -> None:
+        """A new release of a project the index has, a new project, and a new git release."""
+        self.svn.tag("libs/alpha", "1.2", setup_py_project("alpha", "1.2"))
+        self.svn.add_project("libs/delta", setup_py_project("delta", "0.9"))
+        self.svn.tag("libs/delta", "0.9")
+        self.git.commit(pyproject_setuptools_project("gamma", "2.3"))
+        self.git.tag("2.3")
+        self.tags += 3
+
+    def index(self, folder: Path) -> Index:
+        folder.mkdir()
+        scratch = folder / "tmp"
+        scratch.mkdir()
+        # Two builds at once however many CPUs: a kill can land while one tag is built and the
+        # one before it is being published.
+        defaults = write_defaults(
+            folder, BASE=self.svn.url, GIT_REPOSITORIES=[self.git.url], OUTDIR="out", JOBS=2
+        )
+        return Index(defaults, folder / "out", scratch)
+
+
+def start(index: Index, *options: str) -> subprocess.Popen[str]:
+    """A run of ``sdists_from_tags``, as cron starts it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "sdistmaker", *options, "-d", str(index.defaults)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(index.scratch)},
+        # A process group of its own, so that the kill also takes the svn, git and installer
+        # processes it started, as a crash of the machine would.
+        start_new_session=True,
+    )
+
+
+def visible(outdir: Path) -> dict[str, tuple[int, int]]:
+    """What clients can see of OUTDIR (all but sdistmaker's own folder): name -> time, size."""
+    seen: dict[str, tuple[int, int]] = {}
+    tops = list(os.scandir(outdir)) if outdir.is_dir() else []
+    for entry in [e for top in tops if top.name != PRIVATE for e in _entries(top)]:
+        with contextlib.suppress(FileNotFoundError):  # a page renamed into place meanwhile
+            stat = entry.stat()
+            seen[entry.path] = (stat.st_mtime_ns, stat.st_size)
+    return seen
+
+
+def _entries(top: os.DirEntry[str]) -> list[os.DirEntry[str]]:
+    if not top.is_dir():
+        return [top]
+    with contextlib.suppress(FileNotFoundError), os.scandir(top.path) as entries:
+        return [top, *entries]
+    return [top]
+
+
+def run_killed(index: Index, delay: float = 0, after_change: float | None = None) -> bool:
+    """Start a quiet run and SIGKILL it ``delay`` seconds after it started or, with
+    ``after_change``, that long after it first changed what clients see. Whether it finished
+    first."""
+    before = visible(index.outdir)
+    run = start(index, "-q")
+    began = time.monotonic()
+    if after_change is None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            run.wait(timeout=delay)
+    else:
+        while run.poll() is None and visible(index.outdir) == before:
+            assert time.monotonic() - began < RUN_TIMEOUT, "a run hangs"
+            time.sleep(0.001)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            run.wait(timeout=after_change)
+    if run.poll() is None:
+        with contextlib.suppress(ProcessLookupError):  # it ended just now
+            os.killpg(run.pid, signal.SIGKILL)
+    out, err = run.communicate(timeout=RUN_TIMEOUT)
+    if run.returncode == -signal.SIGKILL:
+        return False
+    # A run that was left alone: quiet, it says nothing but new failures.
+    assert (run.returncode, out, err) == (0, "", ""), err
+    return True
+
+
+def state(outdir: Path) -> dict[str, Any]:
+    state_file = outdir / PRIVATE / "state.json"
+    if not state_file.exists():
+        return {"tags": {}, "unindexed": []}
+    data: dict[str, Any] = json.loads(state_file.read_text())
+    return data
+
+
+def only_pages_left(outdir: Path, tags: int) -> bool:
+    """Whether every tag is recorded as built and the index stage has still to show some."""
+    now = state(outdir)
+    built = [r for r in now["tags"].values() if r["status"] == "built"]
+    return len(built) == tags and bool(now["unindexed"])
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def assert_complete_sdist(path: Path) -> None:
+    # gzip checks its CRC and length at the end, tarfile that every member is there whole.
+    data = gzip.decompress(path.read_bytes())
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        assert archive.getmembers(), path
+
+
+def assert_valid_html(page: Path) -> None:
+    html5lib.HTMLParser(strict=True).parse(page.read_bytes())
+
+
+def project_folders(outdir: Path) -> list[Path]:
+    """Every project folder; none while the first run has not yet made OUTDIR."""
+    folders = outdir.iterdir() if outdir.is_dir() else iter(())
+    return sorted(
+        p for p in folders if p.is_dir() and not p.name.startswith(".") and p.name != BROWSE
+    )
+
+
+def assert_listed_file(index: Index, path: Path, sha: str, size: int | None = None) -> None:
+    """A file a page lists: there, complete, as the page says, and as pages said before."""
+    assert path.is_file(), f"a page lists {path}, which is not there"
+    relative = str(path.relative_to(index.outdir))
+    assert sha256(path) == sha, f"{relative} is not what its page says"
+    if size is not None:
+        assert path.stat().st_size == size, relative
+    assert index.hashes.setdefault(relative, sha) == sha, f"{relative} changed after publishing"
+    if path.name.endswith(".tar.gz"):
+        assert_complete_sdist(path)
+
+
+def assert_consistent(index: Index) -> None:
+    """What a client of the index, or the next run, may meet at any moment."""
+    outdir = index.outdir
+    # A tag recorded as built is never built again: its file must be there, or it is lost.
+    for key, record in state(outdir)["tags"].items():
+        if record["status"] == "built":
+            assert (outdir / record["file"]).is_file(), f"{key} is built, but not stored"
+    if (outdir / "index.html").exists():
+        assert_valid_html(outdir / "index.html")
+        names = pypi_simple.IndexPage.from_html((outdir / "index.html").read_text()).projects
+        data = json.loads((outdir / "index.json").read_text())
+        # Project pages are written before the root pages that link to them.
+        for name in {*names, *(project["name"] for project in data["projects"])}:
+            for kind in PAGES:
+                assert (outdir / name / kind).is_file(), f"the root lists {name}, without {kind}"
+    for folder in project_folders(outdir):
+        assert_consistent_project(index, folder)
+    for page in sorted((outdir / BROWSE).glob("*.html")) if (outdir / BROWSE).is_dir() else []:
+        assert_valid_html(page)
+        for link in html5lib.parse(page.read_bytes(), namespaceHTMLElements=False).iter("a"):
+            # The front page is written after the project pages it lists, so a first render
+            # killed in between leaves their link back to it waiting for the next run.
+            if link.get("href") != "index.html":
+                target = (page.parent / unquote(link.get("href", ""))).resolve()
+                assert target.is_file(), f"{page.name} links to {target}, which is not there"
+
+
+def assert_consistent_project(index: Index, folder: Path) -> None:
+    for entry in folder.iterdir():
+        if not entry.name.startswith("."):
+            assert entry.name in PAGES or entry.name.endswith(PUBLISHED), entry
+            if entry.name.endswith(".tar.gz"):
+                assert_complete_sdist(entry)
+    if (folder / "index.json").exists():
+        data = json.loads((folder / "index.json").read_text())
+        assert data["name"] == folder.name
+        for file in data["files"]:
+            path = folder / unquote(file["url"])
+            assert_listed_file(index, path, file["hashes"]["sha256"], file["size"])
+            if file["core-metadata"]:
+                metadata = path.with_name(path.name + ".metadata")
+                assert_listed_file(index, metadata, file["core-metadata"]["sha256"])
+    if (folder / "index.html").exists():
+        assert_valid_html(folder / "index.html")
+        base = f"https://index.invalid/{folder.name}/"
+        page = pypi_simple.ProjectPage.from_html(
+            folder.name, (folder / "index.html").read_text(), base
+        )
+        for package in page.packages:
+            path = folder / unquote(package.url.removeprefix(base))
+            assert_listed_file(index, path, package.digests["sha256"])
+            if package.has_metadata and package.metadata_digests is not None:
+                metadata = path.with_name(path.name + ".metadata")
+                assert_listed_file(index, metadata, package.metadata_digests["sha256"])
+
+
+def published(outdir: Path) -> set[str]:
+    """What a web server serves from OUTDIR: every file but sdistmaker's own and those being
+    written."""
+    return {
+        str(path.relative_to(outdir))
+        for path in outdir.rglob("*")
+        if path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(outdir).parts)
+    }
+
+
+def listed(outdir: Path) -> dict[str, list[str]]:
+    """Per project, the files its JSON page lists."""
+    return {
+        folder.name: [
+            f["filename"] for f in json.loads((folder / "index.json").read_text())["files"]
+        ]
+        for folder in project_folders(outdir)
+    }
+
+
+def leftovers(index: Index) -> set[Path]:
+    """What runs leave when killed: their build folders, and files they were writing."""
+    private = index.outdir / PRIVATE
+    return {
+        *index.scratch.glob("sdistmaker-build-*"),
+        *private.glob(".partial-*"),
+        *private.glob(".state.json-*"),
+        *index.outdir.glob("*/.*-*"),
+        *index.outdir.glob(".index.*-*"),
+    }
+
+
+def kill_point(index: Index, before: set[Path], tags: int) -> str:
+    """Where a killed run was, from what it left (two places at once with two builds)."""
+    places: set[str] = set()
+    for path in leftovers(index) - before:
+        if path.name.startswith("sdistmaker-build-"):
+            places.add("build" if (path / "dist").exists() else "export")
+        elif path.name.startswith(".partial-"):
+            places.add("publish: copying")
+        elif path.name.startswith(".state.json-"):
+            places.add("saving the state")
+        else:
+            places.add("pages")
+    recorded = {r["file"] for r in state(index.outdir)["tags"].values()}
+    stored = {
+        str(path.relative_to(index.outdir))
+        for folder in project_folders(index.outdir)
+        for path in folder.glob("*.tar.gz")
+    }
+    if stored - recorded:
+        places.add("publish: linked, not yet recorded")
+    if not places and only_pages_left(index.outdir, tags):
+        places.add("pages")
+    return "+".join(sorted(places)) or "start-up, crawl or between steps"
+
+
+def kill_until_one_finishes(index: Index, tags: int) -> list[str]:
+    """Kill runs one after the other, each going on from what the others left, checking the
+    index after each, until one finishes by itself; where each run was killed."""
+    kills: list[str] = []
+    timed = publishing = rendering = 0
+    for _ in range(MOST_RUNS):
+        before = leftovers(index)
+        if only_pages_left(index.outdir, tags):
+            finished = run_killed(index, after_change=RENDERING[min(rendering, len(RENDERING) - 1)])
+            rendering += 1
+        elif publishing < timed:
+            finished = run_killed(index, after_change=PUBLISHING[publishing % len(PUBLISHING)])
+            publishing += 1
+        else:
+            finished = run_killed(index, FIRST_DELAY + timed * STEP)
+            timed += 1
+        assert_consistent(index)
+        if finished:
+            return kills
+        kills.append(kill_point(index, before, tags))
+    raise AssertionError(f"no run finished in {MOST_RUNS} runs")
+
+
+def test_a_run_killed_at_any_point_leaves_a_consistent_index_and_the_next_run_finishes_it(
+    tmp_path: Path,
+) -> None:
+    repositories = Repositories.make(tmp_path)
+    killed = repositories.index(tmp_path / "killed")
+    began = time.monotonic()
+    kills = kill_until_one_finishes(killed, repositories.tags)
+    # Again with an index that has projects, as a later cron run would find it.
+    repositories.release_more()
+    kills += kill_until_one_finishes(killed, repositories.tags)
+    print(f"\n{len(kills)} kills in {time.monotonic() - began:.1f} s: {dict(Counter(kills))}")
+    # A run takes far longer than the first delays: this proves kills happened, not where.
+    assert len(kills) >= 3
+
+    # One more run finds nothing to do and nothing that failed, not even before.
+    again = start(killed)
+    assert again.communicate(timeout=RUN_TIMEOUT) == (
+        "",
+        f"built 0, up to date {repositories.tags}, failed 0 (new 0)\n",
+    )
+    assert again.returncode == 0
+    assert_consistent(killed)
+
+    # The same repositories, built by one run that nobody stopped.
+    reference = repositories.index(tmp_path / "reference")
+    whole = start(reference)
+    out, err = whole.communicate(timeout=RUN_TIMEOUT)
+    assert (whole.returncode, out, err.splitlines()[-1]) == (
+        0,
+        "",
+        f"built {repositories.tags}, up to date 0, failed 0 (new 0)",
+    ), err
+    assert_consistent(reference)
+
+    # Sdists built at different times differ in their bytes (times in the tar): names count.
+    assert published(killed.outdir) == published(reference.outdir)
+    assert listed(killed.outdir) == listed(reference.outdir)
+    after, expected = state(killed.outdir), state(reference.outdir)
+    assert {key: r["file"] for key, r in after["tags"].items()} == {
+        key: r["file"] for key, r in expected["tags"].items()
+    }
+    assert {r["status"] for r in after["tags"].values()} == {"built"}
+    assert (after["problems"], after["unindexed"]) == ({}, [])
+
+
+def test_a_file_published_by_a_run_killed_before_it_saved_the_state_is_kept_and_recorded(
+    svn_repository: SvnRepository, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    svn_repository.add_project("p", setup_py_project("p", "1.0"))
+    svn_repository.tag("p", "1.0")
+    defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out")
+    outdir = tmp_path / "out"
+    # What such a run leaves: the file in place, complete, and no record of it anywhere.
+    assert make_sdist([f"{svn_repository.url}/p/tags/1.0", str(outdir)]) == 0
+    left = (outdir / "p" / "p-1.0.tar.gz").read_bytes()
+    capsys.readouterr()
+
+    assert sdists_from_tags(["-d", str(defaults)]) == 0
+    assert capsys.readouterr().err.splitlines()[-1] == "built 1, up to date 0, failed 0 (new 0)"
+    assert (outdir / "p" / "p-1.0.tar.gz").read_bytes() == left
+    [record] = state(outdir)["tags"].values()
+    assert (record["status"], record["file"]) == ("built", "p/p-1.0.tar.gz")
+    assert listed(outdir) == {"p": ["p-1.0.tar.gz"]}
+
+
+def test_a_second_tag_of_a_recorded_release_still_fails_and_the_file_is_kept(
+    svn_repository: SvnRepository, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    svn_repository.add_project("p", setup_py_project("p", "1.0"))
+    svn_repository.tag("p", "1.0")
+    defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out")
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    published_file = tmp_path / "out" / "p" / "p-1.0.tar.gz"
+    first = published_file.read_bytes()
+
+    svn_repository.tag("p", "v1.0")  # the same release again: the same file name
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
+    assert "p-1.0.tar.gz is already published; it is kept as it is" in capsys.readouterr().err
+    assert published_file.read_bytes() == first
