@@ -113,15 +113,15 @@ def update(
                 cache.forget(name)
             continue
         fingerprint = renderer.fingerprint(project, settings.of(name))
-        if fingerprint != record.fingerprint:
+        if entry is None or fingerprint != entry.fingerprint:
             _write_pages(outdir, renderer, project, failures.get(name, ()))
             rendered.append(name)
         files = {f.filename: f for f in project.files}
-        if (fingerprint, files) != (record.fingerprint, record.files):
-            cache.save_record(name, Record(fingerprint, files))  # after the pages it describes
+        if files != record.files:
+            cache.save_record(name, Record(files))
         row = renderer.overview(project)["row"]
         mtime_ns = folder.stat().st_mtime_ns  # after our own writes to the folder
-        overview.set(name, Entry(mtime_ns, unreadable, row))
+        overview.set(name, Entry(mtime_ns, fingerprint, unreadable, row))
 
     names_changed = everything or overview.names_changed
     _write_roots(outdir, renderer, overview, names_changed, overview.rows_changed)

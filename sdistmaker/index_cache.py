@@ -4,12 +4,12 @@ what changed and not the size of the index.
 - ``settings.json``: the templates' signature and the few projects whose pages show more than
   their files (yanked releases, failed tags, placeholders): a run finds the projects whose
   settings changed without looking at the others.
-- ``overview``: per project, in name order, its folder's modification time, the files left out
-  of its pages and its row on the front page. One flat file, read and written whole but never
-  parsed project by project: splitting it and joining the rows costs little even for tens of
-  thousands of projects.
-- ``projects/<name>.json``: per project, the facts of its files and a fingerprint of its pages,
-  read only when that project is looked at.
+- ``overview``: per project, in name order, its folder's modification time, a fingerprint of its
+  pages, the files left out of them and its row on the front page. One flat file, read and
+  written whole but never parsed project by project: splitting it and joining the rows costs
+  little even for tens of thousands of projects.
+- ``projects/<name>.json``: per project, the facts of its files (name, size, hashes, metadata),
+  read only when that project is looked at and written only when its files changed.
 
 Anything unreadable counts as unknown: it is learned again from the files, and only time is
 lost. For the same reason nothing here waits for the disk.
@@ -26,7 +26,7 @@ from typing import NamedTuple
 from sdistmaker.distributions import DistributionFile
 from sdistmaker.store import write_atomically
 
-VERSION = 3
+VERSION = 4
 _FACTS = {f.name for f in fields(DistributionFile)}
 
 
@@ -45,6 +45,8 @@ class Entry(NamedTuple):
     """What the overview holds of one project."""
 
     mtime_ns: int
+    fingerprint: str
+    """Changes when anything the project's pages show changes."""
     problems: Mapping[str, str]
     """File name -> why it is left out of the project's pages."""
     row: str
@@ -53,11 +55,11 @@ class Entry(NamedTuple):
 
 class Overview:
     """Every indexed project's Entry, kept as the flat list of strings it is stored as (name,
-    mtime, problems as JSON, row; again and again, in name order) and made into an Entry only
-    for the projects a run looks at. Projects added or removed are merged in once, when the
-    whole is next needed."""
+    mtime, fingerprint, problems as JSON, row; again and again, in name order) and made into an
+    Entry only for the projects a run looks at. Projects added or removed are merged in once,
+    when the whole is next needed."""
 
-    _WIDTH = 4
+    _WIDTH = 5
     _HEADER = f"sdistmaker index overview {VERSION}\n"
 
     def __init__(self, parts: list[str] | None = None) -> None:
@@ -91,25 +93,25 @@ class Overview:
     def rows(self) -> str:
         """The front page's rows, in name order."""
         self._settle()
-        return "".join(self._parts[3 :: self._WIDTH])
+        return "".join(self._parts[4 :: self._WIDTH])
 
     def get(self, name: str) -> Entry | None:
         stored = self._added.get(name) or self._stored(name)
         if stored is None:
             return None
-        _, mtime_ns, problems, row = stored
-        return Entry(int(mtime_ns), json.loads(problems) if problems else {}, row)
+        _, mtime_ns, fingerprint, problems, row = stored
+        return Entry(int(mtime_ns), fingerprint, json.loads(problems) if problems else {}, row)
 
     def set(self, name: str, entry: Entry) -> None:
         # Control characters never reach a page (pages.py), but a template may hold one.
         row = entry.row.replace("\0", "\ufffd")
         problems = json.dumps(entry.problems) if entry.problems else ""
-        stored = [name, str(entry.mtime_ns), problems, row]
+        stored = [name, str(entry.mtime_ns), entry.fingerprint, problems, row]
         before = self._added.get(name) or self._stored(name)
         if before == stored:
             return
         self.names_changed |= before is None
-        self.rows_changed |= before is None or before[3] != row
+        self.rows_changed |= before is None or before[4] != row
         self.changed = True
         self._removed.discard(name)
         if name in self._position:
@@ -146,9 +148,8 @@ class Overview:
 
 @dataclass
 class Record:
-    """What the index remembers of one project's pages: a fingerprint and its files' facts."""
+    """What the index remembers of one project's files."""
 
-    fingerprint: str = ""
     files: dict[str, DistributionFile] = field(default_factory=dict)
 
 
@@ -186,7 +187,6 @@ class IndexCache:
             return Record()
         files = data.get("files")
         return Record(
-            str(data.get("fingerprint", "")),
             {  # facts of another shape are read again from the file
                 filename: DistributionFile(**facts)
                 for filename, facts in (files.items() if isinstance(files, dict) else ())
@@ -196,7 +196,7 @@ class IndexCache:
 
     def save_record(self, name: str, record: Record) -> None:
         files = {filename: vars(facts) for filename, facts in record.files.items()}
-        data = {"version": VERSION, "fingerprint": record.fingerprint, "files": files}
+        data = {"version": VERSION, "files": files}
         _write(self.records / f"{name}.json", json.dumps(data).encode())
 
     def forget(self, name: str) -> None:

@@ -11,6 +11,7 @@ names = st.text("abc-", min_size=1, max_size=3).filter(lambda n: n[0] != "-")
 entries = st.builds(
     Entry,
     st.integers(min_value=0),
+    st.text("0123456789abcdef", max_size=4),
     st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2),
     st.text(max_size=20),
 )
@@ -48,16 +49,16 @@ def test_the_overview_behaves_like_a_sorted_mapping_through_a_round_trip(
 
 def test_an_overview_tells_what_changed() -> None:
     overview = Overview()
-    overview.set("b", Entry(1, {}, "<tr>b</tr>"))
-    overview.set("a", Entry(1, {}, "<tr>a</tr>"))
+    overview.set("b", Entry(1, "f", {}, "<tr>b</tr>"))
+    overview.set("a", Entry(1, "f", {}, "<tr>a</tr>"))
     read = Overview.from_bytes(overview.to_bytes())
     assert read is not None
     assert (read.changed, read.names_changed, read.rows_changed) == (False, False, False)
-    read.set("a", Entry(1, {}, "<tr>a</tr>"))
+    read.set("a", Entry(1, "f", {}, "<tr>a</tr>"))
     assert not read.changed
-    read.set("a", Entry(2, {"a-1.0.tar.gz": "unreadable"}, "<tr>a</tr>"))
+    read.set("a", Entry(2, "f", {"a-1.0.tar.gz": "unreadable"}, "<tr>a</tr>"))
     assert (read.changed, read.names_changed, read.rows_changed) == (True, False, False)
-    read.set("b", Entry(1, {}, "<tr>b 2.0</tr>"))
+    read.set("b", Entry(1, "f", {}, "<tr>b 2.0</tr>"))
     assert (read.names_changed, read.rows_changed) == (False, True)
     assert read.rows() == "<tr>a</tr><tr>b 2.0</tr>"
 
@@ -68,14 +69,14 @@ def test_damaged_or_foreign_files_count_as_unknown(tmp_path: Path) -> None:
     assert cache.record("p") == Record()
     tmp_path.joinpath("projects").mkdir()
     for path, content in [
-        (cache.settings_file, b'{"version": 3, "signature": "s"}'),
-        (cache.overview_file, b"sdistmaker index overview 3\na\x001\x00"),
+        (cache.settings_file, b'{"version": 4, "signature": "s"}'),
+        (cache.overview_file, b"sdistmaker index overview 4\na\x001\x00"),
         (cache.records / "p.json", b"{not json"),
     ]:
         path.write_bytes(content)
     assert (cache.settings(), cache.overview()) == (None, None)
     assert cache.record("p") == Record()
-    cache.overview_file.write_bytes(b"sdistmaker index overview 2\n")
+    cache.overview_file.write_bytes(b"sdistmaker index overview 3\n")
     assert cache.overview() is None
 
 
@@ -84,12 +85,12 @@ def test_what_is_saved_is_read_back(tmp_path: Path) -> None:
     cache.save_settings(Settings("signature", {"p": "other"}))
     assert cache.settings() == Settings("signature", {"p": "other"})
     overview = Overview()
-    overview.set("p", Entry(5, {"p-1.0.tar.gz": "unreadable"}, "<tr>p</tr>\n"))
+    overview.set("p", Entry(5, "f", {"p-1.0.tar.gz": "unreadable"}, "<tr>p</tr>\n"))
     cache.save_overview(overview)
     read = cache.overview()
     assert read is not None
-    assert read.get("p") == Entry(5, {"p-1.0.tar.gz": "unreadable"}, "<tr>p</tr>\n")
-    cache.save_record("p", Record("fingerprint", {}))
-    assert cache.record("p") == Record("fingerprint", {})
+    assert read.get("p") == Entry(5, "f", {"p-1.0.tar.gz": "unreadable"}, "<tr>p</tr>\n")
+    cache.save_record("p", Record({}))
+    assert cache.record("p") == Record({})
     cache.forget("p")
     assert cache.record("p") == Record()
