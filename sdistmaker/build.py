@@ -222,8 +222,9 @@ def _environment(
     project_table = _pyproject(source).get("project")
     name = project_table.get("name") if isinstance(project_table, dict) else None
     suffix = re.sub(r"[-_.]+", "_", str(name or project)).upper()
-    # Builds run code from tags: they get no upload credentials.
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("TWINE_")}
+    # Builds run code from tags: they get no upload credentials and no secrets (BUILD_ENVIRONMENT
+    # gives back what a build really needs).
+    inherited = {k: v for k, v in os.environ.items() if not _SECRET.search(k)}
     return dict(
         inherited,
         **settings.environment,
@@ -232,6 +233,12 @@ def _environment(
         SETUPTOOLS_SCM_PRETEND_VERSION=version,
         **{f"SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{suffix}": version},
     )
+
+
+_SECRET = re.compile(
+    r"^TWINE_|PASSWORD|PASSWD|TOKEN|SECRET|CREDENTIAL|API_?KEY|PRIVATE_?KEY|AUTH", re.IGNORECASE
+)
+"""Names of variables builds do not inherit from sdistmaker's environment."""
 
 
 def _run(

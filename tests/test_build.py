@@ -186,16 +186,20 @@ def test_build_environment_reaches_the_backend(tmp_path: Path) -> None:
     assert (tmp_path / "source" / "mark.txt").read_text() == "https://pypi.acme.example/simple/"
 
 
-def test_a_build_never_sees_upload_credentials(
+def test_a_build_never_sees_upload_credentials_or_other_secrets(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TWINE_USERNAME", "uploader")
-    monkeypatch.setenv("TWINE_PASSWORD", "s3cret-upload")
+    secrets = ["TWINE_USERNAME", "TWINE_PASSWORD", "GITLAB_TOKEN", "AWS_SECRET_ACCESS_KEY"]
+    for name in [*secrets, "NPM_API_KEY", "SVN_PASSWD", "SSH_AUTH_SOCK"]:
+        monkeypatch.setenv(name, "s3cret")
+    monkeypatch.setenv("HARMLESS_SETTING", "kept")
     files = {
         "setup.py": "import os\n"
         "open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'seen.txt'), 'w')"
-        ".write(repr(sorted(k for k in os.environ if k.startswith('TWINE_'))))\n"
+        ".write(repr(sorted(k for k, v in os.environ.items() if v in ('s3cret', 'kept')))"
+        " + os.environ['GITLAB_TOKEN'])\n"
         "from setuptools import setup\nsetup(name='p', version='1.0', py_modules=[])\n"
     }
-    build(tmp_path, files, "1.0")
-    assert (tmp_path / "source" / "seen.txt").read_text() == "[]"
+    build(tmp_path, files, "1.0", environment={"GITLAB_TOKEN": "given back"})
+    seen = (tmp_path / "source" / "seen.txt").read_text()
+    assert seen == "['HARMLESS_SETTING']given back"  # BUILD_ENVIRONMENT gives back what it names
