@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,7 +33,7 @@ from conftest import (
     write_defaults,
 )
 from sdistmaker.distributions import is_distribution
-from servers import free_port, wait_for
+from servers import free_port, http_server, wait_for
 
 MakeGit = Callable[[str], GitRepository]
 COMMAND = str(Path(sys.executable).parent / "sdists_from_tags")
@@ -145,14 +144,8 @@ class _AsksForPassword(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def password_server() -> Iterator[str]:
     """An HTTP server on 127.0.0.1 answering 401 to everything; yields its host:port."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _AsksForPassword)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(_AsksForPassword) as address:
+        yield address
 
 
 def test_an_svn_base_that_asks_for_a_password_fails_at_once_in_one_line_naming_it(
