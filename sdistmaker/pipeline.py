@@ -223,7 +223,7 @@ class _Run:
                 new = record.retagged != tag.identity
                 record.retagged = tag.identity
                 self._fail(
-                    str(tag),
+                    tag.culprit,
                     f"re-tagged (was {record.identity}, now {tag.identity}); "
                     f"the published {record.file} is kept",
                     new,
@@ -234,7 +234,7 @@ class _Run:
             return False
         if record.identity != tag.identity or self.retry_failed:
             return True
-        self._fail(str(tag), record.reason, new=False)
+        self._fail(tag.culprit, record.reason, new=False)
         return False
 
     def _build_all(self, todo: list[Tag], progress: Progress | None) -> None:
@@ -320,7 +320,7 @@ class _Run:
             release = self._publish(tag, made)
         except SdistmakerError as error:
             record.reason = str(error)
-            self._fail(str(tag), f"{error} (log: {made.log})", new=True)
+            self._fail(tag.culprit, f"{error} (log: {made.log})", new=True)
             return
         record.status = "built"
         record.file = str(release.path.relative_to(self.config.outdir))
@@ -358,7 +358,7 @@ class _Run:
                 return None
             return self._store(made.wheel, made.sdist.name)
         except SdistmakerError as error:
-            self._fail(str(tag), f"{error} (log: {made.log})", new=True)
+            self._fail(tag.culprit, f"{error} (log: {made.log})", new=True)
             return None
 
     def _store(self, built: Path, distribution: str) -> Path:

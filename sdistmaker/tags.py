@@ -45,6 +45,19 @@ class Tag:
             return "svn:" + self.location.rsplit("/tags/", 1)[0]
         return f"{self.vcs}:{self.location}#{self.subdirectory}"
 
+    @property
+    def url(self) -> str:
+        """The tag's address as ``make_sdist`` takes it, to rebuild it by hand."""
+        if self.vcs == "svn":
+            return self.location
+        url = f"{self.vcs}+{self.location}@{self.name}"
+        return f"{url}#subdirectory={self.subdirectory}" if self.subdirectory else url
+
+    @property
+    def culprit(self) -> str:
+        """How a failure names the tag: project, tag name and where it lives."""
+        return f"{self} ({self.url})"
+
     def __str__(self) -> str:
         return f"{self.project} {self.name}"
 

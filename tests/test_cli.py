@@ -122,7 +122,10 @@ def test_a_failing_tag_is_reported_once_and_not_rebuilt(
 
     assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
     [line] = capsys.readouterr().err.splitlines()
-    assert line.startswith("failed p 1.1: build, setuptools<58: RuntimeError: broken release")
+    tag_url = f"{svn_repository.url}/p/tags/1.1"
+    assert line.startswith(
+        f"failed p 1.1 ({tag_url}): build, setuptools<58: RuntimeError: broken release"
+    )
     assert line.endswith("/out/.sdistmaker/logs/p/1.1.log)")
     assert published(tmp_path / "out") == ["p/p-1.0.tar.gz"]
 
@@ -151,7 +154,8 @@ def test_a_version_other_than_the_tags_is_not_published(
     defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out")
     assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
     assert (
-        "failed p 1.0.1: built version 1.0 but the tag is version 1.0.1" in capsys.readouterr().err
+        f"failed p 1.0.1 ({svn_repository.url}/p/tags/1.0.1): "
+        "built version 1.0 but the tag is version 1.0.1" in capsys.readouterr().err
     )
     assert published(tmp_path / "out") == []
 
@@ -170,7 +174,7 @@ def test_a_re_tagged_release_is_reported_and_the_published_file_kept(
     repo.tag("1.0", force=True)
     assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
     message = capsys.readouterr().err
-    assert "failed p 1.0: re-tagged (was " in message
+    assert f"failed p 1.0 (git+{repo.url}@1.0): re-tagged (was " in message
     assert "the published p/p-1.0.tar.gz is kept" in message
     assert (tmp_path / "out" / "p" / "p-1.0.tar.gz").read_bytes() == original
 
@@ -195,7 +199,7 @@ def test_two_projects_publishing_one_distribution_is_an_error_naming_both(
     assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
     message = capsys.readouterr().err
     assert (
-        f"failed fork 2.0: distribution same-name is already published from "
+        f"failed fork 2.0 (git+{repo.url}@2.0): distribution same-name is already published from "
         f"svn:{svn_repository.url}/p, not from git:{repo.url}#" in message
     )
     assert published(tmp_path / "out") == ["same-name/same_name-1.0.tar.gz"]

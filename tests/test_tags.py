@@ -1,5 +1,6 @@
 import pytest
 
+from sdistmaker.git import parse_pip_url
 from sdistmaker.tags import Tag, version_from_tag_name
 
 
@@ -41,3 +42,12 @@ def test_svn_tags_of_one_project_share_its_project_key() -> None:
     two = Tag("svn", "p", "1.1", "1.1", "file:///r/g/p/tags/1.1", identity="5")
     assert one.key != two.key
     assert one.project_key == two.project_key == "svn:file:///r/g/p"
+
+
+def test_a_tag_url_is_what_make_sdist_takes_to_rebuild_it() -> None:
+    svn = Tag("svn", "p", "1.0", "1.0", "file:///r/g/p/tags/1.0", identity="3")
+    assert svn.url == "file:///r/g/p/tags/1.0"
+    git = Tag("git", "web", "v2.0", "2.0", "https://h/mono.git", "a" * 40, subdirectory="web")
+    assert git.url == "git+https://h/mono.git@v2.0#subdirectory=web"
+    assert parse_pip_url(git.url) == ("https://h/mono.git", "v2.0", "web")
+    assert git.culprit == "web v2.0 (git+https://h/mono.git@v2.0#subdirectory=web)"

@@ -73,7 +73,7 @@ def test_an_sdist_missing_a_file_fails_its_wheel_and_is_still_published(
     defaults = write_defaults(tmp_path, GIT_REPOSITORIES=[repo.url], OUTDIR="out", WHEELS=True)
     assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
     [line] = capsys.readouterr().err.splitlines()
-    assert line.startswith("failed p 1.0: wheel: FileNotFoundError: ")
+    assert line.startswith(f"failed p 1.0 (git+{repo.url}@1.0): wheel: FileNotFoundError: ")
     assert "CHANGES.txt" in line
     assert sorted(p.name for p in (tmp_path / "out" / "incomplete").glob("*.gz")) == [
         "incomplete-1.0.tar.gz"
