@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from sdistmaker.errors import ConfigError
-from sdistmaker.vcs import public_url
+from sdistmaker.vcs import local_folder, public_url
 
 
 @dataclass(frozen=True)
@@ -227,12 +227,36 @@ def load_defaults(path: str | os.PathLike[str]) -> Config:
         except _Invalid as error:
             raise ConfigError(f"{path}:{lines.get(name, 1)}: {name} {error}") from None
     values["outdir"] = (path.parent / values["outdir"]).resolve()
+    overlap = _repository_overlapping(values)
+    if overlap:
+        raise ConfigError(f"{path}:{lines.get('OUTDIR', 1)}: {overlap}")
     if "templates" in values:
         values["templates"] = (path.parent / values["templates"]).resolve()
         if not values["templates"].is_dir():
             line = lines.get("TEMPLATES", 1)
             raise ConfigError(f"{path}:{line}: TEMPLATES names no folder: {values['templates']}")
     return Config(source=path, **values)
+
+
+def _repository_overlapping(values: dict[str, Any]) -> str | None:
+    """Why OUTDIR may not be where it is: inside a repository sdistmaker reads, where it would
+    write into the repository's own folder, or around one, whose sources its web server would
+    then serve. None when it is apart from all of them."""
+    outdir: Path = values["outdir"]
+    repositories = [
+        ("BASE", values.get("base", "")),
+        ("BASE_ON_SERVER", values.get("base_on_server", "")),
+    ]
+    repositories += [("GIT_REPOSITORIES", r.url) for r in values.get("git_repositories", ())]
+    for setting, url in repositories:
+        folder = local_folder(url) if url else None
+        if folder is None:
+            continue
+        if outdir.is_relative_to(folder):
+            return f"OUTDIR {outdir} lies inside {folder}, a repository of {setting}"
+        if folder.is_relative_to(outdir):
+            return f"OUTDIR {outdir} holds {folder}, a repository of {setting}: it would be served"
+    return None
 
 
 def _assignment_lines(tree: ast.Module) -> dict[str, int]:

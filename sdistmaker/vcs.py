@@ -6,6 +6,7 @@ import abc
 import re
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+from urllib.request import url2pathname
 
 from sdistmaker.tags import Tag
 
@@ -30,6 +31,31 @@ class Source(abc.ABC):
     @abc.abstractmethod
     def export(self, tag: Tag, destination: Path) -> None:
         """Write the tag's tree, as of its identity, into the new folder ``destination``."""
+
+
+def local_folder(url: str) -> Path | None:
+    """The folder on this machine holding the repository at ``url``; None for a remote one, or
+    where there is no repository.
+
+    A ``file://`` URL may go on inside the repository (svn's ``file:///srv/svn/repo/libs``):
+    the deepest folder that exists is the repository's own.
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        folder = Path(url2pathname(parts.path))
+    elif parts.scheme or _SCP_LIKE.match(url):  # git's user@host:path is remote too
+        return None
+    else:
+        folder = Path(url)
+    folder = folder.resolve()
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    return folder if any((folder / mark).exists() for mark in _REPOSITORY_MARKS) else None
+
+
+_SCP_LIKE = re.compile(r"^[^/]+:")
+# What only a repository's own folder holds: svn's and bare git's storage, a git work tree.
+_REPOSITORY_MARKS = ("db/current", "HEAD", ".git")
 
 
 def public_url(url: str) -> str:

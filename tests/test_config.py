@@ -1,13 +1,17 @@
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from conftest import GitRepository as Git
+from conftest import SvnRepository
 from sdistmaker.cli import example_defaults
 from sdistmaker.config import Config, GitRepository, load_defaults
 from sdistmaker.errors import ConfigError
 
 ROOT = Path(__file__).parent.parent
+MakeGit = Callable[[str], Git]
 
 
 def defaults(tmp_path: Path, text: str) -> Path:
@@ -182,3 +186,40 @@ def test_upload_to_refuses_what_is_no_upload_url_without_showing_a_password(tmp_
     assert str(error.value) == (
         f"{path}:1: UPLOAD_TO must be http(s) upload URLs, not 'ftp://user@files.example/'"
     )
+
+
+def test_an_outdir_inside_a_repository_read_for_tags_is_refused(
+    svn_repository: SvnRepository, make_git: MakeGit, tmp_path: Path
+) -> None:
+    base = f"{svn_repository.url}/libs"
+    path = defaults(tmp_path, f"BASE = {base!r}\nOUTDIR = {str(svn_repository.root / 'out')!r}\n")
+    with pytest.raises(ConfigError) as error:
+        load_defaults(path)
+    assert str(error.value) == (
+        f"{path}:2: OUTDIR {svn_repository.root / 'out'} lies inside {svn_repository.root}, "
+        "a repository of BASE"
+    )
+    repo = make_git("work")
+    path = defaults(tmp_path, f"GIT_REPOSITORIES = [{str(repo.root)!r}]\nOUTDIR = 'git'\n")
+    with pytest.raises(ConfigError) as error:
+        load_defaults(path)
+    assert str(error.value) == (
+        f"{path}:2: OUTDIR {tmp_path / 'git'} holds {repo.root}, a repository of "
+        "GIT_REPOSITORIES: it would be served"
+    )
+
+
+def test_an_outdir_beside_repositories_or_near_remote_ones_is_fine(
+    svn_repository: SvnRepository, make_git: MakeGit, tmp_path: Path
+) -> None:
+    repo = make_git("work")
+    text = (
+        f"BASE = {svn_repository.url!r}\n"
+        f"BASE_ON_SERVER = 'svn://svn.example.com{tmp_path}'\n"
+        f"GIT_REPOSITORIES = [{repo.root.as_uri()!r}, 'git@example.com:{tmp_path}/x.git']\n"
+        "OUTDIR = 'out'\n"
+    )
+    assert load_defaults(defaults(tmp_path, text)).outdir == tmp_path / "out"
+    # A BASE that names no repository (yet) is the crawl's to report, not the defaults file's.
+    missing = defaults(tmp_path, f"BASE = {(tmp_path / 'none').as_uri()!r}\nOUTDIR = 'out'\n")
+    assert load_defaults(missing).outdir == tmp_path / "out"
