@@ -1,9 +1,19 @@
-"""Bad inputs end to end: repositories that ask for a password, tag names made to trick a shell,
-an OUTDIR on a full or read-only disk, a distribution renamed between tags.
+"""The catalogue of bad inputs: each entry one test, run end to end by one harness.
 
-The rule for each: one line naming the culprit, the documented exit status, no traceback, no
-prompt, no hang, and nothing already published lost or changed. Every run is a real process,
-with stdin at /dev/null and no terminal, as under cron.
+Every case arranges one bad input (in the defaults file, a tag, the machine) next to an OUTDIR
+that already publishes releases, then runs ``sdists_from_tags -q`` as cron does: stdin at
+/dev/null, no terminal, a session of its own. For every case the harness checks the same rules:
+
+- the exit status the case names (2: the defaults file or command line must be fixed; 1: the run
+  could not do all its work, something failed for the first time; 0: nothing new went wrong);
+- the output: exactly the lines the case names (a bad input gets one line naming its culprit:
+  file:line for the defaults file, the tag and its URL for a build, the path or URL otherwise),
+  no traceback, no prompt, no hang, no password;
+- nothing published lost or changed: every file OUTDIR served before is there, byte for byte;
+  every page parses and lists only complete files with the hashes it gives;
+- no build folder left in the temporary folder.
+
+Then each case checks what is its own (what was built, what was not, what the next run does).
 """
 
 from __future__ import annotations
@@ -12,22 +22,28 @@ import contextlib
 import http.server
 import json
 import os
+import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from test_crash_safety import Index, assert_consistent
 
 from conftest import (
     IN_CI,
     GitRepository,
     SvnRepository,
+    hold_lock,
     require,
     setup_py_project,
     write_defaults,
@@ -35,7 +51,6 @@ from conftest import (
 from sdistmaker.distributions import is_distribution
 from servers import free_port, http_server, wait_for
 
-MakeGit = Callable[[str], GitRepository]
 COMMAND = str(Path(sys.executable).parent / "sdists_from_tags")
 SECRET = "s3cret-pa55word"
 # A refused login takes well under a second; a run waiting for a password never ends.
@@ -54,46 +69,155 @@ class Result:
         return self.output.splitlines()
 
 
-def run(defaults: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> Result:
-    """One quiet run (-q: only what failed for the first time), as cron starts it: stdin at
-    /dev/null and a session of its own, so there is no terminal to prompt on."""
-    started = time.monotonic()
-    finished = subprocess.run(
-        [COMMAND, "-q", "-d", str(defaults)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,  # a hang fails the test instead of stopping the suite
-        env=env,
-        cwd=cwd,
-        start_new_session=True,
-    )
-    output = finished.stdout + finished.stderr
-    assert "Traceback" not in output, output
-    return Result(finished.returncode, output, time.monotonic() - started)
+@dataclass
+class Expect:
+    """What a run on a bad input must do."""
+
+    code: int
+    lines: list[str] = field(default_factory=list)
+    """Regular expressions, one per line of output, each matching its whole line."""
+    defaults: Path | None = None
+    """The defaults file to run with, when not the world's usual one."""
+    env: dict[str, str] = field(default_factory=dict)
+    """Variables the run gets besides the test's own."""
+    index_intact: bool = True
+    """False where the case itself damaged sdistmaker's records or put foreign files in OUTDIR,
+    so that the index cannot be checked as a whole."""
 
 
-def published(outdir: Path) -> list[str]:
-    """The distribution files in OUTDIR (not its pages, nor sdistmaker's own folder)."""
-    return sorted(
-        str(p.relative_to(outdir))
-        for p in outdir.rglob("*")
-        if is_distribution(p.name) and ".sdistmaker" not in p.parts
-    )
+class World:
+    """An svn repository (BASE) with project alpha and a git repository with project beta,
+    both released as 1.0, and the defaults file and OUTDIR that publish them."""
+
+    def __init__(self, root: Path, request: pytest.FixtureRequest) -> None:
+        self.root = root
+        self.request = request
+        self.svn = SvnRepository(root / "svn")
+        self.svn.add_project("libs/alpha", setup_py_project("alpha", "1.0"))
+        self.svn.tag("libs/alpha", "1.0")
+        self.git = GitRepository(root / "git" / "beta")
+        self.git.commit(setup_py_project("beta", "1.0"))
+        self.git.tag("1.0")
+        self.outdir = root / "out"
+        self.scratch = root / "tmp"
+        """The runs' TMPDIR, to see that builds leave nothing there."""
+        self.scratch.mkdir()
+
+    def defaults(self, **changes: object) -> Path:
+        settings: dict[str, object] = {
+            "BASE": self.svn.url,
+            "GIT_REPOSITORIES": [self.git.url],
+            "OUTDIR": "out",
+        }
+        return write_defaults(self.root, **{**settings, **changes})
+
+    def defaults_text(self, text: str) -> Path:
+        """A defaults file written by hand: ``text``, after a first line setting OUTDIR."""
+        path = self.root / "mine.py"
+        path.write_text("OUTDIR = 'out'\n" + text)
+        return path
+
+    def run(self, defaults: Path | None = None, env: dict[str, str] | None = None) -> Result:
+        started = time.monotonic()
+        finished = subprocess.run(
+            [COMMAND, "-q", "-d", str(defaults or self.defaults())],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,  # a hang fails the test instead of stopping the suite
+            env={**os.environ, "TMPDIR": str(self.scratch), **(env or {})},
+            start_new_session=True,
+        )
+        return Result(
+            finished.returncode, finished.stdout + finished.stderr, time.monotonic() - started
+        )
+
+    def publish(self) -> None:
+        """Publish what the repositories release now, checking that it goes well."""
+        result = self.run()
+        assert (result.code, result.output) == (0, ""), result.output
+        assert distributions(self.outdir), "nothing published"
+
+    def published(self) -> dict[str, bytes]:
+        """The files published in OUTDIR, which may never change (pages may), with their content."""
+        return {
+            name: content
+            for name, content in published_files(self.outdir).items()
+            if is_distribution(Path(name).name) or name.endswith(".metadata")
+        }
+
+    def log(self, project: str, tag: str) -> Path:
+        return self.outdir / ".sdistmaker" / "logs" / project / f"{tag}.log"
+
+    def svn_tag_url(self, project: str, tag: str) -> str:
+        return f"{self.svn.url}/libs/{project}/tags/{tag}"
+
+    def fails(self, project: str, tag: str, url: str, reason: str) -> str:
+        """The line a tag that failed to build is reported with."""
+        log = re.escape(str(self.log(project, tag)))
+        return rf"failed {re.escape(f'{project} {tag} ({url})')}: {reason} \(log: {log}\)"
 
 
-def public_tree(outdir: Path) -> dict[str, bytes]:
-    """Every file a web server serves from OUTDIR, with its content."""
+def published_files(outdir: Path) -> dict[str, bytes]:
+    """Every file a web server serves from OUTDIR (none of sdistmaker's own), with its content."""
+    if not outdir.is_dir():
+        return {}
     return {
         str(p.relative_to(outdir)): p.read_bytes()
         for p in sorted(outdir.rglob("*"))
-        if p.is_file() and ".sdistmaker" not in p.relative_to(outdir).parts
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(outdir).parts)
     }
 
 
-def page(outdir: Path, project: str) -> dict[str, object]:
-    data: dict[str, object] = json.loads((outdir / project / "index.json").read_text())
-    return data
+def distributions(outdir: Path) -> list[str]:
+    return sorted(name for name in published_files(outdir) if is_distribution(Path(name).name))
+
+
+Arranged = Generator[Expect, Result, None]
+Case = Callable[[World], Arranged]
+CATALOGUE: list[Case] = []
+
+
+def bad_input(case: Case) -> Case:
+    """Enter ``case`` in the catalogue: a generator that arranges the bad input and yields what
+    the run must do, is sent the run's result to check what is its own, and cleans up after."""
+    CATALOGUE.append(case)
+    return case
+
+
+@pytest.fixture
+def world(tmp_path: Path, request: pytest.FixtureRequest) -> World:
+    return World(tmp_path, request)
+
+
+@pytest.mark.parametrize("case", CATALOGUE, ids=[case.__name__ for case in CATALOGUE])
+def test_bad_input(case: Case, world: World) -> None:
+    arrange = case(world)
+    try:
+        expect = next(arrange)
+        before = world.published()
+        result = world.run(expect.defaults, expect.env)
+
+        assert "Traceback" not in result.output, result.output
+        assert result.code == expect.code, result.output
+        assert len(result.lines) == len(expect.lines), result.output
+        for line, pattern in zip(result.lines, expect.lines, strict=True):
+            assert re.fullmatch(pattern, line), f"{line!r} does not match {pattern!r}"
+        assert not [prompt for prompt in PROMPTS if prompt in result.output]
+        assert SECRET not in result.output
+
+        after = world.published()
+        changed = [name for name in before if after.get(name) != before[name]]
+        assert not changed, f"published files lost or changed: {changed}"
+        if expect.index_intact:
+            assert_consistent(Index(world.defaults(), world.outdir, world.scratch))
+        assert list(world.scratch.iterdir()) == []
+
+        with contextlib.suppress(StopIteration):
+            arrange.send(result)
+            raise AssertionError(f"{case.__name__} yields more than once")
+    finally:
+        arrange.close()
 
 
 # Authentication: svnserve and an HTTP server that ask for a password.
@@ -148,119 +272,6 @@ def password_server() -> Iterator[str]:
         yield address
 
 
-def test_an_svn_base_that_asks_for_a_password_fails_at_once_in_one_line_naming_it(
-    svnserve: str, tmp_path: Path
-) -> None:
-    defaults = write_defaults(tmp_path, BASE=svnserve, OUTDIR="out")
-    result = run(defaults)
-    assert result.code == 1
-    [line] = result.lines
-    assert line.startswith(f"failed reading: {svnserve}: svn: E"), line
-    assert result.seconds < QUICK
-    assert not [prompt for prompt in PROMPTS if prompt in result.output]
-    assert SECRET not in result.output
-    # Reported once: the next run, still refused, leaves cron nothing to mail.
-    assert run(defaults).code == 0
-
-
-def test_a_git_repository_that_asks_for_a_password_fails_at_once_in_one_line_naming_it(
-    password_server: str, tmp_path: Path
-) -> None:
-    url = f"http://{password_server}/acme/private.git"
-    defaults = write_defaults(tmp_path, GIT_REPOSITORIES=[url], OUTDIR="out")
-    result = run(defaults)
-    assert result.code == 1
-    [line] = result.lines
-    # Says why, not only where: git's own last line, not an empty message.
-    assert line.startswith(f"failed reading: {url}: fatal: Authentication failed"), line
-    assert result.seconds < QUICK
-    assert not [prompt for prompt in PROMPTS if prompt in result.output]
-
-
-def test_a_refused_password_in_a_git_url_shows_neither_in_the_output_nor_in_outdir(
-    password_server: str, tmp_path: Path
-) -> None:
-    url = f"http://builder:{SECRET}@{password_server}/acme/private.git"
-    defaults = write_defaults(tmp_path, GIT_REPOSITORIES=[url], OUTDIR="out")
-    result = run(defaults)
-    assert result.code == 1
-    [line] = result.lines
-    public = f"http://builder@{password_server}/acme/private.git"
-    assert line.startswith(f"failed reading: {public}: fatal: Authentication failed"), line
-    assert SECRET not in result.output
-    state = (tmp_path / "out" / ".sdistmaker" / "state.json").read_text()
-    assert public in state
-    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
-    assert not [p for p in written if SECRET.encode() in p.read_bytes()]
-
-
-# Tag names that would run a command if any of them reached a shell. Those that hold no
-# version are skipped, as every such tag is; the last of each list holds one (1.4) and is built.
-# $CANARY is set for the run: a command run in a build folder, deleted after, still shows.
-SVN_TAGS = [
-    "1.0;touch PWNED",
-    "$(touch PWNED)",
-    "`touch PWNED`",
-    "1.1|touch PWNED",
-    "1.2&&touch PWNED",
-    '1.0\'"; touch "$CANARY"',
-    "$(touch $CANARY)-1.4",
-]
-# Git allows no spaces in tag names; ${IFS} is a shell's space.
-GIT_TAGS = [
-    "1.0;touch${IFS}PWNED",
-    "$(touch${IFS}PWNED)",
-    "`touch${IFS}$CANARY`",
-    "1.1|touch${IFS}PWNED",
-    "1.2&&touch${IFS}PWNED",
-    '1.0\'";touch${IFS}"$CANARY"',
-    "$(touch${IFS}$CANARY)-1.4",
-]
-
-
-def test_tag_names_with_shell_metacharacters_run_nothing_and_the_release_tags_beside_them_build(
-    svn_repository: SvnRepository, make_git: MakeGit, tmp_path: Path
-) -> None:
-    svn_repository.add_project("shell-svn", setup_py_project("shell-svn", "1.3"))
-    svn_repository.tag("shell-svn", "1.3")
-    for name in SVN_TAGS[:-1]:
-        svn_repository.tag("shell-svn", name)
-    svn_repository.tag("shell-svn", SVN_TAGS[-1], setup_py_project("shell-svn", "1.4"))
-    repo = make_git("shell-git")
-    repo.commit(setup_py_project("shell-git", "1.3"))
-    repo.tag("1.3")
-    for name in GIT_TAGS[:-1]:
-        repo.tag(name)
-    repo.commit(setup_py_project("shell-git", "1.4"))
-    repo.tag(GIT_TAGS[-1])
-    defaults = write_defaults(
-        tmp_path, BASE=svn_repository.url, GIT_REPOSITORIES=[repo.url], OUTDIR="out"
-    )
-    (tmp_path / "cwd").mkdir()
-    (tmp_path / "tmp").mkdir()
-    canary = tmp_path / "PWNED"
-    environment = {**os.environ, "TMPDIR": str(tmp_path / "tmp"), "CANARY": str(canary)}
-
-    result = run(defaults, env=environment, cwd=tmp_path / "cwd")
-    assert result.code == 0, result.output
-    assert result.lines == []
-    # tmp_path holds the run's working folder, OUTDIR and temporary folder.
-    assert list(tmp_path.rglob("PWNED")) == []
-    assert not (Path.cwd() / "PWNED").exists()
-    assert not (Path(tempfile.gettempdir()) / "PWNED").exists()
-    outdir = tmp_path / "out"
-    assert published(outdir) == [
-        "shell-git/shell_git-1.3.tar.gz",
-        "shell-git/shell_git-1.4.tar.gz",
-        "shell-svn/shell_svn-1.3.tar.gz",
-        "shell-svn/shell_svn-1.4.tar.gz",
-    ]
-    state = json.loads((outdir / ".sdistmaker" / "state.json").read_text())
-    recorded = sorted(record["name"] for record in state["tags"].values())
-    assert recorded == sorted(["1.3", "1.3", SVN_TAGS[-1], GIT_TAGS[-1]])
-    assert list((tmp_path / "tmp").iterdir()) == []
-
-
 # OUTDIR on a disk that is full, or mounted read-only. The tests run as root in CI and mount.
 
 
@@ -307,111 +318,570 @@ def fill(path: Path) -> None:
             file.write(bytes(1 << 20))
 
 
-def test_a_full_disk_stops_the_run_in_one_line_keeps_what_is_published_and_is_caught_up_later(
-    svn_repository: SvnRepository, tmp_path: Path
-) -> None:
-    svn_repository.add_project("p", setup_py_project("p", "1.0"))
-    svn_repository.tag("p", "1.0")
-    outdir = (tmp_path / "out").resolve()
-    outdir.mkdir()
-    (tmp_path / "tmp").mkdir()
-    defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out")
+# The defaults file. Nothing runs: status 2, the file and line to fix.
+
+
+@bad_input
+def defaults_file_with_a_syntax_error(world: World) -> Arranged:
+    world.publish()
+    defaults = world.defaults_text(f"BASE = {world.svn.url!r}\nJOBS = (2,\n")
+    yield Expect(2, [rf"{re.escape(str(defaults))}:3: syntax error: .*"], defaults)
+
+
+@bad_input
+def defaults_file_with_a_misspelt_setting(world: World) -> Arranged:
+    world.publish()
+    defaults = world.defaults_text("BLACKLST = ['.attic']\n")
+    line = f"{defaults}:2: unknown setting BLACKLST; did you mean BLACKLIST?"
+    yield Expect(2, [re.escape(line)], defaults)
+
+
+@bad_input
+def defaults_file_with_an_unknown_setting(world: World) -> Arranged:
+    world.publish()
+    defaults = world.defaults_text("\nSVN_PASSWORD = 'x'\n")
+    yield Expect(2, [re.escape(f"{defaults}:3: unknown setting SVN_PASSWORD")], defaults)
+
+
+@bad_input
+def defaults_file_with_a_setting_of_the_wrong_type(world: World) -> Arranged:
+    world.publish()
+    defaults = world.defaults_text("JOBS = 'four'\n")
+    line = f"{defaults}:2: JOBS must be a whole number from 1 up, not 'four'"
+    yield Expect(2, [re.escape(line)], defaults)
+
+
+@bad_input
+def defaults_file_raising_when_run(world: World) -> Arranged:
+    world.publish()
+    defaults = world.defaults_text("import os\nBASE = os.environ['NO_SUCH_VARIABLE']\n")
+    yield Expect(2, [re.escape(f"{defaults}:3: KeyError: 'NO_SUCH_VARIABLE'")], defaults)
+
+
+@bad_input
+def defaults_file_missing(world: World) -> Arranged:
+    world.publish()
+    missing = world.root / "mine.py"
+    line = f"{missing}: cannot read the defaults file: [Errno 2] No such file or directory: "
+    yield Expect(2, [re.escape(line) + ".*"], missing)
+
+
+@bad_input
+def outdir_that_cannot_be_made(world: World) -> Arranged:
+    world.publish()
+    (world.root / "taken").write_text("a file where OUTDIR's parent folder should be\n")
+    outdir = world.root / "taken" / "out"
+    defaults = world.defaults(OUTDIR="taken/out")
+    yield Expect(1, [re.escape(f"{outdir}: cannot create OUTDIR: Not a directory")], defaults)
+
+
+@bad_input
+def outdir_inside_a_repository_read_for_tags(world: World) -> Arranged:
+    world.publish()
+    inside = world.svn.root / "out"
+    defaults = world.defaults(OUTDIR=str(inside))
+    line = f"{defaults}:3: OUTDIR {inside} lies inside {world.svn.root}, a repository of BASE"
+    yield Expect(2, [re.escape(line)], defaults)
+    assert not inside.exists()
+
+
+@bad_input
+def outdir_holding_a_repository_read_for_tags(world: World) -> Arranged:
+    world.publish()
+    served = world.outdir / "beta-sources"
+    shutil.copytree(world.git.root, served)
+    defaults = world.defaults(GIT_REPOSITORIES=[str(served)])
+    line = (
+        f"{defaults}:3: OUTDIR {world.outdir} holds {served}, a repository of GIT_REPOSITORIES: "
+        "it would be served"
+    )
+    yield Expect(2, [re.escape(line)], defaults, index_intact=False)
+
+
+# Repositories that cannot be read: reported once, status 1; what others release is built.
+
+
+@bad_input
+def base_unreachable(world: World) -> Arranged:
+    world.publish()
+    world.git.commit(setup_py_project("beta", "1.1"))
+    world.git.tag("1.1")
+    base = f"svn://127.0.0.1:{free_port()}/repository"
+    yield Expect(
+        1, [rf"failed reading: {re.escape(base)}: svn: E\d+: .*"], world.defaults(BASE=base)
+    )
+    assert "beta/beta-1.1.tar.gz" in distributions(world.outdir)
+    # Reported once: while it stays so, cron gets nothing to mail.
+    assert world.run(world.defaults(BASE=base)).code == 0
+
+
+@bad_input
+def base_not_a_repository(world: World) -> Arranged:
+    world.publish()
+    plain = world.root / "plain-folder"
+    plain.mkdir()
+    base = plain.as_uri()
+    yield Expect(
+        1, [rf"failed reading: {re.escape(base)}: svn: E\d+: .*"], world.defaults(BASE=base)
+    )
+
+
+@bad_input
+def base_on_server_dead(world: World) -> Arranged:
+    """BASE_ON_SERVER is the same repository, read faster on the server; when it does not
+    answer, BASE is read instead, without a word on a quiet run."""
+    world.publish()
+    world.svn.tag("libs/alpha", "1.1", setup_py_project("alpha", "1.1"))
+    dead = f"svn://127.0.0.1:{free_port()}/repository"
+    yield Expect(0, [], world.defaults(BASE_ON_SERVER=dead))
+    assert "alpha/alpha-1.1.tar.gz" in distributions(world.outdir)
+
+
+@bad_input
+def git_repository_that_does_not_exist(world: World) -> Arranged:
+    world.publish()
+    missing = str(world.root / "git" / "missing.git")
+    defaults = world.defaults(GIT_REPOSITORIES=[world.git.url, missing])
+    yield Expect(1, [rf"failed reading: {re.escape(missing)}: fatal: .*"], defaults)
+
+
+@bad_input
+def svn_base_asking_for_a_password(world: World) -> Arranged:
+    url = world.request.getfixturevalue("svnserve")
+    world.publish()
+    result = yield Expect(
+        1, [rf"failed reading: {re.escape(url)}: svn: E\d+: .*"], world.defaults(BASE=url)
+    )
+    assert result.seconds < QUICK
+
+
+@bad_input
+def git_repository_asking_for_a_password(world: World) -> Arranged:
+    url = f"http://{world.request.getfixturevalue('password_server')}/acme/private.git"
+    world.publish()
+    defaults = world.defaults(GIT_REPOSITORIES=[world.git.url, url])
+    # Says why, not only where: git's own last line.
+    line = rf"failed reading: {re.escape(url)}: fatal: Authentication failed .*"
+    result = yield Expect(1, [line], defaults)
+    assert result.seconds < QUICK
+
+
+@bad_input
+def git_repository_refusing_the_password_in_its_url(world: World) -> Arranged:
+    address = world.request.getfixturevalue("password_server")
+    world.publish()
+    url = f"http://builder:{SECRET}@{address}/acme/private.git"
+    public = f"http://builder@{address}/acme/private.git"
+    defaults = world.defaults(GIT_REPOSITORIES=[world.git.url, url])
+    yield Expect(
+        1, [rf"failed reading: {re.escape(public)}: fatal: Authentication failed .*"], defaults
+    )
+    state = (world.outdir / ".sdistmaker" / "state.json").read_text()
+    assert public in state
+    written = [p for p in world.outdir.rglob("*") if p.is_file()]
+    assert not [p for p in written if SECRET.encode() in p.read_bytes()]
+
+
+# Tags that do not build: the tag and its URL named, its log named, status 1; reported once.
+
+
+@bad_input
+def tag_without_setup_py_or_pyproject_toml(world: World) -> Arranged:
+    world.publish()
+    world.svn.add_project("libs/notes", {"README.txt": "no Python project here\n"})
+    world.svn.tag("libs/notes", "1.0")
+    url = world.svn_tag_url("notes", "1.0")
+    reason = "neither pyproject.toml nor setup.py in the tag"
+    yield Expect(1, [world.fails("notes", "1.0", url, reason)])
+    assert world.run().code == 0  # reported once
+
+
+@bad_input
+def tag_whose_setup_py_raises(world: World) -> Arranged:
+    world.publish()
+    world.svn.tag("libs/alpha", "1.1", {"setup.py": "raise RuntimeError('broken release')\n"})
+    url = world.svn_tag_url("alpha", "1.1")
+    reason = r"build, setuptools<58: RuntimeError: broken release"
+    yield Expect(1, [world.fails("alpha", "1.1", url, reason)])
+
+
+HANGING = """\
+import subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+print("grandchild", child.pid, flush=True)
+time.sleep(600)
+"""
+
+
+@bad_input
+def tag_whose_build_hangs_past_build_timeout(world: World) -> Arranged:
+    world.publish()
+    world.svn.tag("libs/alpha", "1.1", {"setup.py": HANGING})
+    url = world.svn_tag_url("alpha", "1.1")
+    reason = r"build timed out \(build\), process tree killed"
+    yield Expect(1, [world.fails("alpha", "1.1", url, reason)], world.defaults(BUILD_TIMEOUT=2))
+    pids = [int(n) for n in re.findall(r"grandchild (\d+)", world.log("alpha", "1.1").read_text())]
+    assert pids
+    deadline = time.monotonic() + 10
+    while [pid for pid in pids if alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in pids if alive(pid)], "a process the build started still runs"
+
+
+def alive(pid: int) -> bool:
+    """Whether the process runs (a zombie waiting for its parent to reap it does not)."""
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return status.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@bad_input
+def tag_whose_version_is_not_the_built_one(world: World) -> Arranged:
+    world.publish()
+    world.svn.tag("libs/alpha", "1.0.1")  # trunk still says 1.0
+    url = world.svn_tag_url("alpha", "1.0.1")
+    reason = r"built version 1.0 but the tag is version 1.0.1 \(alpha-1.0.tar.gz\)"
+    yield Expect(1, [world.fails("alpha", "1.0.1", url, reason)])
+    assert not [name for name in distributions(world.outdir) if "1.0.1" in name]
+
+
+@bad_input
+def distribution_renamed_between_tags(world: World) -> Arranged:
+    """Allowed: each name is published under its own folder, with its own pages."""
+    world.publish()
+    world.git.commit(setup_py_project("beta.renamed", "2.0"))
+    world.git.tag("2.0")
+    yield Expect(0)
+    assert distributions(world.outdir) == [
+        "alpha/alpha-1.0.tar.gz",
+        "beta-renamed/beta_renamed-2.0.tar.gz",
+        "beta/beta-1.0.tar.gz",
+    ]
+    root = json.loads((world.outdir / "index.json").read_text())
+    assert [p["name"] for p in root["projects"]] == ["alpha", "beta", "beta-renamed"]
+
+
+@bad_input
+def two_projects_publishing_one_distribution(world: World) -> Arranged:
+    world.publish()
+    world.svn.add_project("libs/fork", setup_py_project("Beta", "3.0"))
+    world.svn.tag("libs/fork", "3.0")
+    url = world.svn_tag_url("fork", "3.0")
+    owner = re.escape(f"git:{world.git.url}#")
+    reason = rf"distribution beta is already published from {owner}, not from svn:.*/libs/fork"
+    yield Expect(1, [world.fails("fork", "3.0", url, reason)])
+    assert distributions(world.outdir) == ["alpha/alpha-1.0.tar.gz", "beta/beta-1.0.tar.gz"]
+
+
+@bad_input
+def release_re_tagged_with_other_content(world: World) -> Arranged:
+    world.publish()
+    world.git.commit({"CHANGES.txt": "changed after the release\n"})
+    world.git.tag("1.0", force=True)
+    url = re.escape(f"beta 1.0 (git+{world.git.url}@1.0)")
+    line = (
+        rf"failed {url}: re-tagged \(was \w+, now \w+\); the published beta/beta-1.0.tar.gz is kept"
+    )
+    yield Expect(1, [line])
+    assert world.run().code == 0  # reported once
+
+
+# Tag names that could trick a path or a shell.
+
+
+@bad_input
+def tag_names_with_dots_climbing_out(world: World) -> Arranged:
+    """svn and git refuse a ".." path element; what they let through holds no version, so it is
+    no release: skipped, as every such tag is, and no path is made of it."""
+    world.publish()
+    for name in ("..1.1", "1.1..", "..."):
+        world.svn.tag("libs/alpha", name)
+    world.svn.add_project("libs/...", setup_py_project("dots", "1.0"))
+    world.svn.tag("libs/...", "1.0")
+    yield Expect(0)
+    assert distributions(world.outdir) == [
+        "alpha/alpha-1.0.tar.gz",
+        "beta/beta-1.0.tar.gz",
+        "dots/dots-1.0.tar.gz",
+    ]
+    assert sorted(p.name for p in world.root.iterdir()) == [
+        "defaults.py",
+        "git",
+        "out",
+        "svn",
+        "svn-checkouts",
+        "tmp",
+    ]
+
+
+@bad_input
+def tag_names_with_spaces(world: World) -> Arranged:
+    world.publish()
+    world.svn.add_project("libs/my project", setup_py_project("spaced", "1.0"))
+    world.svn.tag("libs/my project", "release 1.0")
+    yield Expect(0)
+    assert "spaced/spaced-1.0.tar.gz" in distributions(world.outdir)
+
+
+@bad_input
+def tag_names_and_projects_in_unicode(world: World) -> Arranged:
+    world.publish()
+    world.svn.add_project("libs/ünïcødé", setup_py_project("unicode-project", "1.0"))
+    world.svn.tag("libs/ünïcødé", "wersja-1.0")
+    world.svn.tag("libs/ünïcødé", "версия-1.1", setup_py_project("unicode-project", "1.1"))
+    world.git.commit(setup_py_project("beta", "1.1"))
+    world.git.tag("выпуск-1.1")
+    yield Expect(0)
+    assert distributions(world.outdir) == [
+        "alpha/alpha-1.0.tar.gz",
+        "beta/beta-1.0.tar.gz",
+        "beta/beta-1.1.tar.gz",
+        "unicode-project/unicode_project-1.0.tar.gz",
+        "unicode-project/unicode_project-1.1.tar.gz",
+    ]
+
+
+# Names that would run a command if any of them reached a shell. Those that hold no version are
+# skipped, as every such tag is; the last of each list holds one (1.4) and is built.
+# $CANARY is set for the run: a command run in a build folder, deleted after, still shows.
+SVN_TAGS = [
+    "1.0;touch PWNED",
+    "$(touch PWNED)",
+    "`touch PWNED`",
+    "1.1|touch PWNED",
+    "1.2&&touch PWNED",
+    '1.0\'"; touch "$CANARY"',
+    "$(touch $CANARY)-1.4",
+]
+# Git allows no spaces in tag names; ${IFS} is a shell's space.
+GIT_TAGS = [
+    "1.0;touch${IFS}PWNED",
+    "$(touch${IFS}PWNED)",
+    "`touch${IFS}$CANARY`",
+    "1.1|touch${IFS}PWNED",
+    "1.2&&touch${IFS}PWNED",
+    '1.0\'";touch${IFS}"$CANARY"',
+    "$(touch${IFS}$CANARY)-1.4",
+]
+
+
+@bad_input
+def tag_names_with_shell_metacharacters(world: World) -> Arranged:
+    world.publish()
+    for name in SVN_TAGS[:-1]:
+        world.svn.tag("libs/alpha", name)
+    world.svn.tag("libs/alpha", SVN_TAGS[-1], setup_py_project("alpha", "1.4"))
+    for name in GIT_TAGS[:-1]:
+        world.git.tag(name)
+    world.git.commit(setup_py_project("beta", "1.4"))
+    world.git.tag(GIT_TAGS[-1])
+    canary = world.root / "PWNED"
+    yield Expect(0, env={"CANARY": str(canary)})
+    assert list(world.root.rglob("PWNED")) == []
+    assert not (Path("/") / "PWNED").exists()  # the runs' working folder
+    assert not (Path(tempfile.gettempdir()) / "PWNED").exists()
+    assert distributions(world.outdir) == [
+        "alpha/alpha-1.0.tar.gz",
+        "alpha/alpha-1.4.tar.gz",
+        "beta/beta-1.0.tar.gz",
+        "beta/beta-1.4.tar.gz",
+    ]
+    state = json.loads((world.outdir / ".sdistmaker" / "state.json").read_text())
+    recorded = sorted(record["name"] for record in state["tags"].values())
+    assert recorded == sorted(["1.0", "1.0", SVN_TAGS[-1], GIT_TAGS[-1]])
+
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+@bad_input
+def metadata_carrying_html_and_javascript(world: World) -> Arranged:
+    """Shown as text on every page, never as markup, and never as a link to javascript:."""
+    world.publish()
+    setup = (
+        "from setuptools import setup\n"
+        f"setup(name='beta', version='1.1', description={HOSTILE!r}, author={HOSTILE!r},\n"
+        f"      long_description={HOSTILE!r}, url='javascript:alert(1)')\n"
+    )
+    world.git.commit({"setup.py": setup})
+    world.git.tag("1.1")
+    yield Expect(0)
+    assert "beta/beta-1.1.tar.gz" in distributions(world.outdir)
+    pages = [p for p in world.outdir.rglob("*.html") if ".sdistmaker" not in p.parts]
+    shown = [p for p in pages if "alert(1)" in p.read_text()]
+    assert shown  # the summary is on the pages for people
+    for html in pages:
+        text = html.read_text()
+        assert "<script>alert" not in text and "<img" not in text, html
+        assert 'href="javascript:' not in text, html
+
+
+LOUD = """\
+import sys
+from setuptools import setup
+for _ in range(40):  # 20 MB, in 40 lines
+    sys.stdout.write("x" * (512 * 1024) + "\\n")
+sys.stdout.flush()
+setup(name="alpha", version="1.1")
+"""
+
+
+@bad_input
+def build_printing_without_end(world: World) -> Arranged:
+    """Its log keeps the first and last 4 MB of each step: the disk does not fill up."""
+    world.publish()
+    world.svn.tag("libs/alpha", "1.1", {"setup.py": LOUD})
+    yield Expect(0)
+    assert "alpha/alpha-1.1.tar.gz" in distributions(world.outdir)
+    log = world.log("alpha", "1.1")
+    assert log.stat().st_size < 3 * 8 * 1024 * 1024
+    assert "bytes of output left out here" in log.read_text()
+
+
+ESCAPING = """\
+import os
+from pathlib import Path
+from setuptools import setup
+for target in [os.environ["OUTDIR"] + "/alpha/alpha-9.9.tar.gz", os.environ["HOME"] + "/.bashrc-x",
+               "/tmp/escaped"]:
+    Path(target).write_text("written by a build")
+setup(name="alpha", version="1.1")
+"""
+
+
+@bad_input
+def build_writing_outside_its_folder(world: World) -> Arranged:
+    """Refused by the sandbox (bubblewrap: everything but the build's folders is read-only)."""
+    require("bwrap")
+    world.publish()
+    world.svn.tag("libs/alpha", "1.1", {"setup.py": ESCAPING})
+    url = world.svn_tag_url("alpha", "1.1")
+    reason = r"build, setuptools<58: .*Read-only file system.*"
+    defaults = world.defaults(BUILD_ENVIRONMENT={"OUTDIR": str(world.outdir)})
+    yield Expect(1, [world.fails("alpha", "1.1", url, reason)], defaults)
+    assert not (world.outdir / "alpha" / "alpha-9.9.tar.gz").exists()
+    assert not (Path.home() / ".bashrc-x").exists()
+    assert not Path("/tmp/escaped").exists()
+
+
+WAITING = """\
+import os, socket
+with socket.create_connection(("127.0.0.1", int(os.environ["MEETING"])), timeout=60) as s:
+    s.sendall(b"here")
+    assert s.recv(2) == b"go"
+from setuptools import setup
+setup(name="alpha", version="1.1")
+"""
+
+
+@bad_input
+def tag_deleted_between_crawl_and_export(world: World) -> Arranged:
+    """A tag the crawl saw is built as it was then (svn: its revision; git: its commit, in the
+    mirror), though deleted meanwhile; the published files stay after it is gone."""
+    world.publish()
+    world.svn.tag("libs/alpha", "1.1", {"setup.py": WAITING})
+    world.svn.tag("libs/alpha", "1.2", setup_py_project("alpha", "1.2"))
+    world.git.commit(setup_py_project("beta", "1.2"))
+    world.git.tag("1.2")
+    deleted = threading.Event()
+
+    def delete_tags_when_called() -> None:
+        # Builds go one at a time (JOBS = 1) in crawl order: alpha 1.1 waits here while the
+        # tags after it, already crawled, are deleted.
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = server.accept()
+                with connection:
+                    connection.recv(4)
+                    if not deleted.is_set():
+                        world.svn.delete("libs/alpha/tags/1.2")
+                        world.git.git("tag", "-d", "1.2")
+                        deleted.set()
+                    connection.sendall(b"go")
+
+    server = socket.create_server(("127.0.0.1", 0))
+    thread = threading.Thread(target=delete_tags_when_called, daemon=True)
+    thread.start()
+    meeting = {"MEETING": str(server.getsockname()[1])}
+    try:
+        yield Expect(0, [], world.defaults(JOBS=1, BUILD_ENVIRONMENT=meeting))
+    finally:
+        server.close()
+    assert deleted.is_set()
+    expected = [
+        "alpha/alpha-1.0.tar.gz",
+        "alpha/alpha-1.1.tar.gz",
+        "alpha/alpha-1.2.tar.gz",
+        "beta/beta-1.0.tar.gz",
+        "beta/beta-1.2.tar.gz",
+    ]
+    assert distributions(world.outdir) == expected
+    assert world.run().code == 0
+    assert distributions(world.outdir) == expected
+
+
+# The machine: its disk, its locks, what sdistmaker keeps.
+
+
+@bad_input
+def disk_full_while_writing(world: World) -> Arranged:
+    """Stops the run in one line naming the path; not the tag's failure: once there is room
+    again, the next run publishes it."""
+    world.outdir.mkdir()
     # Room for the build environment (kept in OUTDIR) and a few pages.
-    with small_disk(outdir, "48m"):
-        assert run(defaults).code == 0
-        before = public_tree(outdir)
-        assert sorted(before) == [
-            "+/index.html",
-            "+/p.html",
-            "index.html",
-            "index.json",
-            "p/index.html",
-            "p/index.json",
-            "p/p-1.0.tar.gz",
-            "p/p-1.0.tar.gz.metadata",
-        ]
-
-        svn_repository.tag("p", "1.1", setup_py_project("p", "1.1"))
-        fill(outdir / ".sdistmaker" / "filler")
-        assert shutil.disk_usage(outdir).free == 0
-        result = run(defaults, env={**os.environ, "TMPDIR": str(tmp_path / "tmp")})
-        assert result.code == 1
-        [line] = result.lines
-        assert line.startswith(str(outdir)), line
-        assert line.endswith(": No space left on device"), line
-        # Nothing published changed, and no part of p-1.1 shows; no build folder is left.
-        assert public_tree(outdir) == before
-        assert list((tmp_path / "tmp").iterdir()) == []
-
-        # Not recorded as the tag's failure: with room again, the next run publishes it.
-        (outdir / ".sdistmaker" / "filler").unlink()
-        result = run(defaults)
-        assert result.code == 0, result.output
-        assert published(outdir) == ["p/p-1.0.tar.gz", "p/p-1.1.tar.gz"]
-        files = page(outdir, "p")["files"]
-        assert isinstance(files, list)
-        assert [f["filename"] for f in files] == ["p-1.0.tar.gz", "p-1.1.tar.gz"]
-        assert (outdir / "p" / "p-1.0.tar.gz").read_bytes() == before["p/p-1.0.tar.gz"]
+    with small_disk(world.outdir, "48m"):
+        world.publish()
+        world.svn.tag("libs/alpha", "1.1", setup_py_project("alpha", "1.1"))
+        filler = world.outdir / ".sdistmaker" / "filler"
+        fill(filler)
+        assert shutil.disk_usage(world.outdir).free == 0
+        yield Expect(1, [rf"{re.escape(str(world.outdir))}(/.*)?: No space left on device"])
+        filler.unlink()
+        assert world.run().code == 0
+        assert "alpha/alpha-1.1.tar.gz" in distributions(world.outdir)
 
 
-def test_a_read_only_outdir_stops_the_run_with_status_1_in_one_line_naming_it(
-    svn_repository: SvnRepository, tmp_path: Path
-) -> None:
-    svn_repository.add_project("p", setup_py_project("p", "1.0"))
-    svn_repository.tag("p", "1.0")
-    outdir = (tmp_path / "out").resolve()
-    defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out")
-    assert run(defaults).code == 0
-    before = public_tree(outdir)
-    svn_repository.tag("p", "1.1", setup_py_project("p", "1.1"))
-
-    # Status 1, as for any run that could not do its work; 2 is for a wrong defaults file, and
-    # this one is right: the disk must be fixed, and the next run then does the work.
-    with read_only(outdir):
-        result = run(defaults)
-    assert result.code == 1
-    assert result.lines == [f"{outdir}: cannot lock OUTDIR: Read-only file system"]
-    assert public_tree(outdir) == before
-
-    # A new OUTDIR on a read-only disk: not even sdistmaker's own folder can be made there.
-    fresh = (tmp_path / "fresh").resolve()
-    (fresh / "out").mkdir(parents=True)
-    with read_only(fresh / "out"):
-        result = run(write_defaults(fresh, BASE=svn_repository.url, OUTDIR="out"))
-    assert result.code == 1
-    assert result.lines == [f"{fresh / 'out'}: cannot create OUTDIR: Read-only file system"]
-
-    assert run(defaults).code == 0
-    assert published(outdir) == ["p/p-1.0.tar.gz", "p/p-1.1.tar.gz"]
+@bad_input
+def outdir_on_a_read_only_mount(world: World) -> Arranged:
+    """Status 1, as for any run that could not do its work (2 is for a wrong defaults file, and
+    this one is right): the disk must be fixed, and the next run then does the work."""
+    world.publish()
+    world.svn.tag("libs/alpha", "1.1", setup_py_project("alpha", "1.1"))
+    with read_only(world.outdir):
+        yield Expect(1, [re.escape(f"{world.outdir}: cannot lock OUTDIR: Read-only file system")])
+    assert world.run().code == 0
+    assert "alpha/alpha-1.1.tar.gz" in distributions(world.outdir)
 
 
-def test_a_distribution_renamed_between_tags_is_published_under_each_name_with_its_own_pages(
-    make_git: MakeGit, tmp_path: Path
-) -> None:
-    repo = make_git("acme")
-    repo.commit(setup_py_project("acme.old", "1.0"))
-    repo.tag("1.0")
-    repo.commit(setup_py_project("acme-new", "2.0"))
-    repo.tag("2.0")
-    defaults = write_defaults(tmp_path, GIT_REPOSITORIES=[repo.url], OUTDIR="out")
-    result = run(defaults)
-    assert result.code == 0, result.output
-    assert result.lines == []
+@bad_input
+def new_outdir_on_a_read_only_mount(world: World) -> Arranged:
+    world.publish()
+    fresh = world.root / "fresh"
+    fresh.mkdir()
+    with read_only(fresh):
+        line = f"{fresh}: cannot create OUTDIR: Read-only file system"
+        yield Expect(1, [re.escape(line)], world.defaults(OUTDIR="fresh"))
 
-    outdir = tmp_path / "out"
-    assert published(outdir) == ["acme-new/acme_new-2.0.tar.gz", "acme-old/acme_old-1.0.tar.gz"]
-    root = json.loads((outdir / "index.json").read_text())
-    assert [p["name"] for p in root["projects"]] == ["acme-new", "acme-old"]
-    for name, filename in [
-        ("acme-new", "acme_new-2.0.tar.gz"),
-        ("acme-old", "acme_old-1.0.tar.gz"),
-    ]:
-        project = page(outdir, name)
-        assert project["name"] == name
-        files = project["files"]
-        assert isinstance(files, list)
-        assert [f["filename"] for f in files] == [filename]
-        assert filename in (outdir / name / "index.html").read_text()
-        assert filename in (outdir / "+" / f"{name}.html").read_text()
-    again = run(defaults)
-    assert (again.code, again.output) == (0, "")
+
+@bad_input
+def lock_left_by_a_killed_run(world: World) -> Arranged:
+    """The kernel frees a lock with its holder: the next run takes it and does the work."""
+    world.publish()
+    world.svn.tag("libs/alpha", "1.1", setup_py_project("alpha", "1.1"))
+    holder = hold_lock(world.outdir, 60)
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.wait()
+    yield Expect(0)
+    assert "alpha/alpha-1.1.tar.gz" in distributions(world.outdir)
+
+
+@bad_input
+def state_file_damaged(world: World) -> Arranged:
+    """What was built is no longer known for sure: the run stops before it builds anything
+    twice or publishes over a file, and says which file to look at."""
+    world.publish()
+    state = world.outdir / ".sdistmaker" / "state.json"
+    state.write_text(state.read_text()[:100])
+    yield Expect(1, [rf"{re.escape(str(state))}: unreadable state: .*"], index_intact=False)
