@@ -99,7 +99,7 @@ def _disk_problem(error: OSError, outdir: Path) -> str:
     """One line naming the path written to: the target of a copy or rename, else the file,
     else OUTDIR (a failed write or flush names no file; sdistmaker writes below OUTDIR)."""
     path = error.filename2 or error.filename or outdir
-    return f"{path}: {error.strerror or error}"
+    return f"{path}: cannot write: {error.strerror or error}"
 
 
 class _Run:
