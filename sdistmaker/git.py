@@ -59,9 +59,21 @@ class GitRepository(Source):
     def key(self) -> str:
         return f"git:{self.location}#{self.subdirectory}"
 
-    def _git(self, *args: str, **kwargs: object) -> str:
+    def _git(self, *args: str, folder: Path | None = None, **kwargs: object) -> str:
+        # The repository's URL, which may hold a password, is given to git in its environment
+        # (readable by this user alone) and never written into the mirror's configuration.
+        environment = {
+            **_ENVIRONMENT,
+            "GIT_CONFIG_COUNT": "2",
+            "GIT_CONFIG_KEY_0": "remote.origin.url",
+            "GIT_CONFIG_VALUE_0": self.url,
+            "GIT_CONFIG_KEY_1": "remote.origin.fetch",
+            "GIT_CONFIG_VALUE_1": "+refs/*:refs/*",
+        }
         try:
-            return str(git.Git(self.mirror).execute(["git", *args], env=_ENVIRONMENT, **kwargs))  # type: ignore[call-overload]
+            return str(
+                git.Git(folder or self.mirror).execute(["git", *args], env=environment, **kwargs)  # type: ignore[call-overload]
+            )
         except git.GitCommandError as error:
             raise VcsError(f"{self.location}: {_git_message(error)}") from None
 
@@ -79,12 +91,11 @@ class GitRepository(Source):
         self.mirror.parent.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkdtemp(prefix=".clone-", dir=self.mirror.parent))
         try:
-            git.Repo.clone_from(self.url, partial, mirror=True, env=_ENVIRONMENT)
-        except git.GitCommandError as error:
-            raise VcsError(f"{self.location}: {_git_message(error)}") from None
-        finally:
-            if not (partial / "HEAD").exists():
-                shutil.rmtree(partial, ignore_errors=True)
+            self._git("init", "--quiet", "--bare", str(partial), folder=partial)
+            self._git("fetch", "--quiet", "origin", folder=partial)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
         os.rename(partial, self.mirror)
 
     def tags(self) -> list[Tag]:

@@ -242,3 +242,60 @@ def pypiserver(folder: Path) -> Iterator[PackageServer]:
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(10)
+
+
+@contextlib.contextmanager
+def git_http_server(root: Path, user: str, password: str) -> Iterator[str]:
+    """The git repositories below ``root``, served over smart HTTP (git's own http-backend) to
+    ``user`` with ``password`` and to no one else, as a company's git host; yields host:port."""
+    expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="git"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            path, _, query = self.path.partition("?")
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            environment = {
+                "PATH": os.environ["PATH"],
+                "GIT_PROJECT_ROOT": str(root),
+                "GIT_HTTP_EXPORT_ALL": "1",
+                "REQUEST_METHOD": self.command,
+                "PATH_INFO": path,
+                "QUERY_STRING": query,
+                "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                "CONTENT_LENGTH": str(len(body)),
+                "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
+                "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+                "REMOTE_USER": user,
+                "REMOTE_ADDR": "127.0.0.1",
+            }
+            backend = subprocess.run(
+                ["git", "http-backend"], input=body, env=environment, capture_output=True
+            )
+            head, _, payload = backend.stdout.replace(b"\r\n", b"\n").partition(b"\n\n")
+            status, headers = 200, []
+            for line in head.decode().splitlines():
+                name, _, value = line.partition(":")
+                if name.lower() == "status":
+                    status = int(value.split()[0])
+                else:
+                    headers.append((name, value.strip()))
+            self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_POST = do_GET
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    with http_server(Handler) as address:
+        yield address

@@ -1,3 +1,5 @@
+import subprocess
+import sys
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
@@ -5,14 +7,16 @@ from pathlib import Path
 import pytest
 
 from conftest import GitRepository as Repo
-from conftest import hatchling_project
+from conftest import hatchling_project, run, write_defaults
 from sdistmaker.config import Config
 from sdistmaker.config import GitRepository as Entry
 from sdistmaker.crawl import git_sources
 from sdistmaker.errors import VcsError
 from sdistmaker.git import GitRepository, parse_pip_url, tag_from_url
+from servers import git_http_server
 
 MakeGit = Callable[[str], Repo]
+COMMAND = str(Path(sys.executable).parent / "sdists_from_tags")
 
 
 def versions(repository: GitRepository) -> dict[str, tuple[str, str]]:
@@ -180,3 +184,34 @@ def test_projects_of_one_repository_share_its_mirror_and_one_fetch_a_run(
     assert sorted(t.name for t in api_next_run.tags()) == ["api-1.0", "api-2.0"]
     assert [p.name for p in cache.iterdir()] == [web.mirror.name]  # one clone
     assert (web.name, api.name) == ("web", "api")
+
+
+def test_a_repository_read_with_a_password_keeps_it_out_of_output_and_outdir(
+    make_git: MakeGit, tmp_path: Path
+) -> None:
+    secret = "s3cret-t0ken"
+    work = make_git("work")
+    work.commit(hatchling_project("private", "1.0"))
+    work.tag("1.0")
+    served = tmp_path / "served"
+    run("git", "clone", "-q", "--bare", work.root, served / "acme" / "private.git")
+    with git_http_server(served, "builder", secret) as address:
+        url = f"http://builder:{secret}@{address}/acme/private.git"
+        defaults = write_defaults(tmp_path, GIT_REPOSITORIES=[url], OUTDIR="out")
+        command = [COMMAND, "-v", "-d", str(defaults)]
+        first = subprocess.run(command, capture_output=True, text=True)
+        work.commit(hatchling_project("private", "1.1"))
+        work.tag("1.1")
+        work.git("push", "-q", str(served / "acme" / "private.git"), "1.1")
+        second = subprocess.run(command, capture_output=True, text=True)
+    assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
+    assert sorted(p.name for p in (tmp_path / "out" / "private").glob("*.tar.gz")) == [
+        "private-1.0.tar.gz",
+        "private-1.1.tar.gz",
+    ]
+    state = (tmp_path / "out" / ".sdistmaker" / "state.json").read_text()
+    assert f"http://builder@{address}/acme/private.git" in state  # named, without it
+    assert secret not in first.stdout + first.stderr + second.stdout + second.stderr
+    # Not in the state, the logs, the pages, nor in what sdistmaker keeps of the repository.
+    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert not [p for p in written if secret.encode() in p.read_bytes()]
