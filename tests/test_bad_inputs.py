@@ -321,41 +321,42 @@ def fill(path: Path) -> None:
 # The defaults file. Nothing runs: status 2, the file and line to fix.
 
 
-@bad_input
-def defaults_file_with_a_syntax_error(world: World) -> Arranged:
-    world.publish()
-    defaults = world.defaults_text(f"BASE = {world.svn.url!r}\nJOBS = (2,\n")
-    yield Expect(2, [rf"{re.escape(str(defaults))}:3: syntax error: .*"], defaults)
+def defaults_file_error(name: str, text: str, message: str) -> None:
+    """Enter a case in the catalogue: a defaults file (OUTDIR, then ``text``) that stops the run
+    with status 2 and one line, the file's path then ``message`` (a regular expression)."""
+
+    def case(world: World) -> Arranged:
+        world.publish()
+        defaults = world.defaults_text(text)
+        yield Expect(2, [re.escape(str(defaults)) + message], defaults)
+
+    case.__name__ = name
+    bad_input(case)
 
 
-@bad_input
-def defaults_file_with_a_misspelt_setting(world: World) -> Arranged:
-    world.publish()
-    defaults = world.defaults_text("BLACKLST = ['.attic']\n")
-    line = f"{defaults}:2: unknown setting BLACKLST; did you mean BLACKLIST?"
-    yield Expect(2, [re.escape(line)], defaults)
-
-
-@bad_input
-def defaults_file_with_an_unknown_setting(world: World) -> Arranged:
-    world.publish()
-    defaults = world.defaults_text("\nSVN_PASSWORD = 'x'\n")
-    yield Expect(2, [re.escape(f"{defaults}:3: unknown setting SVN_PASSWORD")], defaults)
-
-
-@bad_input
-def defaults_file_with_a_setting_of_the_wrong_type(world: World) -> Arranged:
-    world.publish()
-    defaults = world.defaults_text("JOBS = 'four'\n")
-    line = f"{defaults}:2: JOBS must be a whole number from 1 up, not 'four'"
-    yield Expect(2, [re.escape(line)], defaults)
-
-
-@bad_input
-def defaults_file_raising_when_run(world: World) -> Arranged:
-    world.publish()
-    defaults = world.defaults_text("import os\nBASE = os.environ['NO_SUCH_VARIABLE']\n")
-    yield Expect(2, [re.escape(f"{defaults}:3: KeyError: 'NO_SUCH_VARIABLE'")], defaults)
+defaults_file_error(
+    "defaults_file_with_a_syntax_error", "BASE = 'x'\nJOBS = (2,\n", ":3: syntax error: .*"
+)
+defaults_file_error(
+    "defaults_file_with_a_misspelt_setting",
+    "BLACKLST = ['.attic']\n",
+    r":2: unknown setting BLACKLST; did you mean BLACKLIST\?",
+)
+defaults_file_error(
+    "defaults_file_with_an_unknown_setting",
+    "\nSVN_PASSWORD = 'x'\n",
+    ":3: unknown setting SVN_PASSWORD",
+)
+defaults_file_error(
+    "defaults_file_with_a_setting_of_the_wrong_type",
+    "JOBS = 'four'\n",
+    ":2: JOBS must be a whole number from 1 up, not 'four'",
+)
+defaults_file_error(
+    "defaults_file_raising_when_run",
+    "import os\nBASE = os.environ['NO_SUCH_VARIABLE']\n",
+    ":3: KeyError: 'NO_SUCH_VARIABLE'",
+)
 
 
 @bad_input

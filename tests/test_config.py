@@ -188,22 +188,24 @@ def test_upload_to_refuses_what_is_no_upload_url_without_showing_a_password(tmp_
     )
 
 
+def refusal(path: Path) -> str:
+    with pytest.raises(ConfigError) as error:
+        load_defaults(path)
+    return str(error.value)
+
+
 def test_an_outdir_inside_a_repository_read_for_tags_is_refused(
     svn_repository: SvnRepository, make_git: MakeGit, tmp_path: Path
 ) -> None:
     base = f"{svn_repository.url}/libs"
     path = defaults(tmp_path, f"BASE = {base!r}\nOUTDIR = {str(svn_repository.root / 'out')!r}\n")
-    with pytest.raises(ConfigError) as error:
-        load_defaults(path)
-    assert str(error.value) == (
+    assert refusal(path) == (
         f"{path}:2: OUTDIR {svn_repository.root / 'out'} lies inside {svn_repository.root}, "
         "a repository of BASE"
     )
     repo = make_git("work")
     path = defaults(tmp_path, f"GIT_REPOSITORIES = [{str(repo.root)!r}]\nOUTDIR = 'git'\n")
-    with pytest.raises(ConfigError) as error:
-        load_defaults(path)
-    assert str(error.value) == (
+    assert refusal(path) == (
         f"{path}:2: OUTDIR {tmp_path / 'git'} holds {repo.root}, a repository of "
         "GIT_REPOSITORIES: it would be served"
     )
