@@ -16,6 +16,25 @@ from pathlib import Path
 import pytest
 
 IN_CI = os.environ.get("CI") == "true"
+BIN = Path(sys.executable).parent
+# What builds need from the network here, as an administrator puts it in BUILD_ENVIRONMENT:
+# hooks run with an empty environment.
+NETWORK = {
+    name: os.environ[name]
+    for name in (
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "PIP_CERT",
+        "REQUESTS_CA_BUNDLE",
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "NO_PROXY",
+        "PIP_INDEX_URL",
+        "UV_INDEX_URL",
+        "PIP_FIND_LINKS",
+    )
+    if name in os.environ
+}
 
 
 def require(command: str, path: Path | None = None) -> None:
@@ -185,6 +204,23 @@ class GitRepository:
     @property
     def url(self) -> str:
         return str(self.root)
+
+    def add_server(self, bare: Path) -> None:
+        """A bare clone at ``bare``, as a git server holds the repository, to push to as
+        ``server``."""
+        run("git", "clone", "-q", "--bare", self.root, bare)
+        self.git("remote", "add", "server", str(bare))
+
+
+def install_hook(hooks: Path, name: str, defaults: Path, arguments: str) -> None:
+    """The hook README.rst shows, in a real repository's ``hooks`` folder."""
+    hook = hooks / name
+    hook.write_text(
+        "#!/bin/sh\n"
+        "# Hooks run with an empty environment: absolute paths only.\n"
+        f"exec {BIN / 'sdists_from_tags'} -q --defaults-file={defaults} {arguments}\n"
+    )
+    hook.chmod(0o755)
 
 
 @pytest.fixture(autouse=True)

@@ -9,24 +9,15 @@ finally left alone must end where one run that was never interrupted ends.
 from __future__ import annotations
 
 import contextlib
-import gzip
-import hashlib
-import io
-import json
 import os
 import signal
 import subprocess
 import sys
-import tarfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote
 
-import html5lib  # type: ignore[import-untyped]
-import pypi_simple
 import pytest
 
 from conftest import (
@@ -36,14 +27,8 @@ from conftest import (
     setup_py_project,
     write_defaults,
 )
+from index_checks import PRIVATE, assert_consistent, listed, project_folders, state, visible
 from sdistmaker.cli import make_sdist, sdists_from_tags
-
-PRIVATE = ".sdistmaker"
-BROWSE = "+"
-PAGES = ("index.html", "index.json")
-PUBLISHED = (".tar.gz", ".whl", ".metadata")
-"""What may be seen in a project folder besides its pages (names with a dot first are files being
-written: the server configurations never serve them, the index never lists them)."""
 
 FIRST_DELAY = 0.1
 STEP = 0.1
@@ -134,25 +119,6 @@ def start(index: Index, *options: str) -> subprocess.Popen[str]:
     )
 
 
-def visible(outdir: Path) -> dict[str, tuple[int, int]]:
-    """What clients can see of OUTDIR (all but sdistmaker's own folder): name -> time, size."""
-    seen: dict[str, tuple[int, int]] = {}
-    tops = list(os.scandir(outdir)) if outdir.is_dir() else []
-    for entry in [e for top in tops if top.name != PRIVATE for e in _entries(top)]:
-        with contextlib.suppress(FileNotFoundError):  # a page renamed into place meanwhile
-            stat = entry.stat()
-            seen[entry.path] = (stat.st_mtime_ns, stat.st_size)
-    return seen
-
-
-def _entries(top: os.DirEntry[str]) -> list[os.DirEntry[str]]:
-    if not top.is_dir():
-        return [top]
-    with contextlib.suppress(FileNotFoundError), os.scandir(top.path) as entries:
-        return [top, *entries]
-    return [top]
-
-
 def run_killed(index: Index, delay: float = 0, after_change: float | None = None) -> bool:
     """Start a quiet run and SIGKILL it ``delay`` seconds after it started or, with
     ``after_change``, that long after it first changed what clients see. Whether it finished
@@ -180,110 +146,11 @@ def run_killed(index: Index, delay: float = 0, after_change: float | None = None
     return True
 
 
-def state(outdir: Path) -> dict[str, Any]:
-    state_file = outdir / PRIVATE / "state.json"
-    if not state_file.exists():
-        return {"tags": {}, "unindexed": []}
-    data: dict[str, Any] = json.loads(state_file.read_text())
-    return data
-
-
 def only_pages_left(outdir: Path, tags: int) -> bool:
     """Whether every tag is recorded as built and the index stage has still to show some."""
     now = state(outdir)
     built = [r for r in now["tags"].values() if r["status"] == "built"]
     return len(built) == tags and bool(now["unindexed"])
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def assert_complete_sdist(path: Path) -> None:
-    # gzip checks its CRC and length at the end, tarfile that every member is there whole.
-    data = gzip.decompress(path.read_bytes())
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        assert archive.getmembers(), path
-
-
-def assert_valid_html(page: Path) -> None:
-    html5lib.HTMLParser(strict=True).parse(page.read_bytes())
-
-
-def project_folders(outdir: Path) -> list[Path]:
-    """Every project folder; none while the first run has not yet made OUTDIR."""
-    folders = outdir.iterdir() if outdir.is_dir() else iter(())
-    return sorted(
-        p for p in folders if p.is_dir() and not p.name.startswith(".") and p.name != BROWSE
-    )
-
-
-def assert_listed_file(index: Index, path: Path, sha: str, size: int | None = None) -> None:
-    """A file a page lists: there, complete, as the page says, and as pages said before."""
-    assert path.is_file(), f"a page lists {path}, which is not there"
-    relative = str(path.relative_to(index.outdir))
-    assert sha256(path) == sha, f"{relative} is not what its page says"
-    if size is not None:
-        assert path.stat().st_size == size, relative
-    assert index.hashes.setdefault(relative, sha) == sha, f"{relative} changed after publishing"
-    if path.name.endswith(".tar.gz"):
-        assert_complete_sdist(path)
-
-
-def assert_consistent(index: Index) -> None:
-    """What a client of the index, or the next run, may meet at any moment."""
-    outdir = index.outdir
-    # A tag recorded as built is never built again: its file must be there, or it is lost.
-    for key, record in state(outdir)["tags"].items():
-        if record["status"] == "built":
-            assert (outdir / record["file"]).is_file(), f"{key} is built, but not stored"
-    if (outdir / "index.html").exists():
-        assert_valid_html(outdir / "index.html")
-        names = pypi_simple.IndexPage.from_html((outdir / "index.html").read_text()).projects
-        data = json.loads((outdir / "index.json").read_text())
-        # Project pages are written before the root pages that link to them.
-        for name in {*names, *(project["name"] for project in data["projects"])}:
-            for kind in PAGES:
-                assert (outdir / name / kind).is_file(), f"the root lists {name}, without {kind}"
-    for folder in project_folders(outdir):
-        assert_consistent_project(index, folder)
-    for page in sorted((outdir / BROWSE).glob("*.html")) if (outdir / BROWSE).is_dir() else []:
-        assert_valid_html(page)
-        for link in html5lib.parse(page.read_bytes(), namespaceHTMLElements=False).iter("a"):
-            # The front page is written after the project pages it lists, so a first render
-            # killed in between leaves their link back to it waiting for the next run.
-            if link.get("href") != "index.html":
-                target = (page.parent / unquote(link.get("href", ""))).resolve()
-                assert target.is_file(), f"{page.name} links to {target}, which is not there"
-
-
-def assert_consistent_project(index: Index, folder: Path) -> None:
-    for entry in folder.iterdir():
-        if not entry.name.startswith("."):
-            assert entry.name in PAGES or entry.name.endswith(PUBLISHED), entry
-            if entry.name.endswith(".tar.gz"):
-                assert_complete_sdist(entry)
-    if (folder / "index.json").exists():
-        data = json.loads((folder / "index.json").read_text())
-        assert data["name"] == folder.name
-        for file in data["files"]:
-            path = folder / unquote(file["url"])
-            assert_listed_file(index, path, file["hashes"]["sha256"], file["size"])
-            if file["core-metadata"]:
-                metadata = path.with_name(path.name + ".metadata")
-                assert_listed_file(index, metadata, file["core-metadata"]["sha256"])
-    if (folder / "index.html").exists():
-        assert_valid_html(folder / "index.html")
-        base = f"https://index.invalid/{folder.name}/"
-        page = pypi_simple.ProjectPage.from_html(
-            folder.name, (folder / "index.html").read_text(), base
-        )
-        for package in page.packages:
-            path = folder / unquote(package.url.removeprefix(base))
-            assert_listed_file(index, path, package.digests["sha256"])
-            if package.has_metadata and package.metadata_digests is not None:
-                metadata = path.with_name(path.name + ".metadata")
-                assert_listed_file(index, metadata, package.metadata_digests["sha256"])
 
 
 def published(outdir: Path) -> set[str]:
@@ -294,16 +161,6 @@ def published(outdir: Path) -> set[str]:
         for path in outdir.rglob("*")
         if path.is_file()
         and not any(part.startswith(".") for part in path.relative_to(outdir).parts)
-    }
-
-
-def listed(outdir: Path) -> dict[str, list[str]]:
-    """Per project, the files its JSON page lists."""
-    return {
-        folder.name: [
-            f["filename"] for f in json.loads((folder / "index.json").read_text())["files"]
-        ]
-        for folder in project_folders(outdir)
     }
 
 
@@ -360,7 +217,7 @@ def kill_until_one_finishes(index: Index, tags: int) -> list[str]:
         else:
             finished = run_killed(index, FIRST_DELAY + timed * STEP)
             timed += 1
-        assert_consistent(index)
+        assert_consistent(index.outdir, index.hashes)
         if finished:
             return kills
         kills.append(kill_point(index, before, tags))
@@ -388,7 +245,7 @@ def test_a_run_killed_at_any_point_leaves_a_consistent_index_and_the_next_run_fi
         f"built 0, up to date {repositories.tags}, failed 0 (new 0)\n",
     )
     assert again.returncode == 0
-    assert_consistent(killed)
+    assert_consistent(killed.outdir, killed.hashes)
 
     # The same repositories, built by one run that nobody stopped.
     reference = repositories.index(tmp_path / "reference")
@@ -399,7 +256,7 @@ def test_a_run_killed_at_any_point_leaves_a_consistent_index_and_the_next_run_fi
         "",
         f"built {repositories.tags}, up to date 0, failed 0 (new 0)",
     ), err
-    assert_consistent(reference)
+    assert_consistent(reference.outdir, reference.hashes)
 
     # Sdists built at different times differ in their bytes (times in the tar): names count.
     assert published(killed.outdir) == published(reference.outdir)

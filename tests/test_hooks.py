@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -10,10 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from conftest import (
+    NETWORK,
     GitRepository,
     SvnRepository,
     hatchling_project,
     hold_lock,
+    install_hook,
     run,
     setup_py_project,
     write_defaults,
@@ -21,25 +22,6 @@ from conftest import (
 from sdistmaker.hooks import git_push_touches_tags, svn_commit_touches_tags
 
 MakeGit = Callable[[str], GitRepository]
-BIN = Path(sys.executable).parent
-# What builds need from the network here, as an administrator puts it in BUILD_ENVIRONMENT:
-# hooks run with an empty environment.
-NETWORK = {
-    name: os.environ[name]
-    for name in (
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
-        "PIP_CERT",
-        "REQUESTS_CA_BUNDLE",
-        "HTTPS_PROXY",
-        "HTTP_PROXY",
-        "NO_PROXY",
-        "PIP_INDEX_URL",
-        "UV_INDEX_URL",
-        "PIP_FIND_LINKS",
-    )
-    if name in os.environ
-}
 
 
 def wait_for_file(path: Path, seconds: float = 60) -> bool:
@@ -80,16 +62,6 @@ def test_which_git_pushes_touch_tags() -> None:
     assert not git_push_touches_tags([])
 
 
-def install_hook(hooks: Path, name: str, defaults: Path, arguments: str) -> None:
-    hook = hooks / name
-    hook.write_text(
-        "#!/bin/sh\n"
-        "# Hooks run with an empty environment: absolute paths only.\n"
-        f"exec {BIN / 'sdists_from_tags'} -q --defaults-file={defaults} {arguments}\n"
-    )
-    hook.chmod(0o755)
-
-
 def test_an_svn_tag_is_built_in_the_background_of_its_commit(
     svn_repository: SvnRepository, tmp_path: Path
 ) -> None:
@@ -128,12 +100,11 @@ def test_a_pushed_git_tag_is_built_in_the_background(make_git: MakeGit, tmp_path
     work = make_git("work")
     work.commit(hatchling_project("pushed", "2.0"))
     bare = tmp_path / "server" / "pushed.git"
-    run("git", "clone", "-q", "--bare", work.root, bare)
+    work.add_server(bare)
     defaults = write_defaults(
         tmp_path / "server", GIT_REPOSITORIES=[str(bare)], OUTDIR="out", BUILD_ENVIRONMENT=NETWORK
     )
     install_hook(bare / "hooks", "post-receive", defaults, "--git-push")
-    work.git("remote", "add", "server", str(bare))
 
     work.git("push", "-q", "server", "main")
     assert not (tmp_path / "server" / "out" / ".sdistmaker" / "hook.log").exists()
