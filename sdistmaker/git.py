@@ -175,6 +175,11 @@ def _git_message(error: git.GitCommandError) -> str:
     # (the closing quote stands on a line of its own; git's own lines may end in a quote).
     text = str(error.stderr).strip().removeprefix("stderr: '").removesuffix("'")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
+    # The first fatal line says what went wrong; advice such as "Please make sure you have the
+    # correct access rights" follows it.
+    fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    if fatal:
+        return redact(fatal[0])
     return redact(lines[-1] if lines else f"git exited with {error.status}")
 
 

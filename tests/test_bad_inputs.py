@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from test_crash_safety import Index, assert_consistent
 
 from conftest import (
     IN_CI,
@@ -48,6 +47,7 @@ from conftest import (
     setup_py_project,
     write_defaults,
 )
+from index_checks import assert_consistent
 from sdistmaker.distributions import is_distribution
 from servers import free_port, http_server, wait_for
 
@@ -210,7 +210,7 @@ def test_bad_input(case: Case, world: World) -> None:
         changed = [name for name in before if after.get(name) != before[name]]
         assert not changed, f"published files lost or changed: {changed}"
         if expect.index_intact:
-            assert_consistent(Index(world.defaults(), world.outdir, world.scratch))
+            assert_consistent(world.outdir)
         assert list(world.scratch.iterdir()) == []
 
         with contextlib.suppress(StopIteration):
