@@ -18,9 +18,7 @@ from conftest import (
     NETWORK,
     GitRepository,
     SvnRepository,
-    hold_lock,
     install_hook,
-    setup_py_project,
     write_defaults,
 )
 from index_checks import assert_consistent, listed, state, visible
@@ -31,20 +29,6 @@ COMMAND = str(Path(sys.executable).parent / "sdists_from_tags")
 UNEXPECTED = ("failed ", "still failing ", "kept ", "Traceback")
 """Lines of a run's output that tell of a failure, or of a file another run published first
 (the same tag built twice)."""
-
-
-def test_a_lock_left_by_a_killed_run_does_not_stop_the_next(
-    svn_repository: SvnRepository, tmp_path: Path
-) -> None:
-    svn_repository.add_project("p", setup_py_project("p", "1.0"))
-    svn_repository.tag("p", "1.0")
-    defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out")
-    holder = hold_lock(tmp_path / "out", 60)
-    os.kill(holder.pid, signal.SIGKILL)
-    holder.wait()
-    result = subprocess.run([COMMAND, "-d", str(defaults)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stderr.splitlines()[-1] == "built 1, up to date 0, failed 0 (new 0)"
 
 
 ROUNDS = [
