@@ -15,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Collection, Mapping
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import filelock
 
+from sdistmaker import temporaries
 from sdistmaker.errors import BuildError
 
 MAX_AGE = 7 * 24 * 3600
@@ -73,7 +73,7 @@ class Environments:
             if python.exists() and time.time() - target.stat().st_mtime < self.max_age:
                 self._handed_out[key] = python
                 return python
-            partial = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.folder))
+            partial = temporaries.new_folder(self.folder, key)
             try:
                 self._make(partial, requirements, constraints, environment, log)
             except BaseException:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import git
 
+from sdistmaker import temporaries
 from sdistmaker.errors import VcsError
 from sdistmaker.tags import Tag, version_from_tag_name
 from sdistmaker.vcs import Source, public_url, redact
@@ -77,7 +78,7 @@ class GitRepository(Source):
 
     def _clone(self) -> None:
         self.mirror.parent.mkdir(parents=True, exist_ok=True)
-        partial = Path(tempfile.mkdtemp(prefix=".clone-", dir=self.mirror.parent))
+        partial = temporaries.new_folder(self.mirror.parent, self.mirror.name)
         try:
             git.Repo.clone_from(self.url, partial, mirror=True, env=_ENVIRONMENT)
         except git.GitCommandError as error:

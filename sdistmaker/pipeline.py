@@ -88,6 +88,9 @@ def run(
     with store.lock(wait):
         job = _Run(config, store, dry_run=dry_run, retry_failed=retry_failed)
         try:
+            # What killed runs left, found with a look at a few folders: a run with nothing new
+            # stays quick.
+            store.remove_leftovers()
             return job.render(everything=True) if render_only else job.go(progress)
         except OSError as error:
             # A full or read-only disk stops the run: nothing half-done is published or recorded

@@ -20,6 +20,7 @@ import sys
 import tarfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,13 +38,14 @@ from conftest import (
     write_defaults,
 )
 from sdistmaker.cli import make_sdist, sdists_from_tags
+from sdistmaker.temporaries import PREFIX, new_file, new_folder
 
 PRIVATE = ".sdistmaker"
 BROWSE = "+"
 PAGES = ("index.html", "index.json")
 PUBLISHED = (".tar.gz", ".whl", ".metadata")
-"""What may be seen in a project folder besides its pages (names with a dot first are files being
-written: the server configurations never serve them, the index never lists them)."""
+"""What may be seen in a project folder besides its pages: runs write anything else (files being
+written) in their own folder."""
 
 FIRST_DELAY = 0.1
 STEP = 0.1
@@ -259,10 +261,9 @@ def assert_consistent(index: Index) -> None:
 
 def assert_consistent_project(index: Index, folder: Path) -> None:
     for entry in folder.iterdir():
-        if not entry.name.startswith("."):
-            assert entry.name in PAGES or entry.name.endswith(PUBLISHED), entry
-            if entry.name.endswith(".tar.gz"):
-                assert_complete_sdist(entry)
+        assert entry.name in PAGES or entry.name.endswith(PUBLISHED), entry
+        if entry.name.endswith(".tar.gz"):
+            assert_complete_sdist(entry)
     if (folder / "index.json").exists():
         data = json.loads((folder / "index.json").read_text())
         assert data["name"] == folder.name
@@ -308,26 +309,24 @@ def listed(outdir: Path) -> dict[str, list[str]]:
 
 
 def leftovers(index: Index) -> set[Path]:
-    """What runs leave when killed: their build folders, and files they were writing."""
-    private = index.outdir / PRIVATE
-    return {
-        *index.scratch.glob("sdistmaker-build-*"),
-        *private.glob(".partial-*"),
-        *private.glob(".state.json-*"),
-        *index.outdir.glob("*/.*-*"),
-        *index.outdir.glob(".index.*-*"),
-    }
+    """What runs leave when killed, until the next run removes it: their build folders, files
+    they were writing, environments and git mirrors they were making."""
+    return {*index.scratch.glob("sdistmaker-build-*"), *index.outdir.rglob(f"{PREFIX}*")}
 
 
 def kill_point(index: Index, before: set[Path], tags: int) -> str:
     """Where a killed run was, from what it left (two places at once with two builds)."""
     places: set[str] = set()
     for path in leftovers(index) - before:
+        # A temporary's name holds the name of what it was to become.
+        becoming = path.name.removeprefix(PREFIX).rsplit("-", 1)[0]
         if path.name.startswith("sdistmaker-build-"):
             places.add("build" if (path / "dist").exists() else "export")
-        elif path.name.startswith(".partial-"):
+        elif path.parent.name in ("environments", "git"):
+            places.add(f"making {path.parent.name}")
+        elif becoming.endswith((".tar.gz", ".whl")):
             places.add("publish: copying")
-        elif path.name.startswith(".state.json-"):
+        elif becoming == "state.json":
             places.add("saving the state")
         else:
             places.add("pages")
@@ -446,3 +445,60 @@ def test_a_second_tag_of_a_recorded_release_still_fails_and_the_file_is_kept(
     assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
     assert "p-1.0.tar.gz is already published; it is kept as it is" in capsys.readouterr().err
     assert published_file.read_bytes() == first
+
+
+def wait_for(found: Callable[[], object], process: subprocess.Popen[str]) -> None:
+    """Wait until ``found()`` is true, while ``process`` runs."""
+    began = time.monotonic()
+    while not found():
+        assert process.poll() is None, "it ended first"
+        assert time.monotonic() - began < RUN_TIMEOUT, "it never came"
+        time.sleep(0.001)
+
+
+def test_the_next_run_removes_what_killed_runs_left_in_outdir_and_nothing_else(
+    svn_repository: SvnRepository, tmp_path: Path
+) -> None:
+    svn_repository.add_project("p", setup_py_project("p", "1.0"))
+    svn_repository.tag("p", "1.0")
+    index = Index(
+        write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out"), tmp_path / "out", tmp_path
+    )
+    private = index.outdir / PRIVATE
+    # A run killed while it makes the build environment leaves it half made.
+    run = start(index, "-q")
+    wait_for(lambda: list((private / "environments").glob(f"{PREFIX}*")), run)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.communicate(timeout=RUN_TIMEOUT)
+    # Runs killed at other moments leave files, by the names they give them.
+    (private / "git").mkdir()
+    for folder, becoming in [
+        (private, "p-1.0.tar.gz"),
+        (private, "state.json"),
+        (private, "index.html"),
+    ]:
+        os.close(new_file(folder, becoming)[0])
+    new_folder(private / "git", "gamma.git")
+    left = {path for path in leftovers(index) if path.is_relative_to(index.outdir)}
+    assert {path.parent.name for path in left} == {PRIVATE, "environments", "git"}
+    # Anything else, even by a name of sdistmaker's own outside its folders, is not a killed
+    # run's: runs never write there (make_sdist does: it holds no lock).
+    others = [
+        private / "notes.txt",
+        private / "environments" / "notes.txt",
+        index.outdir / f"{PREFIX}notes.txt",
+        index.outdir / "p" / f"{PREFIX}p-1.0.tar.gz-by-make-sdist",
+    ]
+    for path in others:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("mine")
+
+    finished = start(index)
+    assert finished.communicate(timeout=RUN_TIMEOUT)[1].endswith(
+        "built 1, up to date 0, failed 0 (new 0)\n"
+    )
+    assert not [path for path in left if path.exists()]
+    assert [path.read_text() for path in others] == ["mine"] * len(others)
+    assert listed(index.outdir) == {"p": ["p-1.0.tar.gz"]}
+    # The environment the killed run was making, made again.
+    assert len([path for path in (private / "environments").iterdir() if path.is_dir()]) == 1
