@@ -9,19 +9,26 @@ and a later run removes exactly those, and nothing else:
   never serve one. Runs make them only in a few folders of their own and only while they hold
   OUTDIR's lock: the next holder knows that all it finds there is dead. (``make_sdist``, which
   holds no lock, publishes through one in the project's folder: runs leave those alone.)
+- In TMPDIR, ``BUILD_PREFIX`` starts the name of a build's folder. Other processes use them too
+  (runs for another OUTDIR, ``make_sdist``), so each is held while in use (a lock on a file in
+  it, which the kernel drops when its process dies) and only those nobody holds go.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from types import TracebackType
 
 logger = logging.getLogger(__name__)
 
 PREFIX = ".sdistmaker-tmp-"
+BUILD_PREFIX = "sdistmaker-build-"
 
 
 def new_file(folder: Path, purpose: str) -> tuple[int, str]:
@@ -53,3 +60,98 @@ def _remove(path: Path, is_folder: bool) -> None:
     else:
         path.unlink(missing_ok=True)
     logger.debug("removed %s, left by a killed run", path)
+
+
+class BuildFolder:
+    """A folder of its own in TMPDIR for one build, held while this process uses it."""
+
+    def __init__(self) -> None:
+        parent = Path(tempfile.gettempdir())
+        while True:
+            self.path = Path(tempfile.mkdtemp(prefix=BUILD_PREFIX, dir=parent))
+            lock = self.path / _LOCK
+            descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+            if _take(descriptor) and _still_named(lock, descriptor):
+                self._hold: int | None = descriptor
+                return
+            # A process clearing TMPDIR came between the lock file's making and its locking, and
+            # took the new folder for abandoned: it is gone, or going.
+            os.close(descriptor)
+
+    def remove(self) -> None:
+        """Remove the folder, then let go of it; again, nothing."""
+        if self._hold is None:
+            return
+        _remove_build_folder(self.path)
+        os.close(self._hold)
+        self._hold = None
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.remove()
+
+
+_LOCK = "lock"
+"""In each build folder: locked while the folder is in use, and removed last. A folder without
+one (being made, made by an older sdistmaker, or whose build deleted it) is never taken for
+abandoned."""
+
+
+def remove_abandoned_build_folders() -> None:
+    """Remove the build folders in TMPDIR that no process holds: those of killed processes."""
+    with os.scandir(tempfile.gettempdir()) as entries:
+        found = [
+            Path(entry.path)
+            for entry in entries
+            if entry.name.startswith(BUILD_PREFIX) and entry.is_dir(follow_symlinks=False)
+        ]
+    for folder in found:
+        try:
+            descriptor = os.open(folder / _LOCK, os.O_RDWR | os.O_NOFOLLOW)
+        except OSError:  # no lock file, gone meanwhile, or another user's
+            continue
+        try:
+            if _take(descriptor):
+                _remove_build_folder(folder)
+                logger.debug("removed %s, left by a killed process", folder)
+        finally:
+            os.close(descriptor)
+
+
+def _remove_build_folder(folder: Path) -> None:
+    """Remove a build folder this process holds, its lock file last: a process killed meanwhile
+    leaves one that the next run still finds abandoned."""
+    with contextlib.suppress(OSError):  # what cannot be removed now, the next run tries again
+        for path in folder.iterdir():
+            if path.name == _LOCK:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        (folder / _LOCK).unlink()
+        folder.rmdir()
+
+
+def _take(descriptor: int) -> bool:
+    """Lock the file open at ``descriptor`` (exclusive, dropped by the kernel when this process
+    dies); False when another process holds it."""
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _still_named(path: Path, descriptor: int) -> bool:
+    """Whether ``path`` still names the file open at ``descriptor``."""
+    with contextlib.suppress(FileNotFoundError):
+        return os.path.samestat(os.stat(path), os.fstat(descriptor))
+    return False

@@ -38,7 +38,7 @@ from conftest import (
     write_defaults,
 )
 from sdistmaker.cli import make_sdist, sdists_from_tags
-from sdistmaker.temporaries import PREFIX, new_file, new_folder
+from sdistmaker.temporaries import BUILD_PREFIX, PREFIX, new_file, new_folder
 
 PRIVATE = ".sdistmaker"
 BROWSE = "+"
@@ -311,7 +311,7 @@ def listed(outdir: Path) -> dict[str, list[str]]:
 def leftovers(index: Index) -> set[Path]:
     """What runs leave when killed, until the next run removes it: their build folders, files
     they were writing, environments and git mirrors they were making."""
-    return {*index.scratch.glob("sdistmaker-build-*"), *index.outdir.rglob(f"{PREFIX}*")}
+    return {*index.scratch.glob(f"{BUILD_PREFIX}*"), *index.outdir.rglob(f"{PREFIX}*")}
 
 
 def kill_point(index: Index, before: set[Path], tags: int) -> str:
@@ -320,7 +320,7 @@ def kill_point(index: Index, before: set[Path], tags: int) -> str:
     for path in leftovers(index) - before:
         # A temporary's name holds the name of what it was to become.
         becoming = path.name.removeprefix(PREFIX).rsplit("-", 1)[0]
-        if path.name.startswith("sdistmaker-build-"):
+        if path.name.startswith(BUILD_PREFIX):
             places.add("build" if (path / "dist").exists() else "export")
         elif path.parent.name in ("environments", "git"):
             places.add(f"making {path.parent.name}")
@@ -388,6 +388,8 @@ def test_a_run_killed_at_any_point_leaves_a_consistent_index_and_the_next_run_fi
     )
     assert again.returncode == 0
     assert_consistent(killed)
+    # And it removed all that the killed runs left.
+    assert leftovers(killed) == set()
 
     # The same repositories, built by one run that nobody stopped.
     reference = repositories.index(tmp_path / "reference")
@@ -502,3 +504,50 @@ def test_the_next_run_removes_what_killed_runs_left_in_outdir_and_nothing_else(
     assert listed(index.outdir) == {"p": ["p-1.0.tar.gz"]}
     # The environment the killed run was making, made again.
     assert len([path for path in (private / "environments").iterdir() if path.is_dir()]) == 1
+
+
+HOLD_BUILD_FOLDER = """\
+import time
+from sdistmaker.temporaries import BuildFolder
+print(BuildFolder().path, flush=True)
+time.sleep(60)
+"""
+
+
+def hold_build_folder(scratch: Path) -> tuple[subprocess.Popen[str], Path]:
+    """Another process using a build folder in ``scratch`` (its TMPDIR), as a build does."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_BUILD_FOLDER],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    assert holder.stdout is not None
+    return holder, Path(holder.stdout.readline().strip())
+
+
+def test_a_run_removes_the_build_folders_of_dead_processes_only(
+    svn_repository: SvnRepository, tmp_path: Path
+) -> None:
+    index = Index(
+        write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out"),
+        tmp_path / "out",
+        tmp_path / "tmp",
+    )
+    index.scratch.mkdir()
+    alive, used = hold_build_folder(index.scratch)
+    dead, abandoned = hold_build_folder(index.scratch)
+    dead.kill()
+    dead.wait()
+    # Not held, but no folder of this sdistmaker's either: one being made, or an older one's.
+    unheld = index.scratch / f"{BUILD_PREFIX}without-lock"
+    unheld.mkdir()
+    try:
+        run = start(index)
+        assert run.communicate(timeout=RUN_TIMEOUT)[1].endswith("failed 0 (new 0)\n")
+        assert (used.exists(), abandoned.exists(), unheld.exists()) == (True, False, True)
+    finally:
+        alive.kill()
+        alive.wait()
+    start(index).communicate(timeout=RUN_TIMEOUT)
+    assert sorted(index.scratch.iterdir()) == [unheld]
