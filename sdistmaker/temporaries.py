@@ -4,11 +4,12 @@ A run killed midway (a cron timeout, the OOM killer, a reboot) runs no ``finally
 was writing under a temporary name stays. So every such name starts with a prefix of its own,
 and a later run removes exactly those, and nothing else:
 
-- In OUTDIR, ``PREFIX`` starts the name of a file being written or published and of an
-  environment or a git mirror being made; a dot first, so that the web server configurations
-  never serve one. Runs make them only in a few folders of their own and only while they hold
-  OUTDIR's lock: the next holder knows that all it finds there is dead. (``make_sdist``, which
-  holds no lock, publishes through one in the project's folder: runs leave those alone.)
+- In OUTDIR, ``PREFIX`` starts the name of a file being written or published, of an environment
+  or a git mirror being made and of an old environment being deleted; a dot first, so that the
+  web server configurations never serve one. Runs make them only in a few folders of their own
+  and only while they hold OUTDIR's lock: the next holder knows that all it finds there is dead.
+  (``make_sdist``, which holds no lock, publishes through one in the project's folder: runs
+  leave those alone.)
 - In TMPDIR, ``BUILD_PREFIX`` starts the name of a build's folder. Other processes use them too
   (runs for another OUTDIR, ``make_sdist``), so each is held while in use (a lock on a file in
   it, which the kernel drops when its process dies) and only those nobody holds go.
