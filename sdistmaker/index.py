@@ -10,7 +10,8 @@ folder's time: a project whose folder and settings did not change costs one stat
 files it holds. A normal run looks only at the projects it published to and those whose
 settings changed; a full scan (``changed`` None) at every folder. The root pages are rendered
 only when the set of projects changed, the front page when a row did. What the index remembers
-is written after the pages it describes, so a killed run costs time, never a stale page.
+is written after the pages it describes, so a killed run costs time, never a stale page; and a
+page is written after the pages it links to, so a killed run leaves no link to a missing page.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 BROWSE = "+"
 """The folder of the pages for people; no normalised project name can be "+"."""
+FRONT = "index.html"
+"""The front page for people, in BROWSE: every project's page links to it."""
 
 
 @dataclass
@@ -90,6 +93,9 @@ def update(
     if overview is None or everything:
         changed = None
     overview = overview or Overview()
+    if not (outdir / BROWSE / FRONT).exists():
+        # Every project's page for people links to it: it is there before the first of them.
+        _write_front_page(outdir, private, renderer, overview)
     if changed is None:
         examine = {*_project_folders(outdir), *overview.names()}
     else:
@@ -240,10 +246,13 @@ def _write_roots(
         write_atomically(outdir / "index.json", data.encode(), staging, durable=False)
         write_atomically(outdir / "index.html", html.encode(), staging, durable=False)
         logger.debug("rendered the root pages (%d projects)", len(names))
-    front = outdir / BROWSE / "index.html"
-    if names_changed or rows_changed or not front.exists():
-        page = renderer.browse_index(overview.rows(), len(names))
-        write_atomically(front, page.encode(), staging, durable=False)
+    if names_changed or rows_changed:
+        _write_front_page(outdir, staging, renderer, overview)
+
+
+def _write_front_page(outdir: Path, staging: Path, renderer: Renderer, overview: Overview) -> None:
+    page = renderer.browse_index(overview.rows(), len(overview.names()))
+    write_atomically(outdir / BROWSE / FRONT, page.encode(), staging, durable=False)
 
 
 def _retire(outdir: Path, name: str) -> None:

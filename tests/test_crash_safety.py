@@ -34,6 +34,7 @@ from conftest import (
     GitRepository,
     SvnRepository,
     pyproject_setuptools_project,
+    sdist,
     setup_py_project,
     write_defaults,
 )
@@ -243,7 +244,7 @@ def assert_consistent(index: Index) -> None:
         assert_valid_html(outdir / "index.html")
         names = pypi_simple.IndexPage.from_html((outdir / "index.html").read_text()).projects
         data = json.loads((outdir / "index.json").read_text())
-        # Project pages are written before the root pages that link to them.
+        # Pages are written after the pages they link to.
         for name in {*names, *(project["name"] for project in data["projects"])}:
             for kind in PAGES:
                 assert (outdir / name / kind).is_file(), f"the root lists {name}, without {kind}"
@@ -252,11 +253,8 @@ def assert_consistent(index: Index) -> None:
     for page in sorted((outdir / BROWSE).glob("*.html")) if (outdir / BROWSE).is_dir() else []:
         assert_valid_html(page)
         for link in html5lib.parse(page.read_bytes(), namespaceHTMLElements=False).iter("a"):
-            # The front page is written after the project pages it lists, so a first render
-            # killed in between leaves their link back to it waiting for the next run.
-            if link.get("href") != "index.html":
-                target = (page.parent / unquote(link.get("href", ""))).resolve()
-                assert target.is_file(), f"{page.name} links to {target}, which is not there"
+            target = (page.parent / unquote(link.get("href", ""))).resolve()
+            assert target.is_file(), f"{page.name} links to {target}, which is not there"
 
 
 def assert_consistent_project(index: Index, folder: Path) -> None:
@@ -551,3 +549,35 @@ def test_a_run_removes_the_build_folders_of_dead_processes_only(
         alive.wait()
     start(index).communicate(timeout=RUN_TIMEOUT)
     assert sorted(index.scratch.iterdir()) == [unheld]
+
+
+def test_no_page_ever_links_to_a_page_not_yet_written(tmp_path: Path) -> None:
+    """Checked just before each page is renamed into place, where a killed run could stop."""
+    outdir = tmp_path / "out"
+    for name in ("alpha", "beta"):
+        (outdir / name).mkdir(parents=True)
+        pkg_info = f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"
+        sdist(outdir / name, pkg_info, f"{name}-1.0.tar.gz")
+    index = Index(write_defaults(tmp_path, OUTDIR="out"), outdir, tmp_path)
+    checked: list[str] = []
+    watching = [True]
+
+    def check_before_a_page_appears(event: str, args: tuple[Any, ...]) -> None:
+        if watching and event == "os.rename":
+            page = Path(args[1])
+            if page.is_relative_to(outdir) and not page.is_relative_to(outdir / PRIVATE):
+                assert_consistent(index)
+                checked.append(str(page.relative_to(outdir)))
+
+    # Audit hooks stay for the rest of the process: this one then does nothing.
+    sys.addaudithook(check_before_a_page_appears)
+    try:
+        assert sdists_from_tags(["-q", "--render-only", "-d", str(index.defaults)]) == 0
+    finally:
+        watching.clear()
+    assert_consistent(index)
+    assert sorted(checked) == sorted(  # the first render of a new index: every page
+        [f"{name}/{page}" for name in ("alpha", "beta") for page in PAGES]
+        + ["+/alpha.html", "+/beta.html", "index.html", "index.json"]
+        + ["+/index.html"] * 2
+    )
