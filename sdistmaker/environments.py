@@ -15,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Collection, Mapping
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import filelock
 
+from sdistmaker import temporaries
 from sdistmaker.errors import BuildError
 
 MAX_AGE = 7 * 24 * 3600
@@ -73,17 +73,27 @@ class Environments:
             if python.exists() and time.time() - target.stat().st_mtime < self.max_age:
                 self._handed_out[key] = python
                 return python
-            partial = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.folder))
+            partial = temporaries.new_folder(self.folder, key)
             try:
                 self._make(partial, requirements, constraints, environment, log)
             except BaseException:
                 shutil.rmtree(partial, ignore_errors=True)
                 raise
-            if target.exists():
-                shutil.rmtree(target)
-            os.rename(partial, target)
+            self._put_in_place(partial, target)
             self._handed_out[key] = python
         return python
+
+    def _put_in_place(self, made: Path, target: Path) -> None:
+        """Move ``made`` to ``target`` in renames, so that a kill at any moment leaves under the
+        real name a whole environment or none, never a half-deleted one: the old one is moved
+        aside first, under a temporary name (the next run removes it when this one cannot)."""
+        old = None
+        if target.exists():
+            old = temporaries.new_folder(self.folder, target.name)
+            os.rename(target, old)  # onto the empty folder just made there
+        os.rename(made, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
     def _make(
         self,

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import git
 
+from sdistmaker import temporaries
 from sdistmaker.errors import VcsError
 from sdistmaker.tags import Tag, version_from_tag_name
 from sdistmaker.vcs import Source, public_url, redact
@@ -89,7 +90,7 @@ class GitRepository(Source):
 
     def _clone(self) -> None:
         self.mirror.parent.mkdir(parents=True, exist_ok=True)
-        partial = Path(tempfile.mkdtemp(prefix=".clone-", dir=self.mirror.parent))
+        partial = temporaries.new_folder(self.mirror.parent, self.mirror.name)
         try:
             self._git("init", "--quiet", "--bare", str(partial), folder=partial)
             self._git("fetch", "--quiet", "origin", folder=partial)

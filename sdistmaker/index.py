@@ -10,7 +10,8 @@ folder's time: a project whose folder and settings did not change costs one stat
 files it holds. A normal run looks only at the projects it published to and those whose
 settings changed; a full scan (``changed`` None) at every folder. The root pages are rendered
 only when the set of projects changed, the front page when a row did. What the index remembers
-is written after the pages it describes, so a killed run costs time, never a stale page.
+is written after the pages it describes, so a killed run costs time, never a stale page; and a
+page is written after the pages it links to, so a killed run leaves no link to a missing page.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 BROWSE = "+"
 """The folder of the pages for people; no normalised project name can be "+"."""
+FRONT = "index.html"
+"""The front page for people, in BROWSE: every project's page links to it."""
 
 
 @dataclass
@@ -70,7 +73,7 @@ def update(
     at every folder (files put there by other means, a lost index cache).
     """
     failures = failures or {}
-    cache = IndexCache(private / "index")
+    cache = IndexCache(private)
     renderer = Renderer(yanked, templates, cache.folder / "compiled")
     settings = _settings(renderer, yanked, failures, placeholders)
     before = cache.settings()
@@ -90,6 +93,9 @@ def update(
     if overview is None or everything:
         changed = None
     overview = overview or Overview()
+    if not (outdir / BROWSE / FRONT).exists():
+        # Every project's page for people links to it: it is there before the first of them.
+        _write_front_page(outdir, private, renderer, overview)
     if changed is None:
         examine = {*_project_folders(outdir), *overview.names()}
     else:
@@ -104,7 +110,7 @@ def update(
             problems.update({f"{name}/{file}": why for file, why in entry.problems.items()})
             continue
         record = cache.record(name)
-        project, unreadable = _read_project(folder, record.files)
+        project, unreadable = _read_project(folder, record.files, private)
         problems.update({f"{name}/{file}": why for file, why in unreadable.items()})
         if not project.files and name not in placeholders:
             if entry is not None:
@@ -114,7 +120,7 @@ def update(
             continue
         fingerprint = renderer.fingerprint(project, settings.of(name))
         if entry is None or fingerprint != entry.fingerprint:
-            _write_pages(outdir, renderer, project, failures.get(name, ()))
+            _write_pages(outdir, private, renderer, project, failures.get(name, ()))
             rendered.append(name)
         files = {f.filename: f for f in project.files}
         if files != record.files:
@@ -124,7 +130,7 @@ def update(
         overview.set(name, Entry(mtime_ns, fingerprint, unreadable, row))
 
     names_changed = everything or overview.names_changed
-    _write_roots(outdir, renderer, overview, names_changed, overview.rows_changed)
+    _write_roots(outdir, private, renderer, overview, names_changed, overview.rows_changed)
     if overview.changed:
         cache.save_overview(overview)
     if settings != before:
@@ -170,7 +176,7 @@ def _unchanged(folder: Path, entry: Entry) -> bool:
 
 
 def _read_project(
-    folder: Path, previous: Mapping[str, DistributionFile]
+    folder: Path, previous: Mapping[str, DistributionFile], staging: Path
 ) -> tuple[Project, dict[str, str]]:
     """The project's files (none when its folder is gone): known facts for files seen before,
     the file itself for new ones."""
@@ -188,7 +194,7 @@ def _read_project(
         known = previous.get(entry.name)
         if known is None or (known.mtime_ns, known.size) != (stat.st_mtime_ns, stat.st_size):
             try:
-                known = _read(Path(entry.path))
+                known = _read(Path(entry.path), staging)
             except DistributionError as error:
                 problems[entry.name] = str(error)
                 continue
@@ -197,42 +203,56 @@ def _read_project(
     return Project(folder.name, tuple(files)), problems
 
 
-def _read(path: Path) -> DistributionFile:
+def _read(path: Path, staging: Path) -> DistributionFile:
     facts, metadata = read_distribution(path)
     if metadata is not None:
         target = path.with_name(path.name + ".metadata")
         if not target.exists() or target.read_bytes() != metadata:
-            write_atomically(target, metadata)
+            write_atomically(target, metadata, staging)
     return facts
 
 
 def _write_pages(
-    outdir: Path, renderer: Renderer, project: Project, failures: Sequence[TagFailure]
+    outdir: Path,
+    staging: Path,
+    renderer: Renderer,
+    project: Project,
+    failures: Sequence[TagFailure],
 ) -> None:
     html, data = renderer.project_pages(project)
     folder = outdir / project.name
-    write_atomically(folder / "index.json", data.encode(), durable=False)
-    write_atomically(folder / "index.html", html.encode(), durable=False)
+    write_atomically(folder / "index.json", data.encode(), staging, durable=False)
+    write_atomically(folder / "index.html", html.encode(), staging, durable=False)
     page = renderer.browse_project(project, failures)
-    write_atomically(outdir / BROWSE / f"{project.name}.html", page.encode(), durable=False)
+    write_atomically(
+        outdir / BROWSE / f"{project.name}.html", page.encode(), staging, durable=False
+    )
     logger.debug("rendered the pages of %s (%d files)", project.name, len(project.files))
 
 
 def _write_roots(
-    outdir: Path, renderer: Renderer, overview: Overview, names_changed: bool, rows_changed: bool
+    outdir: Path,
+    staging: Path,
+    renderer: Renderer,
+    overview: Overview,
+    names_changed: bool,
+    rows_changed: bool,
 ) -> None:
     """The root pages when the set of projects changed; the front page for people when a
     project's row changed too."""
     names = overview.names()
     if names_changed or not (outdir / "index.html").exists():
         html, data = renderer.root_pages(names)
-        write_atomically(outdir / "index.json", data.encode(), durable=False)
-        write_atomically(outdir / "index.html", html.encode(), durable=False)
+        write_atomically(outdir / "index.json", data.encode(), staging, durable=False)
+        write_atomically(outdir / "index.html", html.encode(), staging, durable=False)
         logger.debug("rendered the root pages (%d projects)", len(names))
-    front = outdir / BROWSE / "index.html"
-    if names_changed or rows_changed or not front.exists():
-        page = renderer.browse_index(overview.rows(), len(names))
-        write_atomically(front, page.encode(), durable=False)
+    if names_changed or rows_changed:
+        _write_front_page(outdir, staging, renderer, overview)
+
+
+def _write_front_page(outdir: Path, staging: Path, renderer: Renderer, overview: Overview) -> None:
+    page = renderer.browse_index(overview.rows(), len(overview.names()))
+    write_atomically(outdir / BROWSE / FRONT, page.encode(), staging, durable=False)
 
 
 def _retire(outdir: Path, name: str) -> None:

@@ -154,11 +154,13 @@ class Record:
 
 
 class IndexCache:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.settings_file = folder / "settings.json"
-        self.overview_file = folder / "overview"
-        self.records = folder / "projects"
+    def __init__(self, private: Path) -> None:
+        """The cache of the index in ``private``, OUTDIR's private folder."""
+        self._private = private
+        self.folder = private / "index"
+        self.settings_file = self.folder / "settings.json"
+        self.overview_file = self.folder / "overview"
+        self.records = self.folder / "projects"
 
     def settings(self) -> Settings | None:
         data = _read_json(self.settings_file)
@@ -170,7 +172,7 @@ class IndexCache:
             return None
 
     def save_settings(self, settings: Settings) -> None:
-        _write(self.settings_file, json.dumps({"version": VERSION, **vars(settings)}).encode())
+        self._write(self.settings_file, json.dumps({"version": VERSION, **vars(settings)}).encode())
 
     def overview(self) -> Overview | None:
         try:
@@ -179,7 +181,7 @@ class IndexCache:
             return None
 
     def save_overview(self, overview: Overview) -> None:
-        _write(self.overview_file, overview.to_bytes())
+        self._write(self.overview_file, overview.to_bytes())
 
     def record(self, name: str) -> Record:
         data = _read_json(self.records / f"{name}.json")
@@ -197,10 +199,14 @@ class IndexCache:
     def save_record(self, name: str, record: Record) -> None:
         files = {filename: vars(facts) for filename, facts in record.files.items()}
         data = {"version": VERSION, "files": files}
-        _write(self.records / f"{name}.json", json.dumps(data).encode())
+        self._write(self.records / f"{name}.json", json.dumps(data).encode())
 
     def forget(self, name: str) -> None:
         (self.records / f"{name}.json").unlink(missing_ok=True)
+
+    def _write(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, data, self._private, durable=False)
 
 
 def _read_json(path: Path) -> object:
@@ -208,8 +214,3 @@ def _read_json(path: Path) -> object:
         return json.loads(path.read_bytes())
     except (OSError, ValueError):
         return None
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, data, durable=False)

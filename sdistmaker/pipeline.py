@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +23,7 @@ from sdistmaker.store import (
     publish,
 )
 from sdistmaker.tags import Release, Tag
+from sdistmaker.temporaries import BuildFolder, remove_abandoned_build_folders
 from sdistmaker.vcs import public_url
 
 if TYPE_CHECKING:
@@ -88,6 +87,10 @@ def run(
     with store.lock(wait):
         job = _Run(config, store, dry_run=dry_run, retry_failed=retry_failed)
         try:
+            # What killed runs left, found with a look at a few folders: a run with nothing new
+            # stays quick.
+            store.remove_leftovers()
+            remove_abandoned_build_folders()
             return job.render(everything=True) if render_only else job.go(progress)
         except OSError as error:
             # A full or read-only disk stops the run: nothing half-done is published or recorded
@@ -270,34 +273,34 @@ class _Run:
                 try:
                     self._accept(tag, made)
                 finally:
-                    shutil.rmtree(made.workdir, ignore_errors=True)
+                    made.folder.remove()
                 self.store.save_state(self.state)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             # A run stopped by an error leaves no build folders behind (accepted ones are gone).
             for _, future in futures:
                 if future.done() and not future.cancelled() and future.exception() is None:
-                    shutil.rmtree(future.result().workdir, ignore_errors=True)
+                    future.result().folder.remove()
 
     def _make(self, tag: Tag, settings: BuildSettings) -> _Made:
         """Export and build one tag in a folder of its own. Runs in a worker: touches no state."""
         from sdistmaker.build import build_tag, build_wheel
 
         # Not below OUTDIR: backends look upwards for .gitignore files that are not the tag's.
-        made = _Made(Path(tempfile.mkdtemp(prefix="sdistmaker-build-")), self._log(tag))
+        made = _Made(BuildFolder(), self._log(tag))
         try:
             try:
-                made.sdist = build_tag(tag, made.workdir, settings, made.log)
+                made.sdist = build_tag(tag, made.folder.path, settings, made.log)
             except SdistmakerError as error:
                 made.error = error
                 return made
             if self.config.wheels:
                 try:
-                    made.wheel = build_wheel(made.sdist, made.workdir, settings, made.log)
+                    made.wheel = build_wheel(made.sdist, made.folder.path, settings, made.log)
                 except SdistmakerError as error:
                     made.wheel_error = error
         except BaseException:  # a full disk stops the run: the tag's folder goes with it
-            shutil.rmtree(made.workdir, ignore_errors=True)
+            made.folder.remove()
             raise
         return made
 
@@ -379,7 +382,7 @@ class _Run:
 class _Made:
     """What a worker made of one tag, in its own folder, before anything is published."""
 
-    workdir: Path
+    folder: BuildFolder
     log: Path
     sdist: Sdist | None = None
     error: SdistmakerError | None = None
@@ -397,8 +400,8 @@ def make_sdist(
     from sdistmaker.build import BuildSettings, build_tag
 
     destination = Path(destination)
-    with tempfile.TemporaryDirectory(prefix="sdistmaker-") as scratch:
-        workdir = Path(scratch)
+    remove_abandoned_build_folders()
+    with BuildFolder() as workdir:
         if tag_url.startswith("git+"):
             tag = git.tag_from_url(tag_url, workdir / "git")
         else:

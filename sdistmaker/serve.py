@@ -53,4 +53,4 @@ def write_server_rules(private: Path, globs: Sequence[str], source: Path | None)
     for name, text in ((APACHE_RULES, apache), (NGINX_RULES, nginx)):
         path = private / name
         if not path.exists() or path.read_text() != text:
-            write_atomically(path, text.encode())
+            write_atomically(path, text.encode(), private)

@@ -3,6 +3,9 @@
 Published files are never overwritten or deleted, and appear only complete (copied to a private
 temporary name on the same file system, then hard-linked into place). Everything private lives in
 OUTDIR/.sdistmaker/, one folder a web server can deny as a whole; no project name can clash with it.
+Whatever a run writes in OUTDIR under a temporary name, it writes there too (or in its folders of
+environments and git mirrors), so that the next run removes what a killed one left with a look
+at three folders.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ import contextlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -20,6 +22,7 @@ from typing import Any
 
 import filelock
 
+from sdistmaker import temporaries
 from sdistmaker.errors import SdistmakerError
 
 PRIVATE = ".sdistmaker"
@@ -121,6 +124,13 @@ class Store:
         finally:
             lock.release()
 
+    def remove_leftovers(self) -> None:
+        """Remove what runs killed midway left: files being written or published, environments
+        and git mirrors being made or deleted. For the lock's holder only: no other run writes
+        here meanwhile, so every temporary it finds is a dead run's."""
+        for folder in (self.private, self.environments, self.git_cache):
+            temporaries.remove_leftovers(folder)
+
     def load_state(self) -> State:
         try:
             data = json.loads(self.state_file.read_text(encoding="utf-8"))
@@ -144,7 +154,7 @@ class Store:
         self._prepare()
         data = {"version": STATE_VERSION, **asdict(state)}
         text = json.dumps(data, indent=1, sort_keys=True) + "\n"
-        write_atomically(self.state_file, text.encode())
+        write_atomically(self.state_file, text.encode(), self.private)
 
     def log_path(self, project: str, tag_name: str) -> Path:
         safe = tag_name.replace("/", "_")
@@ -155,14 +165,16 @@ class Store:
 
 
 def publish(built: Path, root: Path, distribution: str, staging: Path | None = None) -> Path:
-    """Put ``built`` at ``root/<distribution>/<name>``: complete or not at all, never replacing."""
+    """Put ``built`` at ``root/<distribution>/<name>``: complete or not at all, never replacing.
+    It is copied into ``staging`` first (on the same file system; by default the project's
+    folder)."""
     folder = root / distribution
     target = folder / built.name
     if target.exists():
         raise AlreadyPublished(target)
     folder.mkdir(parents=True, exist_ok=True)
     staging = staging or folder
-    descriptor, partial = tempfile.mkstemp(prefix=".partial-", dir=staging)
+    descriptor, partial = temporaries.new_file(staging, built.name)
     os.close(descriptor)
     try:
         shutil.copyfile(built, partial)
@@ -181,12 +193,15 @@ def _fsync(path: str) -> None:
         os.fsync(file.fileno())
 
 
-def write_atomically(path: Path, data: bytes, durable: bool = True) -> None:
+def write_atomically(path: Path, data: bytes, staging: Path, durable: bool = True) -> None:
     """Replace ``path`` in one step: readers see the old content or the new, never a part.
 
-    ``durable`` also waits for the disk; pages, which can always be rendered again, skip that.
+    The new content is written in ``staging`` first, a folder on the same file system (OUTDIR's
+    private one, where the next run finds what a killed one was writing, however many folders
+    it writes to). ``durable`` also waits for the disk; pages, which can always be rendered
+    again, skip that.
     """
-    descriptor, partial = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    descriptor, partial = temporaries.new_file(staging, path.name)
     try:
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)

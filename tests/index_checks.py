@@ -22,8 +22,8 @@ PRIVATE = ".sdistmaker"
 BROWSE = "+"
 PAGES = ("index.html", "index.json")
 PUBLISHED = (".tar.gz", ".whl", ".metadata")
-"""What may be seen in a project folder besides its pages (names with a dot first are files being
-written: the server configurations never serve them, the index never lists them)."""
+"""What may be seen in a project folder besides its pages: runs write anything else (files being
+written) in their own folder."""
 
 
 def visible(outdir: Path) -> dict[str, tuple[int, int]]:
@@ -99,7 +99,7 @@ def assert_consistent(outdir: Path, hashes: dict[str, str] | None = None) -> Non
         assert_valid_html(outdir / "index.html")
         names = pypi_simple.IndexPage.from_html((outdir / "index.html").read_text()).projects
         data = json.loads((outdir / "index.json").read_text())
-        # Project pages are written before the root pages that link to them.
+        # Pages are written after the pages they link to.
         for name in {*names, *(project["name"] for project in data["projects"])}:
             for kind in PAGES:
                 assert (outdir / name / kind).is_file(), f"the root lists {name}, without {kind}"
@@ -108,19 +108,15 @@ def assert_consistent(outdir: Path, hashes: dict[str, str] | None = None) -> Non
     for page in sorted((outdir / BROWSE).glob("*.html")) if (outdir / BROWSE).is_dir() else []:
         assert_valid_html(page)
         for link in html5lib.parse(page.read_bytes(), namespaceHTMLElements=False).iter("a"):
-            # The front page is written after the project pages it lists, so a first render
-            # killed in between leaves their link back to it waiting for the next run.
-            if link.get("href") != "index.html":
-                target = (page.parent / unquote(link.get("href", ""))).resolve()
-                assert target.is_file(), f"{page.name} links to {target}, which is not there"
+            target = (page.parent / unquote(link.get("href", ""))).resolve()
+            assert target.is_file(), f"{page.name} links to {target}, which is not there"
 
 
 def _assert_consistent_project(outdir: Path, folder: Path, hashes: dict[str, str]) -> None:
     for entry in folder.iterdir():
-        if not entry.name.startswith("."):
-            assert entry.name in PAGES or entry.name.endswith(PUBLISHED), entry
-            if entry.name.endswith(".tar.gz"):
-                assert_complete_sdist(entry)
+        assert entry.name in PAGES or entry.name.endswith(PUBLISHED), entry
+        if entry.name.endswith(".tar.gz"):
+            assert_complete_sdist(entry)
     if (folder / "index.json").exists():
         data = json.loads((folder / "index.json").read_text())
         assert data["name"] == folder.name

@@ -13,22 +13,42 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conftest import (
+    IN_CI,
     GitRepository,
     SvnRepository,
     pyproject_setuptools_project,
+    sdist,
     setup_py_project,
     write_defaults,
 )
-from index_checks import PRIVATE, assert_consistent, listed, project_folders, state, visible
+from index_checks import (
+    PAGES,
+    PRIVATE,
+    assert_consistent,
+    listed,
+    project_folders,
+    state,
+    visible,
+)
 from sdistmaker.cli import make_sdist, sdists_from_tags
+from sdistmaker.temporaries import (
+    BUILD_PREFIX,
+    PREFIX,
+    new_file,
+    new_folder,
+    remove_abandoned_build_folders,
+)
 
 FIRST_DELAY = 0.1
 STEP = 0.1
@@ -165,26 +185,24 @@ def published(outdir: Path) -> set[str]:
 
 
 def leftovers(index: Index) -> set[Path]:
-    """What runs leave when killed: their build folders, and files they were writing."""
-    private = index.outdir / PRIVATE
-    return {
-        *index.scratch.glob("sdistmaker-build-*"),
-        *private.glob(".partial-*"),
-        *private.glob(".state.json-*"),
-        *index.outdir.glob("*/.*-*"),
-        *index.outdir.glob(".index.*-*"),
-    }
+    """What runs leave when killed, until the next run removes it: their build folders, files
+    they were writing, environments and git mirrors they were making."""
+    return {*index.scratch.glob(f"{BUILD_PREFIX}*"), *index.outdir.rglob(f"{PREFIX}*")}
 
 
 def kill_point(index: Index, before: set[Path], tags: int) -> str:
     """Where a killed run was, from what it left (two places at once with two builds)."""
     places: set[str] = set()
     for path in leftovers(index) - before:
-        if path.name.startswith("sdistmaker-build-"):
+        # A temporary's name holds the name of what it was to become.
+        becoming = path.name.removeprefix(PREFIX).rsplit("-", 1)[0]
+        if path.name.startswith(BUILD_PREFIX):
             places.add("build" if (path / "dist").exists() else "export")
-        elif path.name.startswith(".partial-"):
+        elif path.parent.name in ("environments", "git"):
+            places.add(f"making {path.parent.name}")
+        elif becoming.endswith((".tar.gz", ".whl")):
             places.add("publish: copying")
-        elif path.name.startswith(".state.json-"):
+        elif becoming == "state.json":
             places.add("saving the state")
         else:
             places.add("pages")
@@ -246,6 +264,8 @@ def test_a_run_killed_at_any_point_leaves_a_consistent_index_and_the_next_run_fi
     )
     assert again.returncode == 0
     assert_consistent(killed.outdir, killed.hashes)
+    # And it removed all that the killed runs left.
+    assert leftovers(killed) == set()
 
     # The same repositories, built by one run that nobody stopped.
     reference = repositories.index(tmp_path / "reference")
@@ -303,3 +323,158 @@ def test_a_second_tag_of_a_recorded_release_still_fails_and_the_file_is_kept(
     assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
     assert "p-1.0.tar.gz is already published; it is kept as it is" in capsys.readouterr().err
     assert published_file.read_bytes() == first
+
+
+def wait_for(found: Callable[[], object], process: subprocess.Popen[str]) -> None:
+    """Wait until ``found()`` is true, while ``process`` runs."""
+    began = time.monotonic()
+    while not found():
+        assert process.poll() is None, "it ended first"
+        assert time.monotonic() - began < RUN_TIMEOUT, "it never came"
+        time.sleep(0.001)
+
+
+def test_the_next_run_removes_what_killed_runs_left_in_outdir_and_nothing_else(
+    svn_repository: SvnRepository, tmp_path: Path
+) -> None:
+    svn_repository.add_project("p", setup_py_project("p", "1.0"))
+    svn_repository.tag("p", "1.0")
+    index = Index(
+        write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out"), tmp_path / "out", tmp_path
+    )
+    private = index.outdir / PRIVATE
+    # A run killed while it makes the build environment leaves it half made.
+    run = start(index, "-q")
+    wait_for(lambda: list((private / "environments").glob(f"{PREFIX}*")), run)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.communicate(timeout=RUN_TIMEOUT)
+    # Runs killed at other moments leave files, by the names they give them.
+    (private / "git").mkdir()
+    for folder, becoming in [
+        (private, "p-1.0.tar.gz"),
+        (private, "state.json"),
+        (private, "index.html"),
+    ]:
+        os.close(new_file(folder, becoming)[0])
+    new_folder(private / "git", "gamma.git")
+    left = {path for path in leftovers(index) if path.is_relative_to(index.outdir)}
+    assert {path.parent.name for path in left} == {PRIVATE, "environments", "git"}
+    # Anything else, even by a name of sdistmaker's own outside its folders, is not a killed
+    # run's: runs never write there (make_sdist does: it holds no lock).
+    others = [
+        private / "notes.txt",
+        private / "environments" / "notes.txt",
+        index.outdir / f"{PREFIX}notes.txt",
+        index.outdir / "p" / f"{PREFIX}p-1.0.tar.gz-by-make-sdist",
+    ]
+    for path in others:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("mine")
+
+    finished = start(index)
+    assert finished.communicate(timeout=RUN_TIMEOUT)[1].endswith(
+        "built 1, up to date 0, failed 0 (new 0)\n"
+    )
+    assert not [path for path in left if path.exists()]
+    assert [path.read_text() for path in others] == ["mine"] * len(others)
+    assert listed(index.outdir) == {"p": ["p-1.0.tar.gz"]}
+    # The environment the killed run was making, made again.
+    assert len([path for path in (private / "environments").iterdir() if path.is_dir()]) == 1
+
+
+HOLD_BUILD_FOLDER = """\
+import time
+from sdistmaker.temporaries import BuildFolder
+print(BuildFolder().path, flush=True)
+time.sleep(60)
+"""
+
+
+def hold_build_folder(scratch: Path) -> tuple[subprocess.Popen[str], Path]:
+    """Another process using a build folder in ``scratch`` (its TMPDIR), as a build does."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_BUILD_FOLDER],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    assert holder.stdout is not None
+    return holder, Path(holder.stdout.readline().strip())
+
+
+def test_a_run_removes_the_build_folders_of_dead_processes_only(
+    svn_repository: SvnRepository, tmp_path: Path
+) -> None:
+    index = Index(
+        write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out"),
+        tmp_path / "out",
+        tmp_path / "tmp",
+    )
+    index.scratch.mkdir()
+    alive, used = hold_build_folder(index.scratch)
+    dead, abandoned = hold_build_folder(index.scratch)
+    dead.kill()
+    dead.wait()
+    # Made by a process killed before it locked it: held by nobody, abandoned too.
+    unlocked = index.scratch / f"{BUILD_PREFIX}never-locked"
+    unlocked.mkdir()
+    (unlocked / "export").mkdir()
+    try:
+        run = start(index)
+        assert run.communicate(timeout=RUN_TIMEOUT)[1].endswith("failed 0 (new 0)\n")
+        assert (used.exists(), abandoned.exists(), unlocked.exists()) == (True, False, False)
+    finally:
+        alive.kill()
+        alive.wait()
+    start(index).communicate(timeout=RUN_TIMEOUT)
+    assert list(index.scratch.iterdir()) == []
+
+
+def test_build_folders_of_other_users_are_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even when sdistmaker runs as root, who could remove them."""
+    if os.geteuid() != 0:
+        if IN_CI:
+            pytest.fail("CI must run this test as root")
+        pytest.skip("only root can give a folder to another user")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    theirs = tmp_path / f"{BUILD_PREFIX}theirs"
+    mine = tmp_path / f"{BUILD_PREFIX}mine"
+    for folder in (theirs, mine):
+        folder.mkdir()
+    os.chown(theirs, 65534, 65534)
+    remove_abandoned_build_folders()
+    assert (theirs.is_dir(), mine.exists()) == (True, False)
+
+
+def test_no_page_ever_links_to_a_page_not_yet_written(tmp_path: Path) -> None:
+    """Checked just before each page is renamed into place, where a killed run could stop."""
+    outdir = tmp_path / "out"
+    for name in ("alpha", "beta"):
+        (outdir / name).mkdir(parents=True)
+        pkg_info = f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"
+        sdist(outdir / name, pkg_info, f"{name}-1.0.tar.gz")
+    defaults = write_defaults(tmp_path, OUTDIR="out")
+    checked: list[str] = []
+    watching = [True]
+
+    def check_before_a_page_appears(event: str, args: tuple[Any, ...]) -> None:
+        if watching and event == "os.rename":
+            page = Path(args[1])
+            if page.is_relative_to(outdir) and not page.is_relative_to(outdir / PRIVATE):
+                assert_consistent(outdir)
+                checked.append(str(page.relative_to(outdir)))
+
+    # Audit hooks stay for the rest of the process: this one then does nothing.
+    sys.addaudithook(check_before_a_page_appears)
+    try:
+        assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+    finally:
+        watching.clear()
+    assert_consistent(outdir)
+    assert sorted(checked) == sorted(  # the first render of a new index: every page
+        [f"{name}/{page}" for name in ("alpha", "beta") for page in PAGES]
+        + ["+/alpha.html", "+/beta.html", "index.html", "index.json"]
+        + ["+/index.html"] * 2
+    )

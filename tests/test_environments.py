@@ -1,10 +1,13 @@
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from sdistmaker.environments import Environments
+from sdistmaker.store import Store
 
 SETUPTOOLS = {"setuptools>=61"}
 
@@ -53,6 +56,46 @@ def test_an_environment_in_use_is_not_made_anew_during_the_run(tmp_path: Path) -
     first = environments.python(SETUPTOOLS, "", os.environ, log)
     assert environments.python(SETUPTOOLS, "", os.environ, log) == first
     assert made(log) == 1  # a build running in it keeps it
+
+
+RENEW = """\
+import os, sys
+from pathlib import Path
+from sdistmaker.environments import Environments
+Environments(Path(sys.argv[1]), max_age=0).python((), "", os.environ, Path(sys.argv[2]))
+"""
+BULK = 10_000
+"""Files added to an environment, so that deleting it takes long enough to be killed midway."""
+
+
+def test_a_renewal_killed_while_it_deletes_the_old_environment_leaves_a_whole_one(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "out")
+    log = tmp_path / "log"
+    python = Environments(store.environments).python((), "", os.environ, log)
+    bulk = python.parent.parent / "bulk"
+    bulk.mkdir()
+    for number in range(BULK):
+        (bulk / str(number)).touch()
+    first_deleted = next(os.scandir(bulk)).name  # rmtree deletes in the order scandir lists
+    renewal = subprocess.Popen(
+        [sys.executable, "-c", RENEW, str(store.environments), str(log)], start_new_session=True
+    )
+    began = time.monotonic()
+    while all((folder / first_deleted).exists() for folder in store.environments.glob("*/bulk")):
+        assert renewal.poll() is None, "the renewal ended before it was killed"
+        assert time.monotonic() - began < 60
+    os.killpg(renewal.pid, signal.SIGKILL)
+    renewal.wait()
+
+    # Under its real name, the old environment whole or the new one: never a part.
+    assert python.exists()
+    assert (len(os.listdir(bulk)) if bulk.exists() else 0) in (0, BULK)
+    store.remove_leftovers()  # as the next run does first: the old one, set aside, goes
+    assert [path.name for path in store.environments.iterdir() if path.is_dir()] == [
+        python.parent.parent.name
+    ]
 
 
 LOOK_FOR_UV_AT_ONCE = """\

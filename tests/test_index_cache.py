@@ -67,7 +67,7 @@ def test_damaged_or_foreign_files_count_as_unknown(tmp_path: Path) -> None:
     cache = IndexCache(tmp_path)
     assert (cache.settings(), cache.overview()) == (None, None)
     assert cache.record("p") == Record()
-    tmp_path.joinpath("projects").mkdir()
+    cache.records.mkdir(parents=True)
     for path, content in [
         (cache.settings_file, b'{"version": 4, "signature": "s"}'),
         (cache.overview_file, b"sdistmaker index overview 4\na\x001\x00"),

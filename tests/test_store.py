@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from sdistmaker.store import Busy, State, Store, StoreError, TagRecord, publish
+from sdistmaker.temporaries import PREFIX
 
 
 def test_publish_puts_a_complete_readable_file_in_the_project_folder(tmp_path: Path) -> None:
@@ -16,7 +17,7 @@ def test_publish_puts_a_complete_readable_file_in_the_project_folder(tmp_path: P
     assert path.read_bytes() == b"sdist"
     assert path.stat().st_mode & 0o777 == 0o644
     assert [p.name for p in (tmp_path / "out" / "p").iterdir()] == ["p-1.0.tar.gz"]
-    assert not [p for p in store.private.iterdir() if p.name.startswith(".partial")]
+    assert not [p for p in store.private.iterdir() if p.name.startswith(PREFIX)]
 
 
 def test_a_published_file_is_never_replaced(tmp_path: Path) -> None:
