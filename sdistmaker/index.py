@@ -102,6 +102,7 @@ def update(
         examine = {*changed, *resettled}
 
     rendered: list[str] = []
+    retired: list[str] = []
     problems: dict[str, str] = {}
     for name in sorted(examine):
         folder = outdir / name
@@ -113,10 +114,9 @@ def update(
         project, unreadable = _read_project(folder, record.files, private)
         problems.update({f"{name}/{file}": why for file, why in unreadable.items()})
         if not project.files and name not in placeholders:
-            if entry is not None:
+            if entry is not None or (folder / "index.html").exists():
                 overview.remove(name)
-                _retire(outdir, name)
-                cache.forget(name)
+                retired.append(name)
             continue
         fingerprint = renderer.fingerprint(project, settings.of(name))
         if entry is None or fingerprint != entry.fingerprint:
@@ -133,6 +133,10 @@ def update(
     _write_roots(outdir, private, renderer, overview, names_changed, overview.rows_changed)
     if overview.changed:
         cache.save_overview(overview)
+    # Only now that no page links to them (a run killed before leaves them to the next).
+    for name in retired:
+        _retire(outdir, name)
+        cache.forget(name)
     if settings != before:
         cache.save_settings(settings)
     return IndexResult(rendered, problems, examine)

@@ -95,21 +95,27 @@ def assert_consistent(outdir: Path, hashes: dict[str, str] | None = None) -> Non
     for key, record in state(outdir)["tags"].items():
         if record["status"] == "built":
             assert (outdir / record["file"]).is_file(), f"{key} is built, but not stored"
+    assert_links_resolve(outdir, files=True)
+    for folder in project_folders(outdir):
+        _assert_consistent_project(outdir, folder, hashes)
+
+
+def assert_links_resolve(outdir: Path, files: bool = False) -> None:
+    """Every page a root page or a page for people links to is there (pages are written after
+    the pages they link to, and removed before); with ``files``, every file they link to too."""
     if (outdir / "index.html").exists():
         assert_valid_html(outdir / "index.html")
         names = pypi_simple.IndexPage.from_html((outdir / "index.html").read_text()).projects
         data = json.loads((outdir / "index.json").read_text())
-        # Pages are written after the pages they link to.
         for name in {*names, *(project["name"] for project in data["projects"])}:
             for kind in PAGES:
                 assert (outdir / name / kind).is_file(), f"the root lists {name}, without {kind}"
-    for folder in project_folders(outdir):
-        _assert_consistent_project(outdir, folder, hashes)
     for page in sorted((outdir / BROWSE).glob("*.html")) if (outdir / BROWSE).is_dir() else []:
         assert_valid_html(page)
         for link in html5lib.parse(page.read_bytes(), namespaceHTMLElements=False).iter("a"):
             target = (page.parent / unquote(link.get("href", ""))).resolve()
-            assert target.is_file(), f"{page.name} links to {target}, which is not there"
+            if files or target.suffix == ".html":
+                assert target.is_file(), f"{page.name} links to {target}, which is not there"
 
 
 def _assert_consistent_project(outdir: Path, folder: Path, hashes: dict[str, str]) -> None:

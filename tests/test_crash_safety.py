@@ -36,6 +36,7 @@ from index_checks import (
     PAGES,
     PRIVATE,
     assert_consistent,
+    assert_links_resolve,
     listed,
     project_folders,
     state,
@@ -448,33 +449,48 @@ def test_build_folders_of_other_users_are_left_alone(
     assert (theirs.is_dir(), mine.exists()) == (True, False)
 
 
-def test_no_page_ever_links_to_a_page_not_yet_written(tmp_path: Path) -> None:
-    """Checked just before each page is renamed into place, where a killed run could stop."""
+def render_checking_every_step(
+    outdir: Path, defaults: Path, check: Callable[[Path], None] = assert_consistent
+) -> list[str]:
+    """Render the index, checking it just before each page is renamed into place or removed,
+    where a killed run could stop; the pages, in turn."""
+    steps: list[str] = []
+    watching = [True]
+
+    def check_before_a_page_changes(event: str, args: tuple[Any, ...]) -> None:
+        if watching and event in ("os.rename", "os.remove"):
+            page = Path(args[1] if event == "os.rename" else args[0])
+            if page.is_relative_to(outdir) and not page.is_relative_to(outdir / PRIVATE):
+                check(outdir)
+                steps.append(f"{event.removeprefix('os.')} {page.relative_to(outdir)}")
+
+    # Audit hooks stay for the rest of the process: this one then does nothing.
+    sys.addaudithook(check_before_a_page_changes)
+    try:
+        assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+    finally:
+        watching.clear()
+    check(outdir)
+    return steps
+
+
+def test_no_page_ever_links_to_a_page_not_there(tmp_path: Path) -> None:
     outdir = tmp_path / "out"
     for name in ("alpha", "beta"):
         (outdir / name).mkdir(parents=True)
         pkg_info = f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"
         sdist(outdir / name, pkg_info, f"{name}-1.0.tar.gz")
     defaults = write_defaults(tmp_path, OUTDIR="out")
-    checked: list[str] = []
-    watching = [True]
-
-    def check_before_a_page_appears(event: str, args: tuple[Any, ...]) -> None:
-        if watching and event == "os.rename":
-            page = Path(args[1])
-            if page.is_relative_to(outdir) and not page.is_relative_to(outdir / PRIVATE):
-                assert_consistent(outdir)
-                checked.append(str(page.relative_to(outdir)))
-
-    # Audit hooks stay for the rest of the process: this one then does nothing.
-    sys.addaudithook(check_before_a_page_appears)
-    try:
-        assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
-    finally:
-        watching.clear()
-    assert_consistent(outdir)
-    assert sorted(checked) == sorted(  # the first render of a new index: every page
-        [f"{name}/{page}" for name in ("alpha", "beta") for page in PAGES]
-        + ["+/alpha.html", "+/beta.html", "index.html", "index.json"]
-        + ["+/index.html"] * 2
+    assert sorted(render_checking_every_step(outdir, defaults)) == sorted(
+        # The first render of a new index: every page.
+        [f"rename {name}/{page}" for name in ("alpha", "beta") for page in PAGES]
+        + ["rename +/alpha.html", "rename +/beta.html", "rename index.html", "rename index.json"]
+        + ["rename +/index.html"] * 2
     )
+
+    # A project whose files were taken away by hand (its pages list them until they go): no
+    # page links to it while its own go.
+    (outdir / "beta" / "beta-1.0.tar.gz").unlink()
+    steps = render_checking_every_step(outdir, defaults, assert_links_resolve)
+    assert steps[-3:] == ["remove beta/index.html", "remove beta/index.json", "remove +/beta.html"]
+    assert not (outdir / "beta").exists()
