@@ -61,6 +61,8 @@ class BuildSettings:
     """Variables every build gets on top of sdistmaker's own (index, proxy, certificates)."""
     environments: Environments | None = None
     """Where build environments are kept between builds; None: made anew for each build."""
+    hidden: tuple[Path, ...] = ()
+    """Files and folders builds must not read (the defaults file: it may hold passwords)."""
 
 
 class _RouteFailed(Exception):
@@ -108,7 +110,7 @@ def build_sdist(
             if route == ROUTE_LEGACY_PYTHON:
                 command = [settings.legacy_python, "setup.py", "sdist", "--formats=gztar"]
                 command = [*command, "--dist-dir", str(outdir)]
-                _run(command, source, outdir.parent, environment, deadline, log, route)
+                _run(command, source, outdir.parent, environment, deadline, log, route, settings)
             else:
                 _backend_build(source, outdir, "sdist", route, environment, settings, deadline, log)
         except _RouteFailed as error:
@@ -194,7 +196,7 @@ def _backend_build(
         extra_environ: Mapping[str, str] | None = None,
     ) -> None:
         variables = {**environment, **(extra_environ or {})}
-        _run(cmd, Path(cwd or source), outdir.parent, variables, deadline, log, route)
+        _run(cmd, Path(cwd or source), outdir.parent, variables, deadline, log, route, settings)
 
     try:
         requirements = set(ProjectBuilder(source, runner=runner).build_system_requires)
@@ -249,6 +251,7 @@ def _run(
     deadline: float,
     log: Path,
     route: str,
+    settings: BuildSettings,
 ) -> None:
     """Run one build step confined to ``workdir`` (the tag's source, output and temporary
     files), its output kept in ``log`` up to a limit; at the deadline kill its whole process
@@ -256,7 +259,7 @@ def _run(
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise BuildError("build timed out")
-    confined = sandbox.confined(command, workdir)
+    confined = sandbox.confined(command, workdir, settings.hidden)
     with open(log, "ab") as output:
         note = "" if confined else " (not sandboxed: bubblewrap is not available)"
         output.write(f"=== route {route}: {' '.join(command)}{note}\n".encode())

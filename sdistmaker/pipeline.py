@@ -261,6 +261,7 @@ class _Run:
             self.config.legacy_python,
             self.config.build_environment,
             Environments(self.store.environments),
+            hidden=(self.config.source,) if self.config.source else (),
         )
         pool = ThreadPoolExecutor(max_workers=self.config.jobs)
         futures: list[tuple[Tag, Future[_Made]]] = []

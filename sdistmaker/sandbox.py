@@ -1,13 +1,17 @@
-"""Builds run code from tags. Where bubblewrap works, each build process sees the whole system
-read-only except its own build folder and the folders its command names (where PyPA build's
-hooks leave their results): a tag cannot change OUTDIR, the repositories, or anything else."""
+"""Builds run code from tags. Where bubblewrap works, each build process sees the system
+read-only, writes only to its own build folder and the folders its command names (where PyPA
+build's hooks leave their results), sees no other process (sdistmaker's environment holds what
+builds must not get) and cannot read the home folder or the defaults file, where passwords and
+keys live. Its whole process tree dies with it, daemons included."""
 
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 
@@ -18,21 +22,68 @@ def bubblewrap() -> str | None:
     if path is None:
         return None
     try:
-        subprocess.run([path, *_READ_ONLY, "true"], check=True, capture_output=True, timeout=30)
+        command = [path, *_SYSTEM, *_APART, "true"]
+        subprocess.run(command, check=True, capture_output=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
     return path
 
 
-def confined(command: Sequence[str], writable: Path) -> list[str] | None:
-    """``command`` made to write only below ``writable`` and the folders it names; None when
-    no sandbox can be made here."""
+def confined(
+    command: Sequence[str], writable: Path, hidden: Iterable[Path] = ()
+) -> list[str] | None:
+    """``command`` made to write only below ``writable`` and the folders it names, and to read
+    nothing in the home folder or in ``hidden`` but what it runs; None when no sandbox can be
+    made here."""
     bwrap = bubblewrap()
     if bwrap is None:
         return None
-    folders = [writable, *(Path(argument) for argument in command[1:] if Path(argument).is_dir())]
-    binds = [option for folder in folders for option in ("--bind", str(folder), str(folder))]
-    return [bwrap, *_READ_ONLY, *binds, "--die-with-parent", "--", *command]
+    named = [Path(argument) for argument in command[1:] if os.path.isabs(argument)]
+    hide = [path for path in [*_home(), *hidden] if path.exists()]
+    # Mounts apply in order: hide first, then give back what the command needs below.
+    options = [*_SYSTEM]
+    for path in hide:
+        options += (
+            ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
+        )
+    for path in _needed(command[0], [p for p in named if p.is_file()]):
+        if not any(secret.is_relative_to(path) for secret in hide):
+            options += ["--ro-bind", str(path), str(path)]
+    for folder in [writable, *(p for p in named if p.is_dir())]:
+        options += ["--bind", str(folder), str(folder)]
+    # Read-only as the rest of the system (what was given back keeps its own mount).
+    options += [option for path in hide if path.is_dir() for option in ("--remount-ro", str(path))]
+    return [bwrap, *options, *_APART, "--", *command]
 
 
-_READ_ONLY = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+def _home() -> list[Path]:
+    home = Path.home()
+    return [home] if home.is_dir() and home != Path(home.anchor) else []
+
+
+def _needed(executable: str, files: Sequence[Path]) -> list[Path]:
+    """What the command reads that may lie in a hidden folder: the interpreter's environment
+    and the installation it links to, sdistmaker's own (hooks run its scripts) and the files
+    the command names."""
+    program = Path(shutil.which(executable) or executable)
+    found = [
+        program.parent.parent,
+        Path(os.path.realpath(program)).parent.parent,
+        Path(sys.prefix),
+        Path(sys.base_prefix),
+        *files,
+    ]
+    return [path for path in dict.fromkeys(found) if path.exists() and path != Path(path.anchor)]
+
+
+_SYSTEM = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+# Processes of its own (the /proc it sees shows no other, and when its first process is killed
+# at the deadline every other goes too), and no terminal to type into.
+_APART = [
+    "--unshare-pid",
+    "--unshare-ipc",
+    "--unshare-uts",
+    "--unshare-cgroup-try",
+    "--new-session",
+    "--die-with-parent",
+]

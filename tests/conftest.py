@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tarfile
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -295,3 +296,29 @@ def write_defaults(folder: Path, **settings: object) -> Path:
     path = folder / "defaults.py"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def running(marker: str) -> list[int]:
+    """The live processes (zombies aside) whose command line holds ``marker``."""
+    found = []
+    for folder in Path("/proc").iterdir():
+        try:
+            if marker.encode() not in (folder / "cmdline").read_bytes():
+                continue
+            state = (folder / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:  # not a process, or gone meanwhile
+            continue
+        if state != "Z" and int(folder.name) != os.getpid():
+            found.append(int(folder.name))
+    return found
+
+
+def all_gone(marker: str, seconds: float = 10) -> bool:
+    """Whether the processes holding ``marker`` are gone within a moment (a kill is
+    asynchronous)."""
+    deadline = time.monotonic() + seconds
+    while running(marker):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

@@ -42,6 +42,7 @@ from conftest import (
     IN_CI,
     GitRepository,
     SvnRepository,
+    all_gone,
     hold_lock,
     require,
     setup_py_project,
@@ -506,10 +507,13 @@ def tag_whose_setup_py_raises(world: World) -> Arranged:
     yield Expect(1, [world.fails("alpha", "1.1", url, reason)])
 
 
-HANGING = """\
+SLEEPER = f"sleeper-{uuid.uuid4()}"
+"""Marks the processes a hanging build starts, to look for them after."""
+HANGING = f"""\
 import subprocess, sys, time
-child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-print("grandchild", child.pid, flush=True)
+sleep = [sys.executable, "-c", "import time; time.sleep(600)", "{SLEEPER}"]
+subprocess.Popen(sleep)
+subprocess.Popen(sleep, start_new_session=True)  # a daemon, out of the build's process group
 time.sleep(600)
 """
 
@@ -521,21 +525,7 @@ def tag_whose_build_hangs_past_build_timeout(world: World) -> Arranged:
     url = world.svn_tag_url("alpha", "1.1")
     reason = r"build timed out \(build\), process tree killed"
     yield Expect(1, [world.fails("alpha", "1.1", url, reason)], world.defaults(BUILD_TIMEOUT=2))
-    pids = [int(n) for n in re.findall(r"grandchild (\d+)", world.log("alpha", "1.1").read_text())]
-    assert pids
-    deadline = time.monotonic() + 10
-    while [pid for pid in pids if alive(pid)] and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not [pid for pid in pids if alive(pid)], "a process the build started still runs"
-
-
-def alive(pid: int) -> bool:
-    """Whether the process runs (a zombie waiting for its parent to reap it does not)."""
-    try:
-        status = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return status.rsplit(")", 1)[1].split()[0] != "Z"
+    assert all_gone(SLEEPER), "a process the build started still runs"
 
 
 @bad_input

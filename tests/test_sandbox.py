@@ -2,6 +2,7 @@
 cannot be confined."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -89,3 +90,48 @@ def test_a_build_printing_without_end_keeps_the_head_and_tail_of_its_output(
     assert "FIRST LINE" in text
     assert "LAST LINE" in text
     assert "bytes of output left out here" in text
+
+
+SNOOPING = """\
+import os, pathlib
+found = []
+for environ in pathlib.Path("/proc").glob("[0-9]*/environ"):
+    try:
+        found.append(environ.read_bytes().decode(errors="replace"))
+    except OSError:
+        pass
+for path in [os.path.expanduser("~/.pypirc"), {defaults!r}]:
+    try:
+        found.append(open(path).read())
+    except OSError as error:
+        print("cannot read", path, error)
+print("processes seen:", len(list(pathlib.Path("/proc").glob("[0-9]*"))))
+print("FOUND", " | ".join(found))
+"""
+
+
+@pytest.mark.usefixtures("confined")
+def test_a_build_reads_no_secret_of_sdistmakers_environment_home_or_defaults_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "s3cret-upload-t0ken"
+    monkeypatch.setenv("TWINE_PASSWORD", secret)
+    home = tmp_path / "home"
+    write_tree(home, {".pypirc": f"[pypi]\npassword = {secret}\n"})
+    monkeypatch.setenv("HOME", str(home))
+    defaults = tmp_path / "defaults.py"
+    defaults.write_text(f"GIT_REPOSITORIES = ['https://builder:{secret}@git.example/x.git']\n")
+    files = setup_py_project("p", "1.0")
+    files["setup.py"] = SNOOPING.format(defaults=str(defaults)) + files["setup.py"]
+    write_tree(tmp_path / "work" / "source", files)
+    log = tmp_path / "work" / "build.log"
+    settings = BuildSettings(timeout=120.0, hidden=(defaults,))
+    source = tmp_path / "work" / "source"
+    dist = tmp_path / "work" / "dist"
+    build_sdist(source, dist, version="1.0", project="p", settings=settings, log=log)
+    text = log.read_text()
+    assert "FOUND" in text  # it looked
+    assert secret not in text
+    # Only its own processes: the build's, none of the machine's.
+    seen = [int(n) for n in re.findall(r"processes seen: (\d+)", text)]
+    assert seen and max(seen) < 10, seen
