@@ -757,6 +757,47 @@ def build_writing_outside_its_folder(world: World) -> Arranged:
     assert not Path("/tmp/escaped").exists()
 
 
+SNOOPING = """\
+import os, pathlib
+texts = []
+for environ in pathlib.Path("/proc").glob("[0-9]*/environ"):
+    try:
+        texts += environ.read_bytes().decode(errors="replace").split("\\0")
+    except OSError:
+        pass
+for path in [os.path.expanduser("~/.pypirc"), {defaults!r}]:
+    try:
+        texts += open(path).read().splitlines()
+    except OSError:
+        pass
+found = sorted({{text for text in texts if "password" in text.lower()}})
+from setuptools import setup
+setup(name="alpha", version="1.1", description=" | ".join(found))
+"""
+
+
+@bad_input
+def build_reading_secrets(world: World) -> Arranged:
+    """A tag looks for secrets where a server keeps them and publishes what it finds in its
+    metadata: sdistmaker's environment (through /proc), the home folder, the defaults file.
+    It finds none of them (bubblewrap: a process namespace of its own, home and defaults
+    file hidden)."""
+    require("bwrap")
+    world.publish()
+    defaults = world.defaults()
+    with open(defaults, "a") as file:
+        file.write(f"# the deploy password is {SECRET}\n")
+    home = world.root / "home"
+    home.mkdir()
+    (home / ".pypirc").write_text(f"[pypi]\npassword = {SECRET}\n")
+    world.svn.tag("libs/alpha", "1.1", {"setup.py": SNOOPING.format(defaults=str(defaults))})
+    cache = {"UV_CACHE_DIR": str(Path.home() / ".cache" / "uv")}  # the one filled before
+    yield Expect(0, [], defaults, {"TWINE_PASSWORD": SECRET, "HOME": str(home), **cache})
+    assert "alpha/alpha-1.1.tar.gz" in distributions(world.outdir)
+    written = [p for p in world.outdir.rglob("*") if p.is_file()]
+    assert not [p for p in written if SECRET.encode() in p.read_bytes()]
+
+
 WAITING = """\
 import os, socket
 with socket.create_connection(("127.0.0.1", int(os.environ["MEETING"])), timeout=60) as s:
