@@ -226,7 +226,11 @@ def _environment(
     suffix = re.sub(r"[-_.]+", "_", str(name or project)).upper()
     # Builds run code from tags: they get no upload credentials and no secrets (BUILD_ENVIRONMENT
     # gives back what a build really needs).
-    inherited = {k: v for k, v in os.environ.items() if not _SECRET.search(k)}
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if not _SECRET.search(name) and not _URL_CREDENTIALS.search(value)
+    }
     return dict(
         inherited,
         **settings.environment,
@@ -241,6 +245,9 @@ _SECRET = re.compile(
     r"^TWINE_|PASSWORD|PASSWD|TOKEN|SECRET|CREDENTIAL|API_?KEY|PRIVATE_?KEY|AUTH", re.IGNORECASE
 )
 """Names of variables builds do not inherit from sdistmaker's environment."""
+_URL_CREDENTIALS = re.compile(r"://[^/@\s]+@")
+"""Values builds do not inherit either: URLs with a user (often a token) or a password in them,
+as an index or a proxy may be given."""
 
 
 def _run(

@@ -178,13 +178,19 @@ def test_a_build_never_sees_upload_credentials_or_other_secrets(
     for name in [*secrets, "NPM_API_KEY", "SVN_PASSWD", "SSH_AUTH_SOCK"]:
         monkeypatch.setenv(name, "s3cret")
     monkeypatch.setenv("HARMLESS_SETTING", "kept")
+    # Variables of harmless names whose value is a URL carrying credentials.
+    monkeypatch.setenv("PIP_INDEX_URL", "https://builder:s3cret@pypi.example/simple")
+    monkeypatch.setenv("HTTPS_PROXY", "http://ghp_s3cret@proxy.example:3128")
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "https://pypi.example/simple")
     files = {
         "setup.py": "import os\n"
         "open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'seen.txt'), 'w')"
-        ".write(repr(sorted(k for k, v in os.environ.items() if v in ('s3cret', 'kept')))"
+        ".write(repr(sorted(k for k, v in os.environ.items() if 's3cret' in v or v == 'kept')"
+        " + [os.environ.get('PIP_EXTRA_INDEX_URL')])"
         " + os.environ['GITLAB_TOKEN'])\n"
         "from setuptools import setup\nsetup(name='p', version='1.0', py_modules=[])\n"
     }
     build(tmp_path, files, "1.0", environment={"GITLAB_TOKEN": "given back"})
     seen = (tmp_path / "source" / "seen.txt").read_text()
-    assert seen == "['HARMLESS_SETTING']given back"  # BUILD_ENVIRONMENT gives back what it names
+    # BUILD_ENVIRONMENT gives back what it names.
+    assert seen == "['HARMLESS_SETTING', 'https://pypi.example/simple']given back"
