@@ -342,11 +342,20 @@ class _Run:
             raise made.error
         assert made.sdist is not None
         sdist = made.sdist
+        earlier = sorted(d for d, key in self.state.owners.items() if key == tag.project_key)
         owner = self.state.owners.setdefault(sdist.name, tag.project_key)
         if owner != tag.project_key:
             raise BuildError(
                 f"distribution {sdist.name} is already published from {owner}, "
                 f"not from {tag.project_key}"
+            )
+        if earlier and sdist.name not in earlier:
+            # Allowed (projects do get renamed), but installers see a new project: say so.
+            logger.warning(
+                "renamed %s: publishes %s, earlier tags %s; each keeps its own pages",
+                tag.culprit,
+                sdist.name,
+                ", ".join(earlier),
             )
         if sdist.name not in self.state.unindexed:
             self.state.unindexed.append(sdist.name)

@@ -81,6 +81,8 @@ class Expect:
     """The defaults file to run with, when not the world's usual one."""
     env: dict[str, str] = field(default_factory=dict)
     """Variables the run gets besides the test's own."""
+    quiet: bool = True
+    """False: run without -q, as a person does, to see what a run says besides failures."""
     index_intact: bool = True
     """False where the case itself damaged sdistmaker's records or put foreign files in OUTDIR,
     so that the index cannot be checked as a whole."""
@@ -118,10 +120,12 @@ class World:
         path.write_text("OUTDIR = 'out'\n" + text)
         return path
 
-    def run(self, defaults: Path | None = None, env: dict[str, str] | None = None) -> Result:
+    def run(
+        self, defaults: Path | None = None, env: dict[str, str] | None = None, quiet: bool = True
+    ) -> Result:
         started = time.monotonic()
         finished = subprocess.run(
-            [COMMAND, "-q", "-d", str(defaults or self.defaults())],
+            [COMMAND, *(["-q"] if quiet else []), "-d", str(defaults or self.defaults())],
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
@@ -197,7 +201,7 @@ def test_bad_input(case: Case, world: World) -> None:
     try:
         expect = next(arrange)
         before = world.published()
-        result = world.run(expect.defaults, expect.env)
+        result = world.run(expect.defaults, expect.env, expect.quiet)
 
         assert "Traceback" not in result.output, result.output
         assert result.code == expect.code, result.output
@@ -540,11 +544,18 @@ def tag_whose_version_is_not_the_built_one(world: World) -> Arranged:
 
 @bad_input
 def distribution_renamed_between_tags(world: World) -> Arranged:
-    """Allowed: each name is published under its own folder, with its own pages."""
+    """Allowed (projects do get renamed): each name is published under its own folder, with its
+    own pages, and a run says so (not a failure: a quiet run says nothing)."""
     world.publish()
     world.git.commit(setup_py_project("beta.renamed", "2.0"))
     world.git.tag("2.0")
-    yield Expect(0)
+    tag = re.escape(f"beta 2.0 (git+{world.git.url}@2.0)")
+    lines = [
+        rf"renamed {tag}: publishes beta-renamed, earlier tags beta; each keeps its own pages",
+        r"built beta 2\.0 -> beta-renamed/beta_renamed-2\.0\.tar\.gz",
+        r"built 1, up to date 2, failed 0 \(new 0\)",
+    ]
+    yield Expect(0, lines, quiet=False)
     assert distributions(world.outdir) == [
         "alpha/alpha-1.0.tar.gz",
         "beta-renamed/beta_renamed-2.0.tar.gz",
