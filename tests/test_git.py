@@ -108,11 +108,11 @@ def test_a_missing_repository_is_an_error_naming_it(tmp_path: Path) -> None:
 
 def test_a_password_in_the_url_never_shows(tmp_path: Path) -> None:
     source = GitRepository("https://user:s3cret@127.0.0.1:9/p.git", tmp_path / "cache")
-    assert source.location == "https://user@127.0.0.1:9/p.git"
+    assert source.location == "https://127.0.0.1:9/p.git"
     with pytest.raises(VcsError) as error:
         source.tags()
     assert "s3cret" not in str(error.value)
-    assert str(error.value).startswith("https://user@127.0.0.1:9/p.git: ")
+    assert str(error.value).startswith("https://127.0.0.1:9/p.git: ")
 
 
 @pytest.mark.parametrize(
@@ -210,7 +210,7 @@ def test_a_repository_read_with_a_password_keeps_it_out_of_output_and_outdir(
         "private-1.1.tar.gz",
     ]
     state = (tmp_path / "out" / ".sdistmaker" / "state.json").read_text()
-    assert f"http://builder@{address}/acme/private.git" in state  # named, without it
+    assert f"http://{address}/acme/private.git" in state  # named, without it
     assert secret not in first.stdout + first.stderr + second.stdout + second.stderr
     # Not in the state, the logs, the pages, nor in what sdistmaker keeps of the repository.
     written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
