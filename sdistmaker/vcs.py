@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import abc
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import unquote, unquote_plus, urlsplit
 from urllib.request import url2pathname
 
 from sdistmaker.tags import Tag
@@ -72,6 +73,28 @@ def public_url(url: str) -> str:
 def redact(text: str) -> str:
     """A message from a VCS command with every URL in it in its public form."""
     return _URL_IN_TEXT.sub(_public, text)
+
+
+def without_credentials(url: str) -> tuple[str, Credentials | None]:
+    """``url`` without the user information ``public_url`` leaves out, and what that held."""
+    found = _URL.match(url)
+    if found is None or found["userinfo"] is None or _keeps_user_name(found["scheme"]):
+        return url, None
+    user, _, password = found["userinfo"].partition(":")
+    host = f"{found['scheme']}://{found['address'].partition('/')[0]}"
+    rest = url[found.end("userinfo") + 1 :]
+    return f"{found['scheme']}://{rest}", Credentials(host, unquote(user), unquote(password))
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A URL's user name and password, percent-decoded; the password is empty where the URL
+    gives none (a token as the user name)."""
+
+    host: str
+    """The scheme, host and port they are for, as ``https://git.example.com``."""
+    username: str
+    password: str = field(repr=False)
 
 
 def _url_pattern(blank: str, closing: str) -> re.Pattern[str]:
