@@ -18,7 +18,7 @@ import git
 from sdistmaker import temporaries
 from sdistmaker.errors import VcsError
 from sdistmaker.tags import Tag, version_from_tag_name
-from sdistmaker.vcs import Source, public_url, redact
+from sdistmaker.vcs import Source, public_url, redact, without_credentials
 
 # Never wait for a password or a host key: unattended runs must fail, not hang.
 _ENVIRONMENT = {
@@ -28,6 +28,40 @@ _ENVIRONMENT = {
     "GCM_INTERACTIVE": "never",
     "GIT_SSH_COMMAND": "ssh -o BatchMode=yes",
 }
+
+
+def _environment(url: str) -> dict[str, str]:
+    """What git runs with to read the repository at ``url``, which may hold credentials.
+
+    The remote is given in the environment (readable by this user alone), never written into
+    the mirror's configuration, and without its credentials: git would put them, in the URL,
+    on the command line of git-remote-http, where every user of the machine can read them. A
+    credential helper gives them to git instead, from the environment, when the host asks.
+    """
+    address, credentials = without_credentials(url)
+    configuration = [("remote.origin.url", address), ("remote.origin.fetch", "+refs/*:refs/*")]
+    environment = dict(_ENVIRONMENT)
+    if credentials is not None:
+        # For this host alone: after a redirect to another host git asks anew, and gets none.
+        # The empty helper first drops the user's own helpers for it ("store" would write the
+        # credentials into a file).
+        helper = f"credential.{credentials.host}.helper"
+        configuration += [(helper, ""), (helper, _HELPER)]
+        environment["SDISTMAKER_GIT_USERNAME"] = credentials.username
+        environment["SDISTMAKER_GIT_PASSWORD"] = credentials.password
+    environment["GIT_CONFIG_COUNT"] = str(len(configuration))
+    for number, (key, value) in enumerate(configuration):
+        environment[f"GIT_CONFIG_KEY_{number}"] = key
+        environment[f"GIT_CONFIG_VALUE_{number}"] = value
+    return environment
+
+
+# Answers git's "get" alone ("store" and "erase" are nothing to it). With a token as the user
+# name the password is empty, and git sends it so, as for such a URL.
+_HELPER = (
+    '!f() { test "$1" != get || printf "username=%s\\npassword=%s\\n"'
+    ' "$SDISTMAKER_GIT_USERNAME" "$SDISTMAKER_GIT_PASSWORD"; }; f'
+)
 
 
 class GitRepository(Source):
@@ -45,8 +79,8 @@ class GitRepository(Source):
         tags: str = "*",
         fetched: set[Path] | None = None,
     ) -> None:
-        self.url = url
         self.location = public_url(url)
+        self._environment = _environment(url)
         self.subdirectory = subdirectory.strip("/")
         self.pattern = tags
         repository = urlsplit(self.location).path.rstrip("/").rsplit("/", 1)[-1]
@@ -61,19 +95,11 @@ class GitRepository(Source):
         return f"git:{self.location}#{self.subdirectory}"
 
     def _git(self, *args: str, folder: Path | None = None, **kwargs: object) -> str:
-        # The repository's URL, which may hold a password, is given to git in its environment
-        # (readable by this user alone) and never written into the mirror's configuration.
-        environment = {
-            **_ENVIRONMENT,
-            "GIT_CONFIG_COUNT": "2",
-            "GIT_CONFIG_KEY_0": "remote.origin.url",
-            "GIT_CONFIG_VALUE_0": self.url,
-            "GIT_CONFIG_KEY_1": "remote.origin.fetch",
-            "GIT_CONFIG_VALUE_1": "+refs/*:refs/*",
-        }
         try:
             return str(
-                git.Git(folder or self.mirror).execute(["git", *args], env=environment, **kwargs)  # type: ignore[call-overload]
+                git.Git(folder or self.mirror).execute(
+                    ["git", *args], env=self._environment, **kwargs
+                )  # type: ignore[call-overload]
             )
         except git.GitCommandError as error:
             raise VcsError(f"{self.location}: {_git_message(error)}") from None

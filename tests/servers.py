@@ -211,6 +211,27 @@ def http_server(handler: Callable[..., http.server.BaseHTTPRequestHandler]) -> I
         server.server_close()
 
 
+@contextlib.contextmanager
+def redirecting_server(target: str) -> Iterator[str]:
+    """An HTTP server sending every request on to the same path at ``target`` (host:port), as
+    a host does for a repository that moved; yields its host:port."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(301)
+            self.send_header("Location", f"http://{target}{self.path}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_POST = do_GET
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    with http_server(Handler) as address:
+        yield address
+
+
 @dataclass
 class PackageServer:
     """A real pypiserver with authentication, as a company's devpi or Nexus stands in for."""
@@ -244,14 +265,29 @@ def pypiserver(folder: Path) -> Iterator[PackageServer]:
         process.wait(10)
 
 
+@dataclass
+class GitServer:
+    address: str
+    """host:port"""
+    exposures: list[str]
+    """The command lines, seen while the server answered a request, that held the secret."""
+
+
 @contextlib.contextmanager
-def git_http_server(root: Path, user: str, password: str) -> Iterator[str]:
+def git_http_server(root: Path, user: str, password: str) -> Iterator[GitServer]:
     """The git repositories below ``root``, served over smart HTTP (git's own http-backend) to
-    ``user`` with ``password`` and to no one else, as a company's git host; yields host:port."""
+    ``user`` with ``password`` and to no one else, as a company's git host.
+
+    The secret is the password, or with none the user name (a token, as GitHub takes it). While
+    the server answers, the client's git processes are alive: every request looks for the
+    secret in the command line of every process, which any user of the machine can read.
+    """
     expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    exposures: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            exposures.extend(_command_lines_holding(password or user))
             if self.headers.get("Authorization") != expected:
                 self.send_response(401)
                 self.send_header("WWW-Authenticate", 'Basic realm="git"')
@@ -298,4 +334,14 @@ def git_http_server(root: Path, user: str, password: str) -> Iterator[str]:
             pass
 
     with http_server(Handler) as address:
-        yield address
+        yield GitServer(address, exposures)
+
+
+def _command_lines_holding(secret: str) -> list[str]:
+    found = []
+    for path in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):  # a process that ended meanwhile
+            command_line = path.read_bytes()
+            if secret.encode() in command_line:
+                found.append(command_line.replace(b"\0", b" ").decode(errors="replace"))
+    return found

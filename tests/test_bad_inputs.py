@@ -477,7 +477,7 @@ def git_repository_refusing_the_password_in_its_url(world: World) -> Arranged:
     address = world.request.getfixturevalue("password_server")
     world.publish()
     url = f"http://builder:{SECRET}@{address}/acme/private.git"
-    public = f"http://builder@{address}/acme/private.git"
+    public = f"http://{address}/acme/private.git"
     defaults = world.defaults(GIT_REPOSITORIES=[world.git.url, url])
     yield Expect(
         1, [rf"failed reading: {re.escape(public)}: fatal: Authentication failed .*"], defaults

@@ -184,7 +184,7 @@ def test_upload_to_refuses_what_is_no_upload_url_without_showing_a_password(tmp_
     with pytest.raises(ConfigError) as error:
         load_defaults(path)
     assert str(error.value) == (
-        f"{path}:1: UPLOAD_TO must be http(s) upload URLs, not 'ftp://user@files.example/'"
+        f"{path}:1: UPLOAD_TO must be http(s) upload URLs, not 'ftp://files.example/'"
     )
 
 

@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 import tarfile
@@ -13,7 +14,7 @@ from sdistmaker.config import GitRepository as Entry
 from sdistmaker.crawl import git_sources
 from sdistmaker.errors import VcsError
 from sdistmaker.git import GitRepository, parse_pip_url, tag_from_url
-from servers import git_http_server
+from servers import git_http_server, redirecting_server
 
 MakeGit = Callable[[str], Repo]
 COMMAND = str(Path(sys.executable).parent / "sdists_from_tags")
@@ -108,11 +109,11 @@ def test_a_missing_repository_is_an_error_naming_it(tmp_path: Path) -> None:
 
 def test_a_password_in_the_url_never_shows(tmp_path: Path) -> None:
     source = GitRepository("https://user:s3cret@127.0.0.1:9/p.git", tmp_path / "cache")
-    assert source.location == "https://user@127.0.0.1:9/p.git"
+    assert source.location == "https://127.0.0.1:9/p.git"
     with pytest.raises(VcsError) as error:
         source.tags()
     assert "s3cret" not in str(error.value)
-    assert str(error.value).startswith("https://user@127.0.0.1:9/p.git: ")
+    assert str(error.value).startswith("https://127.0.0.1:9/p.git: ")
 
 
 @pytest.mark.parametrize(
@@ -186,32 +187,66 @@ def test_projects_of_one_repository_share_its_mirror_and_one_fetch_a_run(
     assert (web.name, api.name) == ("web", "api")
 
 
-def test_a_repository_read_with_a_password_keeps_it_out_of_output_and_outdir(
-    make_git: MakeGit, tmp_path: Path
-) -> None:
-    secret = "s3cret-t0ken"
+def private_repository(make_git: MakeGit, tmp_path: Path) -> tuple[Repo, Path]:
+    """A repository tagged 1.0, and the folder to serve it from as ``acme/private.git``."""
     work = make_git("work")
     work.commit(hatchling_project("private", "1.0"))
     work.tag("1.0")
     served = tmp_path / "served"
     run("git", "clone", "-q", "--bare", work.root, served / "acme" / "private.git")
-    with git_http_server(served, "builder", secret) as address:
-        url = f"http://builder:{secret}@{address}/acme/private.git"
+    return work, served
+
+
+# What a company's git host takes in a URL: a password, or a token as the user name (as GitHub
+# does; git sends it with an empty password).
+LOGINS = {"password": ("builder", "s3cret-t0ken"), "token as user name": ("ghp_T0kenAsUser", "")}
+
+
+@pytest.mark.parametrize(("user", "password"), LOGINS.values(), ids=LOGINS)
+def test_a_repository_read_with_credentials_keeps_them_out_of_sight(
+    make_git: MakeGit, tmp_path: Path, user: str, password: str
+) -> None:
+    secret = password or user
+    work, served = private_repository(make_git, tmp_path)
+    # A credential helper of the user's own, which keeps what git tells it in a file.
+    stored = tmp_path / "stored-credentials"
+    (tmp_path / "gitconfig").write_text(f"[credential]\n\thelper = store --file {stored}\n")
+    environment = {**os.environ, "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig")}
+    with git_http_server(served, user, password) as server:
+        login = f"{user}:{password}" if password else user
+        url = f"http://{login}@{server.address}/acme/private.git"
         defaults = write_defaults(tmp_path, GIT_REPOSITORIES=[url], OUTDIR="out")
         command = [COMMAND, "-v", "-d", str(defaults)]
-        first = subprocess.run(command, capture_output=True, text=True)
+        first = subprocess.run(command, capture_output=True, text=True, env=environment)
         work.commit(hatchling_project("private", "1.1"))
         work.tag("1.1")
         work.git("push", "-q", str(served / "acme" / "private.git"), "1.1")
-        second = subprocess.run(command, capture_output=True, text=True)
+        second = subprocess.run(command, capture_output=True, text=True, env=environment)
     assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
     assert sorted(p.name for p in (tmp_path / "out" / "private").glob("*.tar.gz")) == [
         "private-1.0.tar.gz",
         "private-1.1.tar.gz",
     ]
     state = (tmp_path / "out" / ".sdistmaker" / "state.json").read_text()
-    assert f"http://builder@{address}/acme/private.git" in state  # named, without it
+    assert f'"git:http://{server.address}/acme/private.git#' in state  # named, without it
     assert secret not in first.stdout + first.stderr + second.stdout + second.stderr
     # Not in the state, the logs, the pages, nor in what sdistmaker keeps of the repository.
     written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
     assert not [p for p in written if secret.encode() in p.read_bytes()]
+    # Not on a command line, for any user of the machine to read, nor handed to the user's
+    # credential helpers.
+    assert server.exposures == []
+    assert not stored.exists()
+
+
+def test_a_redirect_to_another_host_gets_no_credentials(make_git: MakeGit, tmp_path: Path) -> None:
+    _, served = private_repository(make_git, tmp_path)
+    with (
+        git_http_server(served, "builder", "s3cret-t0ken") as server,
+        redirecting_server(server.address) as moved,
+    ):
+        url = f"http://builder:s3cret-t0ken@{moved}/acme/private.git"
+        source = GitRepository(url, tmp_path / "cache")
+        # The host that asks is not the one the credentials were given for.
+        with pytest.raises(VcsError, match=f"Authentication failed for 'http://{server.address}/"):
+            source.tags()

@@ -41,16 +41,33 @@ def test_project_prefixes_never_change_the_version(version: str, project: str) -
     assert version_from_tag_name(f"{project}-{version}") == expected
 
 
-# Passwords as URLs carry them: characters that would end the user-information part
-# (/ ? # @ [ ]) are percent-encoded.
-passwords = st.from_regex(r"([A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-F]{2}){1,12}", fullmatch=True)
+# User names and passwords as URLs carry them: characters that would end the user information
+# (: / ? # @ [ ]) are percent-encoded.
+credentials = st.from_regex(r"([A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-F]{2}){1,12}", fullmatch=True)
+# Query parameters that hold a secret: their names say so, in any case, as part of the name.
+secret_words = ["token", "Token", "KEY", "secret", "Password", "auth", "sig", "Signature"]
+affixes = st.from_regex(r"[A-Za-z_-]{0,5}", fullmatch=True)
+secret_names = st.builds("{}{}{}".format, affixes, st.sampled_from(secret_words), affixes)
+secret_values = st.from_regex(r"[A-Za-z0-9._~-]{1,20}", fullmatch=True)
+MESSAGES = ("fatal: unable to access '{}': 403", "svn: E170013: Unable to connect to {}\n")
 
 
-@given(st.from_regex(r"[a-z]{1,8}", fullmatch=True), passwords)
-def test_a_password_never_survives_in_a_url_or_a_message(user: str, password: str) -> None:
-    url = f"https://{user}:{password}@git.example.com/acme/repo.git"
-    assert f":{password}@" not in public_url(url)
-    assert f":{password}@" not in redact(f"fatal: unable to access '{url}': 403")
+@given(credentials, credentials, secret_names, secret_values)
+def test_credentials_never_survive_in_a_url_or_a_message(
+    user: str, password: str, name: str, value: str
+) -> None:
+    public = "https://git.example.com/acme/repo.git"
+    shown = {
+        f"https://{user}:{password}@git.example.com/acme/repo.git": public,
+        f"https://{user}@git.example.com/acme/repo.git": public,  # a token as the user name
+        f"{public}?ref=main&{name}={value}": f"{public}?ref=main",
+        # ssh takes no password in a URL; its user name is no secret.
+        f"ssh://{user}:{password}@git.example.com/r.git": f"ssh://{user}@git.example.com/r.git",
+    }
+    for url, expected in shown.items():
+        assert public_url(url) == expected
+        for message in MESSAGES:
+            assert redact(message.format(url)) == message.format(expected)
 
 
 @given(text)

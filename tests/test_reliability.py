@@ -225,7 +225,7 @@ def test_a_password_in_a_repository_url_shows_nowhere(tmp_path: Path) -> None:
     )
     result = subprocess.run([COMMAND, "-v", "-d", str(defaults)], capture_output=True, text=True)
     assert result.returncode == 1
-    assert "https://builder@127.0.0.1:9/acme/private.git" in result.stderr
+    assert "https://127.0.0.1:9/acme/private.git" in result.stderr
     assert secret not in result.stdout + result.stderr
     written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
     assert written  # state, pages
