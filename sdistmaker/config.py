@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -65,6 +66,15 @@ def _string(value: Any) -> str:
     if not isinstance(value, str):
         raise _Invalid(f"must be a string, not {type(value).__name__}")
     return value
+
+
+def _url(value: Any) -> str:
+    url = _string(value)
+    try:
+        urlsplit(url)
+    except ValueError as error:
+        raise _Invalid(f"is no valid URL ({error}): {public_url(url)}") from None
+    return url
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -156,6 +166,7 @@ def _git_repository(value: Any) -> GitRepository:
         )
     if not isinstance(value.get("url"), str) or not value["url"]:
         raise _Invalid("every entry needs a 'url' string")
+    _url(value["url"])
     for key in ("subdirectory", "tags"):
         if not isinstance(value.get(key, ""), str):
             raise _Invalid(f"{key!r} must be a string")
@@ -174,8 +185,8 @@ def _git_repositories(value: Any) -> tuple[GitRepository, ...]:
 
 # Setting name -> (Config field, validator).
 SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
-    "BASE": ("base", _string),
-    "BASE_ON_SERVER": ("base_on_server", _string),
+    "BASE": ("base", _url),
+    "BASE_ON_SERVER": ("base_on_server", _url),
     "BLACKLIST": ("blacklist", _strings),
     "STOP_INDICATORS": ("stop_indicators", _strings),
     "OUTDIR": ("outdir", _path),

@@ -216,7 +216,10 @@ def parse_pip_url(spec: str) -> tuple[str, str, str]:
         raise VcsError(f"{public_url(spec)}: not a git URL (expected git+URL@TAG)")
     url, _, fragment = spec[len("git+") :].partition("#")
     subdirectory = parse_qs(fragment).get("subdirectory", [""])[0]
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:
+        raise VcsError(f"{public_url(spec)}: no valid URL ({error})") from None
     if "@" not in parts.path:
         raise VcsError(f"{public_url(spec)}: no tag given (expected git+URL@TAG)")
     path, tag = parts.path.rsplit("@", 1)

@@ -225,3 +225,16 @@ def test_an_outdir_beside_repositories_or_near_remote_ones_is_fine(
     # A BASE that names no repository (yet) is the crawl's to report, not the defaults file's.
     missing = defaults(tmp_path, f"BASE = {(tmp_path / 'none').as_uri()!r}\nOUTDIR = 'out'\n")
     assert load_defaults(missing).outdir == tmp_path / "out"
+
+
+@pytest.mark.parametrize("setting", ["BASE", "GIT_REPOSITORIES"])
+def test_a_malformed_url_names_file_and_line_and_shows_no_password(
+    tmp_path: Path, setting: str
+) -> None:
+    url = "http://builder:s3cret@[::1/acme.git"
+    value = repr([url] if setting == "GIT_REPOSITORIES" else url)
+    path = defaults(tmp_path, f"OUTDIR = 'out'\n{setting} = {value}\n")
+    message = refusal(path)
+    assert message.startswith(f"{path}:2: {setting} ")
+    assert "is no valid URL" in message
+    assert "s3cret" not in message

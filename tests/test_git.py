@@ -250,3 +250,9 @@ def test_a_redirect_to_another_host_gets_no_credentials(make_git: MakeGit, tmp_p
         # The host that asks is not the one the credentials were given for.
         with pytest.raises(VcsError, match=f"Authentication failed for 'http://{server.address}/"):
             source.tags()
+
+
+def test_a_malformed_pip_url_is_an_error_without_its_password() -> None:
+    with pytest.raises(VcsError, match="no valid URL") as error:
+        parse_pip_url("git+http://builder:s3cret@[::1/acme.git@1.0")
+    assert "s3cret" not in str(error.value)
