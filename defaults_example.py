@@ -45,7 +45,8 @@ GIT_REPOSITORIES = [
 # in ``.sdistmaker``. A relative path is relative to the folder of this file.
 OUTDIR = "var/private"
 
-# Seconds one tag's build may take before its whole process tree is killed and it counts as failed.
+# Seconds one tag's build may take, installing its build requirements included, before its
+# whole process tree is killed and it counts as failed.
 BUILD_TIMEOUT = 600
 
 # Names that are yours alone (globs, e.g. "acme-*"): when no project of such a name is here, the

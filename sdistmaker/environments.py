@@ -4,6 +4,8 @@ Making a fresh isolated environment is most of what a naive ``python -m build`` 
 the backend's own work is a fraction of it. Each environment here is made with uv when it is
 installed (pip otherwise), byte-compiled (so no backend call compiles setuptools again), and
 made again when it grows old, so that unpinned requirements still move on.
+
+Making one counts against the deadline of the build that needs it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import hashlib
 import importlib.util
 import os
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import filelock
 
-from sdistmaker import temporaries
+from sdistmaker import processes, temporaries
 from sdistmaker.errors import BuildError
 
 MAX_AGE = 7 * 24 * 3600
@@ -56,9 +57,13 @@ class Environments:
         constraints: str,
         environment: Mapping[str, str],
         log: Path,
+        *,
+        deadline: float,
     ) -> Path:
         """The interpreter of an environment holding ``requirements`` (within ``constraints``,
-        the text of a constraints file); ``environment`` is what installers run with."""
+        the text of a constraints file), made by ``deadline`` (``time.monotonic()``: the
+        build's, which its requirements' install counts against); ``environment`` is what
+        installers run with."""
         key = hashlib.sha256(
             "\n".join([sys.version, constraints, *sorted(requirements)]).encode()
         ).hexdigest()[:20]
@@ -67,7 +72,17 @@ class Environments:
         target = self.folder / key
         python = target / "bin" / "python"
         self.folder.mkdir(parents=True, exist_ok=True)
-        with filelock.FileLock(self.folder / f"{key}.lock"):
+        lock = filelock.FileLock(self.folder / f"{key}.lock")
+        try:
+            # Another worker may be making it: this build waits no longer than its deadline,
+            # whatever that install takes (a negative timeout would wait for ever).
+            held = lock.acquire(timeout=max(deadline - time.monotonic(), 0))
+        except filelock.Timeout:
+            raise BuildError(
+                f"build requirements {sorted(requirements)} timed out: another build was still "
+                "installing them"
+            ) from None
+        with held:
             if key in self._handed_out:  # another worker made it while this one waited
                 return python
             if python.exists() and time.time() - target.stat().st_mtime < self.max_age:
@@ -75,7 +90,7 @@ class Environments:
                 return python
             partial = temporaries.new_folder(self.folder, key)
             try:
-                self._make(partial, requirements, constraints, environment, log)
+                self._make(partial, requirements, constraints, environment, log, deadline)
             except BaseException:
                 shutil.rmtree(partial, ignore_errors=True)
                 raise
@@ -102,6 +117,7 @@ class Environments:
         constraints: str,
         environment: Mapping[str, str],
         log: Path,
+        deadline: float,
     ) -> None:
         python = folder / "bin" / "python"
         uv = _uv()
@@ -115,20 +131,19 @@ class Environments:
             install = [str(python), "-m", "pip", "install", "--disable-pip-version-check"]
         if requirements:
             commands.append([*install, "--constraint", str(pin), *sorted(requirements)])
-        with open(log, "a", encoding="utf-8") as output, contextlib.ExitStack() as cleanup:
+        with open(log, "ab") as output, contextlib.ExitStack() as cleanup:
             cleanup.callback(pin.unlink, missing_ok=True)
             for command in commands:
-                output.write(f"=== {' '.join(command)}\n")
+                output.write(f"=== {' '.join(command)}\n".encode())
                 output.flush()
-                result = subprocess.run(
-                    command,
-                    stdin=subprocess.DEVNULL,
-                    stdout=output,
-                    stderr=subprocess.STDOUT,
-                    env=dict(environment),
-                    timeout=600,
-                )
-                if result.returncode:
+                code = processes.wait(processes.start(command, environment, output), deadline)
+                if code is None:
+                    output.write(b"=== killed after the build timeout\n")
+                    raise BuildError(
+                        f"build requirements {sorted(requirements)} timed out while being "
+                        "installed, process tree killed"
+                    )
+                if code:
                     raise BuildError(
                         f"could not install the build requirements {sorted(requirements)}"
                     )

@@ -199,6 +199,23 @@ def upstream_index(wheels: dict[str, list[Path]]) -> Iterator[str]:
 
 
 @contextlib.contextmanager
+def silent_index() -> Iterator[str]:
+    """An index on 127.0.0.1 that takes every request and answers none while in use; yields its
+    URL."""
+    left = threading.Event()
+
+    class NeverAnswers(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            left.wait()
+
+    try:
+        with http_server(NeverAnswers) as address:
+            yield f"http://{address}/simple/"
+    finally:
+        left.set()
+
+
+@contextlib.contextmanager
 def http_server(handler: Callable[..., http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
     """An HTTP server on 127.0.0.1 in a thread of its own, stopped on leaving; yields host:port."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

@@ -43,13 +43,14 @@ from conftest import (
     GitRepository,
     SvnRepository,
     hold_lock,
+    pyproject_setuptools_project,
     require,
     setup_py_project,
     write_defaults,
 )
 from index_checks import assert_consistent
 from sdistmaker.distributions import is_distribution
-from servers import free_port, http_server, wait_for
+from servers import free_port, http_server, silent_index, wait_for
 
 COMMAND = str(Path(sys.executable).parent / "sdists_from_tags")
 SECRET = "s3cret-pa55word"
@@ -765,6 +766,39 @@ def build_writing_outside_its_folder(world: World) -> Arranged:
     assert not (world.outdir / "alpha" / "alpha-9.9.tar.gz").exists()
     assert not (Path.home() / ".bashrc-x").exists()
     assert not Path("/tmp/escaped").exists()
+
+
+# Build requirements: installed before the build, outside the sandbox, within its deadline.
+
+
+def project_requiring(name: str, version: str, requirement: str) -> dict[str, str]:
+    """A setuptools project whose build needs ``requirement`` too."""
+    files = pyproject_setuptools_project(name, version)
+    needs = f'"setuptools>=61", {json.dumps(requirement)}'
+    files["pyproject.toml"] = files["pyproject.toml"].replace('"setuptools>=61"', needs)
+    return files
+
+
+@bad_input
+def build_requirements_install_hanging_past_build_timeout(world: World) -> Arranged:
+    """An index that never answers: the install is part of the build, killed at BUILD_TIMEOUT
+    and recorded as the tag's failure, so the next run neither waits nor says it again."""
+    world.publish()
+    world.svn.tag("libs/alpha", "1.1", project_requiring("alpha", "1.1", "acme-build-helper"))
+    with silent_index() as index:
+        defaults = world.defaults(
+            BUILD_TIMEOUT=2, BUILD_ENVIRONMENT={"UV_INDEX_URL": index, "PIP_INDEX_URL": index}
+        )
+        reason = (
+            r"build requirements \['acme-build-helper', 'setuptools>=61'\] timed out while being "
+            r"installed, process tree killed"
+        )
+        url = world.svn_tag_url("alpha", "1.1")
+        result = yield Expect(1, [world.fails("alpha", "1.1", url, reason)], defaults)
+    assert result.seconds < QUICK
+    again = world.run(defaults)
+    assert (again.code, again.output) == (0, "")
+    assert again.seconds < QUICK
 
 
 WAITING = """\
