@@ -5,7 +5,9 @@ the backend's own work is a fraction of it. Each environment here is made with u
 installed (pip otherwise), byte-compiled (so no backend call compiles setuptools again), and
 made again when it grows old, so that unpinned requirements still move on.
 
-Making one counts against the deadline of the build that needs it.
+Environments are made outside the sandbox builds run in, so what goes in runs none of its code
+meanwhile: wheels only, from the index, never a URL or path. Making one counts against the
+deadline of the build that needs it.
 """
 
 from __future__ import annotations
@@ -22,12 +24,17 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import filelock
+from packaging.requirements import InvalidRequirement, Requirement
 
 from sdistmaker import processes, temporaries
 from sdistmaker.errors import BuildError
 
 MAX_AGE = 7 * 24 * 3600
 """Seconds after which an environment is made anew with the newest matching requirements."""
+
+_COMPILE = "import compileall, sys; compileall.compile_dir(sys.argv[1], quiet=1, workers=0)"
+"""Byte-compiles an environment; a file that does not compile is left to fail where it is
+imported, as pip and uv leave it."""
 
 
 _uv_lookup = threading.Lock()
@@ -64,6 +71,7 @@ class Environments:
         the text of a constraints file), made by ``deadline`` (``time.monotonic()``: the
         build's, which its requirements' install counts against); ``environment`` is what
         installers run with."""
+        _refuse_direct_references(requirements)
         key = hashlib.sha256(
             "\n".join([sys.version, constraints, *sorted(requirements)]).encode()
         ).hexdigest()[:20]
@@ -119,18 +127,24 @@ class Environments:
         log: Path,
         deadline: float,
     ) -> None:
+        """Install ``requirements`` into a new environment in ``folder`` by ``deadline``, running no
+        code of theirs: wheels only (an sdist's build runs its setup.py), byte-compiled by a Python
+        that reads no ``.pth`` file (a wheel's ``.pth`` runs code at each start of the environment's
+        interpreter; uv's ``--compile-bytecode`` starts it, outside the sandbox)."""
         python = folder / "bin" / "python"
         uv = _uv()
         pin = folder.with_name(folder.name + ".constraints")
         pin.write_text(constraints)
         if uv:
             commands = [[uv, "venv", "--quiet", "--python", sys.executable, str(folder)]]
-            install = [uv, "pip", "install", "--python", str(python), "--compile-bytecode"]
+            install = [uv, "pip", "install", "--python", str(python), "--no-build"]
         else:
             commands = [[sys.executable, "-m", "venv", "--clear", str(folder)]]
             install = [str(python), "-m", "pip", "install", "--disable-pip-version-check"]
+            install += ["--only-binary", ":all:", "--no-compile"]
         if requirements:
             commands.append([*install, "--constraint", str(pin), *sorted(requirements)])
+            commands.append([sys.executable, "-I", "-S", "-c", _COMPILE, str(folder / "lib")])
         with open(log, "ab") as output, contextlib.ExitStack() as cleanup:
             cleanup.callback(pin.unlink, missing_ok=True)
             for command in commands:
@@ -145,5 +159,22 @@ class Environments:
                     )
                 if code:
                     raise BuildError(
-                        f"could not install the build requirements {sorted(requirements)}"
+                        f"could not install the build requirements {sorted(requirements)} "
+                        "(from wheels only)"
                     )
+
+
+def _refuse_direct_references(requirements: Collection[str]) -> None:
+    """Only names from the index, never a URL or path: an installer builds what it finds there
+    (a folder, an sdist, a VCS checkout) by running its code, outside the sandbox. Nor anything
+    else: a string that is no requirement (``--index-url=…``) would be an installer's option."""
+    for text in sorted(requirements):
+        try:
+            url = Requirement(text).url
+        except InvalidRequirement:
+            raise BuildError(f"build requirement {text!r} is not a valid requirement") from None
+        if url:
+            raise BuildError(
+                f"build requirement {text!r} is a direct reference (URL or path): build "
+                "requirements are installed only from the index, as wheels"
+            )

@@ -145,11 +145,19 @@ def _running(command: list[str], port: int, work: Path) -> Iterator[None]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def make_wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> Path:
-    """A minimal, valid pure-Python wheel, for the index playing PyPI."""
+def make_wheel(
+    folder: Path,
+    name: str,
+    version: str,
+    requires: tuple[str, ...] = (),
+    extra_files: dict[str, str] | None = None,
+) -> Path:
+    """A minimal, valid pure-Python wheel, for the index playing PyPI; ``extra_files`` (path in
+    the wheel: text) go in beside its module."""
     module = name.replace("-", "_").replace(".", "_").lower()
     dist_info = f"{module}-{version}.dist-info"
     files = {
+        **(extra_files or {}),
         f"{module}/__init__.py": f"VERSION = {version!r}\n",
         f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
         + "".join(f"Requires-Dist: {r}\n" for r in requires),

@@ -7,6 +7,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from sdistmaker.environments import Environments
 from sdistmaker.errors import BuildError
 from sdistmaker.store import Store
@@ -70,6 +72,24 @@ def test_an_environment_in_use_is_not_made_anew_during_the_run(tmp_path: Path) -
     first = environments.python(SETUPTOOLS, "", os.environ, log, deadline=soon())
     assert environments.python(SETUPTOOLS, "", os.environ, log, deadline=soon()) == first
     assert made(log) == 1  # a build running in it keeps it
+
+
+@pytest.mark.parametrize(
+    ("requirement", "refused"),
+    [
+        ("acme @ git+https://git.example.com/acme.git", "is a direct reference"),
+        ("--index-url=http://127.0.0.1:9/simple/", "is not a valid requirement"),
+    ],
+)
+def test_what_the_index_does_not_name_is_refused_before_any_install(
+    tmp_path: Path, requirement: str, refused: str
+) -> None:
+    log = tmp_path / "log"
+    with pytest.raises(BuildError, match=f"build requirement '.*' {refused}"):
+        Environments(tmp_path / "envs").python(
+            {"setuptools", requirement}, "", os.environ, log, deadline=soon()
+        )
+    assert not log.exists()
 
 
 RENEW = """\
