@@ -45,7 +45,8 @@ GIT_REPOSITORIES = [
 # in ``.sdistmaker``. A relative path is relative to the folder of this file.
 OUTDIR = "var/private"
 
-# Seconds one tag's build may take before its whole process tree is killed and it counts as failed.
+# Seconds one tag's build may take, installing its build requirements included, before its
+# whole process tree is killed and it counts as failed.
 BUILD_TIMEOUT = 600
 
 # Names that are yours alone (globs, e.g. "acme-*"): when no project of such a name is here, the
@@ -82,11 +83,13 @@ YANKED = {
 # TEMPLATES = "templates"
 
 # Environment variables every build gets, on top of sdistmaker's own: where build requirements
-# come from, a proxy, certificates. Commit hooks and cron start sdistmaker with an (almost) empty
-# environment, so whatever your builds need from the network belongs here. Builds inherit none
-# of sdistmaker's variables whose names look secret (TWINE_*, *PASSWORD*, *TOKEN*, *SECRET*,
-# *CREDENTIAL*, *API_KEY*, *PRIVATE_KEY*, *AUTH*), nor one whose value is a URL with a user or
-# password in it (an index, a proxy): name here one that a build really needs.
+# come from, a proxy, certificates. Build requirements are installed as wheels only, never from a
+# URL or path: one that has no wheel there fails the build (put a wheel of it on that index, or
+# in a folder named by UV_FIND_LINKS and PIP_FIND_LINKS). Commit hooks and cron start sdistmaker
+# with an (almost) empty environment, so whatever your builds need from the network belongs here.
+# Builds inherit none of sdistmaker's variables whose names look secret (TWINE_*, *PASSWORD*,
+# *TOKEN*, *SECRET*, *CREDENTIAL*, *API_KEY*, *PRIVATE_KEY*, *AUTH*), nor one whose value is a URL
+# with a user or password in it (an index, a proxy): name here one that a build really needs.
 BUILD_ENVIRONMENT = {
     # "PIP_INDEX_URL": "https://pypi.example.com/simple/",
     # "UV_INDEX_URL": "https://pypi.example.com/simple/",

@@ -11,7 +11,6 @@ import contextlib
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tarfile
@@ -28,7 +27,7 @@ from build import BuildBackendException, BuildException, ProjectBuilder
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from sdistmaker import sandbox
+from sdistmaker import processes, sandbox
 from sdistmaker.environments import Environments
 from sdistmaker.errors import BuildError, VcsError
 from sdistmaker.tags import Tag
@@ -200,11 +199,13 @@ def _backend_build(
 
     try:
         requirements = set(ProjectBuilder(source, runner=runner).build_system_requires)
-        python = environments.python(requirements, constraints, environment, log)
+        python = environments.python(requirements, constraints, environment, log, deadline=deadline)
         builder = ProjectBuilder(source, python_executable=str(python), runner=runner)
         extra = builder.get_requires_for_build(distribution)
         if extra - requirements:
-            python = environments.python(requirements | extra, constraints, environment, log)
+            python = environments.python(
+                requirements | extra, constraints, environment, log, deadline=deadline
+            )
             builder = ProjectBuilder(source, python_executable=str(python), runner=runner)
         builder.build(distribution, outdir)
     except BuildBackendException as error:
@@ -263,37 +264,23 @@ def _run(
     """Run one build step confined to ``workdir`` (the tag's source, output and temporary
     files), its output kept in ``log`` up to a limit; at the deadline kill its whole process
     group, backends included."""
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
+    if time.monotonic() >= deadline:
         raise BuildError("build timed out")
     confined = sandbox.confined(command, workdir, settings.hidden)
     with open(log, "ab") as output:
         note = "" if confined else " (not sandboxed: bubblewrap is not available)"
         output.write(f"=== route {route}: {' '.join(command)}{note}\n".encode())
         output.flush()
-        process = subprocess.Popen(
-            confined or command,
-            cwd=cwd,
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        process = processes.start(confined or command, environment, subprocess.PIPE, cwd)
         assert process.stdout is not None
         copy = threading.Thread(target=_copy_capped, args=(process.stdout, output), daemon=True)
         copy.start()
-        try:
-            code = process.wait(timeout=remaining)
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
-            copy.join(timeout=5)
-            output.write(b"=== killed after the build timeout\n")
-            raise BuildError(f"build timed out ({route}), process tree killed") from None
-        finally:
-            _kill_group(process)
+        code = processes.wait(process, deadline)
         # A process that left the group may hold the pipe open: the log is not waited for.
         copy.join(timeout=5)
+        if code is None:
+            output.write(b"=== killed after the build timeout\n")
+            raise BuildError(f"build timed out ({route}), process tree killed")
     if code:
         raise _RouteFailed(_reason(log, code))
 
@@ -321,12 +308,6 @@ def _copy_capped(stream: IO[bytes], output: IO[bytes]) -> None:
             output.write(f"\n=== {left_out} bytes of output left out here\n".encode())
         output.write(tail)
         output.flush()
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
 
 
 _EXCEPTION_LINE = re.compile(r"^\s*(?:[\w.]+(?:Error|Exception)|error)\b:?\s.*", re.IGNORECASE)

@@ -145,11 +145,19 @@ def _running(command: list[str], port: int, work: Path) -> Iterator[None]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def make_wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> Path:
-    """A minimal, valid pure-Python wheel, for the index playing PyPI."""
+def make_wheel(
+    folder: Path,
+    name: str,
+    version: str,
+    requires: tuple[str, ...] = (),
+    extra_files: dict[str, str] | None = None,
+) -> Path:
+    """A minimal, valid pure-Python wheel, for the index playing PyPI; ``extra_files`` (path in
+    the wheel: text) go in beside its module."""
     module = name.replace("-", "_").replace(".", "_").lower()
     dist_info = f"{module}-{version}.dist-info"
     files = {
+        **(extra_files or {}),
         f"{module}/__init__.py": f"VERSION = {version!r}\n",
         f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
         + "".join(f"Requires-Dist: {r}\n" for r in requires),
@@ -196,6 +204,23 @@ def upstream_index(wheels: dict[str, list[Path]]) -> Iterator[str]:
             yield f"http://{address}/simple"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def silent_index() -> Iterator[str]:
+    """An index on 127.0.0.1 that takes every request and answers none while in use; yields its
+    URL."""
+    left = threading.Event()
+
+    class NeverAnswers(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            left.wait()
+
+    try:
+        with http_server(NeverAnswers) as address:
+            yield f"http://{address}/simple/"
+    finally:
+        left.set()
 
 
 @contextlib.contextmanager

@@ -28,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -44,13 +45,15 @@ from conftest import (
     SvnRepository,
     all_gone,
     hold_lock,
+    pyproject_setuptools_project,
     require,
     setup_py_project,
     write_defaults,
+    write_tree,
 )
 from index_checks import assert_consistent
 from sdistmaker.distributions import is_distribution
-from servers import free_port, http_server, wait_for
+from servers import free_port, http_server, make_wheel, silent_index, wait_for
 
 COMMAND = str(Path(sys.executable).parent / "sdists_from_tags")
 SECRET = "s3cret-pa55word"
@@ -807,6 +810,103 @@ def build_reading_secrets(world: World) -> Arranged:
     assert "alpha/alpha-1.1.tar.gz" in distributions(world.outdir)
     written = [p for p in world.outdir.rglob("*") if p.is_file()]
     assert not [p for p in written if SECRET.encode() in p.read_bytes()]
+
+
+# Build requirements: installed before the build, outside the sandbox, within its deadline; so
+# only from the index, only as wheels, and running nothing of theirs. What the index offers goes
+# in a folder of links: an administrator's BUILD_ENVIRONMENT names it as it names an index.
+
+
+def project_requiring(name: str, version: str, requirement: str) -> dict[str, str]:
+    """A setuptools project whose build needs ``requirement`` too."""
+    files = pyproject_setuptools_project(name, version)
+    needs = f'"setuptools>=61", {json.dumps(requirement)}'
+    files["pyproject.toml"] = files["pyproject.toml"].replace('"setuptools>=61"', needs)
+    return files
+
+
+@bad_input
+def build_requirements_install_hanging_past_build_timeout(world: World) -> Arranged:
+    """An index that never answers: the install is part of the build, killed at BUILD_TIMEOUT
+    and recorded as the tag's failure, so the next run neither waits nor says it again."""
+    world.publish()
+    world.svn.tag("libs/alpha", "1.1", project_requiring("alpha", "1.1", "acme-build-helper"))
+    with silent_index() as index:
+        defaults = world.defaults(
+            BUILD_TIMEOUT=2, BUILD_ENVIRONMENT={"UV_INDEX_URL": index, "PIP_INDEX_URL": index}
+        )
+        reason = (
+            r"build requirements \['acme-build-helper', 'setuptools>=61'\] timed out while being "
+            r"installed, process tree killed"
+        )
+        url = world.svn_tag_url("alpha", "1.1")
+        result = yield Expect(1, [world.fails("alpha", "1.1", url, reason)], defaults)
+    assert result.seconds < QUICK
+    again = world.run(defaults)
+    assert (again.code, again.output) == (0, "")
+    assert again.seconds < QUICK
+
+
+def escaping_setup_py(name: str, canary: Path) -> str:
+    """A setup.py that writes ``canary`` when anything runs it."""
+    return (
+        "from pathlib import Path\nfrom setuptools import setup\n"
+        f"Path({str(canary)!r}).write_text('run outside the sandbox')\n"
+        f"setup(name={name!r}, version='1.0')\n"
+    )
+
+
+@bad_input
+def build_requirements_that_would_run_code_when_installed(world: World) -> Arranged:
+    """An sdist (only) on the index, a direct reference to a folder: installing either runs its
+    setup.py, so neither is installed. A wheel on the index is, and its ``.pth`` file (code each
+    start of the environment's Python runs) runs only in the sandbox, with the build."""
+    require("bwrap")
+    world.publish()
+    canaries = {kind: world.root / f"ESCAPED-{kind}" for kind in ("sdist", "direct", "pth")}
+    links = world.root / "links"
+    links.mkdir()
+    unpacked = world.root / "unpacked" / "sdistmaker_test_escape_sdist-1.0"
+    write_tree(
+        unpacked,
+        {
+            "setup.py": escaping_setup_py("sdistmaker-test-escape-sdist", canaries["sdist"]),
+            "PKG-INFO": "Metadata-Version: 1.0\nName: sdistmaker-test-escape-sdist\nVersion: 1.0\n",
+        },
+    )
+    with tarfile.open(links / f"{unpacked.name}.tar.gz", "w:gz") as archive:
+        archive.add(unpacked, unpacked.name)
+    pth = f"import pathlib; pathlib.Path({str(canaries['pth'])!r}).write_text('run')\n"
+    make_wheel(links, "sdistmaker-test-escape-pth", "1.0", extra_files={"escape.pth": pth})
+    direct = world.root / "direct"
+    write_tree(direct, {"setup.py": escaping_setup_py("escape-direct", canaries["direct"])})
+    reference = f"escape-direct @ {direct.as_uri()}"
+
+    world.svn.tag(
+        "libs/alpha", "1.1", project_requiring("alpha", "1.1", "sdistmaker-test-escape-sdist")
+    )
+    world.svn.add_project(
+        "libs/gamma", project_requiring("gamma", "1.0", "sdistmaker-test-escape-pth")
+    )
+    world.svn.tag("libs/gamma", "1.0")
+    world.git.commit(project_requiring("beta", "1.1", reference))
+    world.git.tag("1.1")
+    not_a_wheel = r"could not install the build requirements \[.*'sdistmaker-test-escape-sdist'.*\]"
+    direct_reference = (
+        re.escape(f"build requirement {reference!r} is a direct reference (URL or path): ")
+        + "build requirements are installed only from the index, as wheels"
+    )
+    index = {"UV_FIND_LINKS": str(links), "PIP_FIND_LINKS": str(links)}
+    yield Expect(
+        1,
+        [
+            world.fails("alpha", "1.1", world.svn_tag_url("alpha", "1.1"), not_a_wheel + ".*"),
+            world.fails("beta", "1.1", f"git+{world.git.url}@1.1", direct_reference),
+        ],
+        world.defaults(BUILD_ENVIRONMENT=index),
+    )
+    assert [kind for kind, canary in canaries.items() if canary.exists()] == []
+    assert "gamma/gamma-1.0.tar.gz" in distributions(world.outdir)
 
 
 WAITING = """\
