@@ -348,6 +348,11 @@ defaults_file_error(
     ":3: unknown setting SVN_PASSWORD",
 )
 defaults_file_error(
+    "defaults_file_raising_with_control_characters",
+    "raise RuntimeError('\\x1b[2Jone\\rtwo\\nthree')\n",
+    ":2: RuntimeError: one\ufffdtwo\ufffdthree",
+)
+defaults_file_error(
     "defaults_file_with_a_setting_of_the_wrong_type",
     "JOBS = 'four'\n",
     ":2: JOBS must be a whole number from 1 up, not 'four'",
@@ -503,6 +508,18 @@ def tag_whose_setup_py_raises(world: World) -> Arranged:
     world.svn.tag("libs/alpha", "1.1", {"setup.py": "raise RuntimeError('broken release')\n"})
     url = world.svn_tag_url("alpha", "1.1")
     reason = r"build, setuptools<58: RuntimeError: broken release"
+    yield Expect(1, [world.fails("alpha", "1.1", url, reason)])
+
+
+@bad_input
+def build_output_carrying_terminal_control_sequences(world: World) -> Arranged:
+    """What a build prints may clear a terminal, set its title or colour it: the line reporting
+    the failure shows its text without them."""
+    world.publish()
+    message = r"\x1b]0;owned\x07\x1b[2J\x1b[31mbroken\x1b[0m release\x08\x7f"
+    world.svn.tag("libs/alpha", "1.1", {"setup.py": f"raise RuntimeError('{message}')\n"})
+    url = world.svn_tag_url("alpha", "1.1")
+    reason = "build, setuptools<58: RuntimeError: broken release\ufffd\ufffd"
     yield Expect(1, [world.fails("alpha", "1.1", url, reason)])
 
 
