@@ -13,7 +13,7 @@ from plumbum import CommandNotFound, local
 
 from sdistmaker.errors import VcsError
 from sdistmaker.tags import Tag, version_from_tag_name
-from sdistmaker.vcs import Source, public_url, redact
+from sdistmaker.vcs import Source, public_url, redact, refuse_links_out_of
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,7 @@ class SvnProject(Source):
         url = f"{self.url}/tags/{quote(tag.name)}"
         # The peg revision pins the tag as it was crawled, even if it is deleted and recreated.
         svn("export", "--quiet", f"{url}@{tag.identity}", str(destination), url=tag.location)
+        refuse_links_out_of(destination)
 
 
 def find_projects(

@@ -711,6 +711,31 @@ def tag_names_with_shell_metacharacters(world: World) -> Arranged:
     assert recorded == sorted(["1.0", "1.0", SVN_TAGS[-1], GIT_TAGS[-1]])
 
 
+@bad_input
+def tags_holding_links_out_of_their_tree(world: World) -> Arranged:
+    """A backend follows links: the server's files would be published in an sdist."""
+    world.publish()
+    world.svn.commit_files("libs/alpha/trunk", setup_py_project("alpha", "1.1"))
+    world.svn.commit_link("libs/alpha/trunk", "passwords.txt", "/etc/passwd")
+    world.svn.tag("libs/alpha", "1.1")
+    world.git.commit(setup_py_project("beta", "1.1"))
+    (world.git.root / "outside.txt").symlink_to("../../out/.sdistmaker/state.json")
+    world.git.commit({})
+    world.git.tag("1.1")
+    svn_url = world.svn_tag_url("alpha", "1.1")
+    git_url = f"git+{world.git.url}@1.1"
+    svn_reason = "export failed: link passwords.txt points out of the tag, to /etc/passwd"
+    git_reason = "export failed: link outside.txt points out of the tag, to ../../out/.*"
+    yield Expect(
+        1,
+        [
+            world.fails("alpha", "1.1", svn_url, re.escape(svn_reason)),
+            world.fails("beta", "1.1", git_url, git_reason),
+        ],
+    )
+    assert distributions(world.outdir) == ["alpha/alpha-1.0.tar.gz", "beta/beta-1.0.tar.gz"]
+
+
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 

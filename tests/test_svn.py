@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,32 @@ def test_export_uses_the_crawled_revision_even_after_the_tag_is_recreated(
     repo.tag("p", "1.0", {"setup.py": "raise SystemExit('recreated')\n"})
     project.export(tag, tmp_path / "export")
     assert "version='1.0'" in (tmp_path / "export" / "setup.py").read_text()
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "../../somewhere", "inner/../../outside"])
+def test_export_refuses_links_out_of_the_tree(
+    svn_repository: SvnRepository, tmp_path: Path, target: str
+) -> None:
+    svn_repository.add_project("p", {**setup_py_project("p", "1.0"), "inner/x.txt": "x"})
+    svn_repository.commit_link("p/trunk", "escape", target)
+    svn_repository.tag("p", "1.0")
+    [project] = svn.find_projects(svn_repository.url)
+    [tag] = project.tags()
+    message = f"link escape points out of the tag, to {target}"
+    with pytest.raises(VcsError, match=f"^{re.escape(message)}$"):
+        project.export(tag, tmp_path / "export")
+
+
+def test_export_keeps_links_within_the_tree(svn_repository: SvnRepository, tmp_path: Path) -> None:
+    svn_repository.add_project("p", {**setup_py_project("p", "1.0"), "docs/index.txt": "x"})
+    svn_repository.commit_link("p/trunk", "README.txt", "docs/index.txt")
+    svn_repository.commit_link("p/trunk/docs", "setup.py", "../setup.py")
+    svn_repository.tag("p", "1.0")
+    [project] = svn.find_projects(svn_repository.url)
+    [tag] = project.tags()
+    project.export(tag, tmp_path / "export")
+    assert (tmp_path / "export" / "README.txt").read_text() == "x"
+    assert (tmp_path / "export" / "docs" / "setup.py").is_symlink()
 
 
 def test_names_with_spaces_and_unicode_survive(
