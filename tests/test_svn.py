@@ -1,4 +1,7 @@
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -185,3 +188,36 @@ def test_a_url_that_is_no_release_tag_is_refused(
     svn_repository.tag("g/p", "latest")
     with pytest.raises(VcsError, match=message):
         svn.tag_from_url(f"{svn_repository.url}/{path}")
+
+
+SSH_STAND_IN = """#!/bin/sh
+# Stands in for ssh: notes how svn started it, then fails as an unreachable host does.
+echo "$@" > "$(dirname "$0")/arguments"
+exit 255
+"""
+
+
+@pytest.mark.parametrize(
+    ("svn_ssh", "arguments"),
+    [
+        ("", "-q -o ControlMaster=no -o BatchMode=yes svn.example.invalid svnserve -t"),
+        ("{bin}/ssh -i /srv/key", "-i /srv/key -o BatchMode=yes svn.example.invalid svnserve -t"),
+    ],
+    ids=["svn's own ssh command", "the user's SVN_SSH"],
+)
+def test_svn_over_ssh_never_lets_ssh_ask(tmp_path: Path, svn_ssh: str, arguments: str) -> None:
+    """ssh asks for passwords and host keys on the terminal, past svn's --non-interactive."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "ssh").write_text(SSH_STAND_IN)
+    (tools / "ssh").chmod(0o755)
+    environment = {**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}
+    environment.pop("SVN_SSH", None)
+    if svn_ssh:
+        environment["SVN_SSH"] = svn_ssh.format(bin=tools)
+    url = "svn+ssh://svn.example.invalid/repos/p/tags/1.0"
+    command = [Path(sys.executable).parent / "make_sdist", url, tmp_path / "out"]
+    result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"{url}: svn: E")
+    assert (tools / "arguments").read_text() == arguments + "\n"
