@@ -24,7 +24,10 @@ def _verbosity(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("-v", "--verbose", action="store_true", help="also say what is up to date")
     group.add_argument(
-        "-q", "--quiet", action="store_true", help="say nothing unless something new fails"
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="say nothing unless something new fails or builds begin to run without a sandbox",
     )
 
 

@@ -87,6 +87,8 @@ class State:
     """Projects a file was published to since the index was last brought up to date."""
     svn: dict[str, Any] = field(default_factory=dict)
     """The last complete crawl below BASE: what it read at which revision, and what it found."""
+    unsandboxed: bool = False
+    """The last builds ran without a sandbox, and that was said."""
 
 
 def now() -> str:
@@ -150,6 +152,7 @@ class Store:
             projects=data.get("projects", {}),
             svn=data.get("svn", {}),
             unindexed=data.get("unindexed", []),
+            unsandboxed=data.get("unsandboxed", False),
         )
 
     def save_state(self, state: State) -> None:
