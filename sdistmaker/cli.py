@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -23,19 +24,41 @@ def _verbosity(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("-v", "--verbose", action="store_true", help="also say what is up to date")
     group.add_argument(
-        "-q", "--quiet", action="store_true", help="say nothing unless something new fails"
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="say nothing unless something new fails or builds begin to run without a sandbox",
     )
 
 
 def _configure_logging(arguments: argparse.Namespace) -> None:
     level = logging.DEBUG if arguments.verbose else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(_OneLineFormatter("%(message)s"))
     if arguments.quiet:
         # Quiet still shows new failures, which are logged as errors.
         level = logging.ERROR
     logger.handlers[:] = [handler]
     logger.setLevel(level)
+
+
+class _OneLineFormatter(logging.Formatter):
+    """Each event one plain line. Messages carry text from outside (a build's output, a
+    server's error): its terminal escape sequences (clearing the screen, setting the title,
+    colours) are dropped and other control characters (carriage returns, line ends) replaced,
+    so that no message can redraw a terminal or a cron mail, or pass for two."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _CONTROL.sub("\ufffd", _ESCAPE_SEQUENCE.sub("", super().format(record)))
+
+
+# ECMA-48: a control sequence (ESC [ ... final byte), a string command such as an operating
+# system command (ESC ] ... BEL or ESC \), or any other escape (ESC, intermediates, final byte).
+_ESCAPE_SEQUENCE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[\]P^_X][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[ -/]*[0-~]"
+)
+# Every C0 and C1 control character but the tab, which moves nothing but the cursor.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 class _TerminalProgress:

@@ -9,6 +9,7 @@ import re
 import shutil
 import tarfile
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -18,7 +19,7 @@ import git
 from sdistmaker import temporaries
 from sdistmaker.errors import VcsError
 from sdistmaker.tags import Tag, version_from_tag_name
-from sdistmaker.vcs import Source, public_url, redact, without_credentials
+from sdistmaker.vcs import Source, public_url, redact, refuse_link_out_of, without_credentials
 
 # Never wait for a password or a host key: unattended runs must fail, not hang.
 _ENVIRONMENT = {
@@ -194,7 +195,20 @@ def _extract(archive: IO[bytes], destination: Path, subdirectory: str) -> None:
             member.name = member.name[len(prefix) :]
             if member.name:
                 members.append(member)
-        tar.extractall(destination, members, filter="data")
+        tar.extractall(destination, members, filter=_within(destination))
+
+
+def _within(destination: Path) -> Callable[[tarfile.TarInfo, str], tarfile.TarInfo | None]:
+    """tarfile's "data" filter, which refuses what a release tarball never holds, with links
+    out of the tree refused as svn exports refuse them: checked as each is extracted, before a
+    later member could be written through one."""
+
+    def check(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
+        if member.issym():
+            refuse_link_out_of(destination, destination / member.name, member.linkname)
+        return tarfile.data_filter(member, path)
+
+    return check
 
 
 def _git_message(error: git.GitCommandError) -> str:

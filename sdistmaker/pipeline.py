@@ -253,8 +253,7 @@ class _Run:
         from sdistmaker.build import BuildSettings
         from sdistmaker.environments import Environments
 
-        if sandbox.bubblewrap() is None:
-            logger.warning("builds are not sandboxed: bubblewrap (bwrap) is not available")
+        self._say_whether_sandboxed(sandbox.bubblewrap() is not None)
 
         settings = BuildSettings(
             self.config.build_timeout,
@@ -282,6 +281,17 @@ class _Run:
             for _, future in futures:
                 if future.done() and not future.cancelled() and future.exception() is None:
                     future.result().folder.remove()
+
+    def _say_whether_sandboxed(self, sandboxed: bool) -> None:
+        """That builds run without a sandbox is said as loud as a new failure, so that quiet
+        runs say it too (cron mails it), once while it stays so; later runs say it as a
+        warning. Nothing failed: the exit status is not changed."""
+        if sandboxed:
+            self.state.unsandboxed = False
+            return
+        level = logging.WARNING if self.state.unsandboxed else logging.ERROR
+        logger.log(level, "builds are not sandboxed: bubblewrap (bwrap) is not available")
+        self.state.unsandboxed = True
 
     def _make(self, tag: Tag, settings: BuildSettings) -> _Made:
         """Export and build one tag in a folder of its own. Runs in a worker: touches no state."""

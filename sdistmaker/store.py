@@ -11,8 +11,10 @@ at three folders.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -85,6 +87,8 @@ class State:
     """Projects a file was published to since the index was last brought up to date."""
     svn: dict[str, Any] = field(default_factory=dict)
     """The last complete crawl below BASE: what it read at which revision, and what it found."""
+    unsandboxed: bool = False
+    """The last builds ran without a sandbox, and that was said."""
 
 
 def now() -> str:
@@ -148,6 +152,7 @@ class Store:
             projects=data.get("projects", {}),
             svn=data.get("svn", {}),
             unindexed=data.get("unindexed", []),
+            unsandboxed=data.get("unsandboxed", False),
         )
 
     def save_state(self, state: State) -> None:
@@ -157,11 +162,36 @@ class Store:
         write_atomically(self.state_file, text.encode(), self.private)
 
     def log_path(self, project: str, tag_name: str) -> Path:
-        safe = tag_name.replace("/", "_")
-        return self.logs / project / f"{safe}.log"
+        """The build log of one tag: each (project, tag) its own, below ``logs`` whatever the
+        names hold."""
+        return self.logs / _file_name(project) / f"{_file_name(tag_name)}.log"
 
     def publish(self, built: Path, distribution: str) -> Path:
         return publish(built, self.outdir, distribution, staging=self.private)
+
+
+def _file_name(name: str) -> str:
+    """``name`` (from a VCS: never empty, anything else) as a file name no other name gets.
+
+    What is not ``[A-Za-z0-9._-]`` is percent-encoded (``%`` too, so the encoding is
+    reversible), and so is a leading dot: no ``/`` or ``..`` climbs out, no name is hidden.
+    A name longer than a file system takes keeps its start, then ``~`` (which the encoding
+    never leaves) and a digest of the whole.
+    """
+    encoded = _NOT_IN_FILE_NAMES.sub(_percent_encoded, name)
+    if len(encoded) <= _LONGEST_NAME:
+        return encoded
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{encoded[: _LONGEST_NAME - len(digest) - 1]}~{digest}"
+
+
+_NOT_IN_FILE_NAMES = re.compile(r"^\.|[^A-Za-z0-9._-]")
+_LONGEST_NAME = 200
+"""Characters: file systems take 255 bytes, and a suffix (``.log``) may follow."""
+
+
+def _percent_encoded(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8", "surrogatepass"))
 
 
 def publish(built: Path, root: Path, distribution: str, staging: Path | None = None) -> Path:

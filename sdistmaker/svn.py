@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from plumbum import CommandNotFound, local
 
 from sdistmaker.errors import VcsError
 from sdistmaker.tags import Tag, version_from_tag_name
-from sdistmaker.vcs import Source, public_url, redact
+from sdistmaker.vcs import Source, public_url, redact, refuse_links_out_of
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ logger = logging.getLogger(__name__)
 def svn(*args: str, url: str) -> str:
     """Run svn, never interactively, English messages, UTF-8 names; errors name ``url``."""
     try:
-        command = local["svn"].with_env(LC_ALL="C.UTF-8")
+        command = local["svn"].with_env(LC_ALL="C.UTF-8", SVN_SSH=_ssh_command())
     except CommandNotFound:
         raise VcsError(f"{public_url(url)}: the svn command is not installed") from None
     code, out, err = command.run(["--non-interactive", *args], retcode=None)
@@ -30,6 +31,14 @@ def svn(*args: str, url: str) -> str:
         message = lines[-1] if lines else f"svn exited with {code}"
         raise VcsError(f"{public_url(url)}: {redact(message)}")
     return str(out)
+
+
+def _ssh_command() -> str:
+    """The command svn+ssh:// URLs are tunnelled through: the user's SVN_SSH (a key, a login
+    name), else svn's own default, made to fail rather than ask for a password, a passphrase or
+    whether to trust a host key (``--non-interactive`` does not reach ssh, which asks on the
+    terminal). A BatchMode the user's command sets itself comes first, and wins."""
+    return f"{os.environ.get('SVN_SSH') or 'ssh -q -o ControlMaster=no'} -o BatchMode=yes"
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,7 @@ class SvnProject(Source):
         url = f"{self.url}/tags/{quote(tag.name)}"
         # The peg revision pins the tag as it was crawled, even if it is deleted and recreated.
         svn("export", "--quiet", f"{url}@{tag.identity}", str(destination), url=tag.location)
+        refuse_links_out_of(destination)
 
 
 def find_projects(

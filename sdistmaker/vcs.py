@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import abc
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, unquote_plus, urlsplit
 from urllib.request import url2pathname
 
+from sdistmaker.errors import VcsError
 from sdistmaker.tags import Tag
 
 
@@ -32,6 +34,28 @@ class Source(abc.ABC):
     @abc.abstractmethod
     def export(self, tag: Tag, destination: Path) -> None:
         """Write the tag's tree, as of its identity, into the new folder ``destination``."""
+
+
+def refuse_links_out_of(tree: Path) -> None:
+    """Raise VcsError for a symbolic link in the exported ``tree`` that points out of it."""
+    for folder, folders, files in os.walk(tree):
+        for name in [*folders, *files]:
+            path = Path(folder, name)
+            if path.is_symlink():
+                refuse_link_out_of(tree, path, os.readlink(path))
+
+
+def refuse_link_out_of(tree: Path, link: Path, target: str) -> None:
+    """Raise VcsError when ``link`` in the exported ``tree`` points at ``target`` out of it.
+
+    A backend follows links: one to ``/etc/passwd`` or ``../../somewhere`` would put a file of
+    the server's into a published sdist. Links already in the tree are followed as the backend
+    would follow them; an absolute target is out of the tree wherever it points.
+    """
+    top = os.path.realpath(tree)
+    pointed = os.path.realpath(os.path.join(os.path.dirname(link), target))
+    if os.path.isabs(target) or os.path.commonpath([top, pointed]) != top:
+        raise VcsError(f"link {link.relative_to(tree)} points out of the tag, to {target}")
 
 
 def local_folder(url: str) -> Path | None:

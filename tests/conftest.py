@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -149,14 +150,25 @@ class SvnRepository:
         shutil.rmtree(self.checkouts / "import")
         self.mkdir(f"{path}/tags")
 
-    def commit_files(self, folder: str, files: dict[str, str]) -> None:
+    @contextlib.contextmanager
+    def _working_copy(self, folder: str) -> Iterator[Path]:
+        """A checkout of ``folder``: all that is added to it is committed."""
         checkout = self.checkouts / "wc"
         shutil.rmtree(checkout, ignore_errors=True)
         run("svn", "checkout", "-q", f"{self.url}/{folder}", checkout)
-        write_tree(checkout, files)
+        yield checkout
         run("svn", "add", "-q", "--force", checkout)
         run("svn", "commit", "-q", "-m", "change", checkout)
         shutil.rmtree(checkout)
+
+    def commit_files(self, folder: str, files: dict[str, str]) -> None:
+        with self._working_copy(folder) as checkout:
+            write_tree(checkout, files)
+
+    def commit_link(self, folder: str, name: str, target: str) -> None:
+        """Commit a symbolic link (svn:special) ``name`` to ``target`` into ``folder``."""
+        with self._working_copy(folder) as checkout:
+            (checkout / name).symlink_to(target)
 
     def tag(self, project: str, name: str, files: dict[str, str] | None = None) -> None:
         """Copy trunk to ``tags/name``, after committing ``files`` to trunk when given."""

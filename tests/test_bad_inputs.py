@@ -356,6 +356,11 @@ defaults_file_error(
     ":3: unknown setting SVN_PASSWORD",
 )
 defaults_file_error(
+    "defaults_file_raising_with_control_characters",
+    "raise RuntimeError('\\x1b[2Jone\\rtwo\\nthree')\n",
+    ":2: RuntimeError: one\ufffdtwo\ufffdthree",
+)
+defaults_file_error(
     "defaults_file_with_a_setting_of_the_wrong_type",
     "JOBS = 'four'\n",
     ":2: JOBS must be a whole number from 1 up, not 'four'",
@@ -511,6 +516,18 @@ def tag_whose_setup_py_raises(world: World) -> Arranged:
     world.svn.tag("libs/alpha", "1.1", {"setup.py": "raise RuntimeError('broken release')\n"})
     url = world.svn_tag_url("alpha", "1.1")
     reason = r"build, setuptools<58: RuntimeError: broken release"
+    yield Expect(1, [world.fails("alpha", "1.1", url, reason)])
+
+
+@bad_input
+def build_output_carrying_terminal_control_sequences(world: World) -> Arranged:
+    """What a build prints may clear a terminal, set its title or colour it: the line reporting
+    the failure shows its text without them."""
+    world.publish()
+    message = r"\x1b]0;owned\x07\x1b[2J\x1b[31mbroken\x1b[0m release\x08\x7f"
+    world.svn.tag("libs/alpha", "1.1", {"setup.py": f"raise RuntimeError('{message}')\n"})
+    url = world.svn_tag_url("alpha", "1.1")
+    reason = "build, setuptools<58: RuntimeError: broken release\ufffd\ufffd"
     yield Expect(1, [world.fails("alpha", "1.1", url, reason)])
 
 
@@ -696,6 +713,31 @@ def tag_names_with_shell_metacharacters(world: World) -> Arranged:
     state = json.loads((world.outdir / ".sdistmaker" / "state.json").read_text())
     recorded = sorted(record["name"] for record in state["tags"].values())
     assert recorded == sorted(["1.0", "1.0", SVN_TAGS[-1], GIT_TAGS[-1]])
+
+
+@bad_input
+def tags_holding_links_out_of_their_tree(world: World) -> Arranged:
+    """A backend follows links: the server's files would be published in an sdist."""
+    world.publish()
+    world.svn.commit_files("libs/alpha/trunk", setup_py_project("alpha", "1.1"))
+    world.svn.commit_link("libs/alpha/trunk", "passwords.txt", "/etc/passwd")
+    world.svn.tag("libs/alpha", "1.1")
+    world.git.commit(setup_py_project("beta", "1.1"))
+    (world.git.root / "outside.txt").symlink_to("../../out/.sdistmaker/state.json")
+    world.git.commit({})
+    world.git.tag("1.1")
+    svn_url = world.svn_tag_url("alpha", "1.1")
+    git_url = f"git+{world.git.url}@1.1"
+    svn_reason = "export failed: link passwords.txt points out of the tag, to /etc/passwd"
+    git_reason = "export failed: link outside.txt points out of the tag, to ../../out/.*"
+    yield Expect(
+        1,
+        [
+            world.fails("alpha", "1.1", svn_url, re.escape(svn_reason)),
+            world.fails("beta", "1.1", git_url, git_reason),
+        ],
+    )
+    assert distributions(world.outdir) == ["alpha/alpha-1.0.tar.gz", "beta/beta-1.0.tar.gz"]
 
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,30 @@ RENDERING = (0.0, 0.002, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 5.0)
 """Seconds: when every tag is recorded and only pages are left to write, runs are killed that
 long after their first change, one after the other: kills all through the index stage, until
 one run gets to finish it."""
+DIE_AS_THE_STATE_IS_SAVED = """\
+import os, signal, sys
+from sdistmaker.cli import sdists_from_tags
+from sdistmaker.temporaries import PREFIX
+
+def die_as_the_state_is_saved(event, args):
+    # Just before the new state, written and synced, is renamed into place.
+    if event == "os.rename" and os.path.basename(os.fsdecode(args[0])).startswith(
+        PREFIX + "state.json"
+    ):
+        os.killpg(0, signal.SIGKILL)
+
+sys.addaudithook(die_as_the_state_is_saved)
+sys.exit(sdists_from_tags(sys.argv[1:]))
+"""
+"""A run that kills itself (and all it started) the first time it saves the state: a moment of
+microseconds, which no delay hits reliably. The first run of each round is started so."""
+PHASES = {
+    "export or build": {"export", "build"},
+    "publish": {"publish: copying", "publish: linked, not yet recorded"},
+    "state update": {"saving the state"},
+    "pages": {"pages"},
+}
+"""What kills must have interrupted, by the places ``kill_point`` names."""
 MOST_RUNS = 100
 """A run that never gets to finish is a failure, not an endless test."""
 RUN_TIMEOUT = 120
@@ -125,10 +149,15 @@ class Repositories:
         return Index(defaults, folder / "out", scratch)
 
 
-def start(index: Index, *options: str) -> subprocess.Popen[str]:
-    """A run of ``sdists_from_tags``, as cron starts it."""
+SDISTS_FROM_TAGS = ("-m", "sdistmaker")
+
+
+def start(
+    index: Index, *options: str, program: Sequence[str] = SDISTS_FROM_TAGS
+) -> subprocess.Popen[str]:
+    """A run of ``sdists_from_tags``, as cron starts it (``program``: how Python runs it)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "sdistmaker", *options, "-d", str(index.defaults)],
+        [sys.executable, *program, *options, "-d", str(index.defaults)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -140,14 +169,24 @@ def start(index: Index, *options: str) -> subprocess.Popen[str]:
     )
 
 
-def run_killed(index: Index, delay: float = 0, after_change: float | None = None) -> bool:
+def run_killed(
+    index: Index,
+    delay: float = 0,
+    after_change: float | None = None,
+    as_the_state_is_saved: bool = False,
+) -> bool:
     """Start a quiet run and SIGKILL it ``delay`` seconds after it started or, with
-    ``after_change``, that long after it first changed what clients see. Whether it finished
-    first."""
+    ``after_change``, that long after it first changed what clients see; or, with
+    ``as_the_state_is_saved``, let it kill itself as it first saves the state. Whether it
+    finished first."""
     before = visible(index.outdir)
-    run = start(index, "-q")
+    program = ("-c", DIE_AS_THE_STATE_IS_SAVED) if as_the_state_is_saved else SDISTS_FROM_TAGS
+    run = start(index, "-q", program=program)
     began = time.monotonic()
-    if after_change is None:
+    if as_the_state_is_saved:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            run.wait(timeout=RUN_TIMEOUT)
+    elif after_change is None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             run.wait(timeout=delay)
     else:
@@ -225,9 +264,11 @@ def kill_until_one_finishes(index: Index, tags: int) -> list[str]:
     index after each, until one finishes by itself; where each run was killed."""
     kills: list[str] = []
     timed = publishing = rendering = 0
-    for _ in range(MOST_RUNS):
+    for number in range(MOST_RUNS):
         before = leftovers(index)
-        if only_pages_left(index.outdir, tags):
+        if number == 0:
+            finished = run_killed(index, as_the_state_is_saved=True)
+        elif only_pages_left(index.outdir, tags):
             finished = run_killed(index, after_change=RENDERING[min(rendering, len(RENDERING) - 1)])
             rendering += 1
         elif publishing < timed:
@@ -254,8 +295,9 @@ def test_a_run_killed_at_any_point_leaves_a_consistent_index_and_the_next_run_fi
     repositories.release_more()
     kills += kill_until_one_finishes(killed, repositories.tags)
     print(f"\n{len(kills)} kills in {time.monotonic() - began:.1f} s: {dict(Counter(kills))}")
-    # A run takes far longer than the first delays: this proves kills happened, not where.
-    assert len(kills) >= 3
+    places = {place for kill in kills for place in kill.split("+")}
+    missed = [phase for phase, named in PHASES.items() if not named & places]
+    assert not missed, f"no run was killed in {missed}: {dict(Counter(kills))}"
 
     # One more run finds nothing to do and nothing that failed, not even before.
     again = start(killed)

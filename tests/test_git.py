@@ -1,7 +1,7 @@
 import os
+import re
 import subprocess
 import sys
-import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -88,15 +88,47 @@ def test_export_of_a_subdirectory_keeps_export_subst(make_git: MakeGit, tmp_path
     assert (tmp_path / "export" / ".git_archival.txt").read_text() == f"node: {sha}\n"
 
 
-def test_export_refuses_links_out_of_the_tree(make_git: MakeGit, tmp_path: Path) -> None:
+@pytest.mark.parametrize("target", ["/etc/passwd", "../../somewhere", "p/../../outside"])
+def test_export_refuses_links_out_of_the_tree(
+    make_git: MakeGit, tmp_path: Path, target: str
+) -> None:
     repo = make_git("p")
     repo.commit(hatchling_project("p", "1.0"))
-    (repo.root / "escape").symlink_to("/etc/passwd")
+    (repo.root / "escape").symlink_to(target)
     repo.commit({})
     repo.tag("1.0")
     source = GitRepository(repo.url, tmp_path / "cache")
     [tag] = source.tags()
-    with pytest.raises(tarfile.TarError):
+    message = f"link escape points out of the tag, to {target}"
+    with pytest.raises(VcsError, match=f"^{re.escape(message)}$"):
+        source.export(tag, tmp_path / "export")
+
+
+def test_export_keeps_links_within_the_tree(make_git: MakeGit, tmp_path: Path) -> None:
+    repo = make_git("p")
+    repo.commit({**hatchling_project("p", "1.0"), "docs/index.txt": "x"})
+    (repo.root / "README.txt").symlink_to("docs/index.txt")
+    (repo.root / "docs" / "pyproject.toml").symlink_to("../pyproject.toml")
+    repo.commit({})
+    repo.tag("1.0")
+    source = GitRepository(repo.url, tmp_path / "cache")
+    [tag] = source.tags()
+    source.export(tag, tmp_path / "export")
+    assert (tmp_path / "export" / "README.txt").read_text() == "x"
+    assert (tmp_path / "export" / "docs" / "pyproject.toml").is_symlink()
+
+
+def test_a_subdirectory_export_refuses_links_out_of_the_subdirectory(
+    make_git: MakeGit, tmp_path: Path
+) -> None:
+    repo = make_git("mono")
+    repo.commit({"web/pyproject.toml": "[project]\n", "api/secret.txt": "not exported"})
+    (repo.root / "web" / "secret.txt").symlink_to("../api/secret.txt")
+    repo.commit({})
+    repo.tag("web-1.0")
+    source = GitRepository(repo.url, tmp_path / "cache", subdirectory="web")
+    [tag] = source.tags()
+    with pytest.raises(VcsError, match=r"^link secret\.txt points out of the tag"):
         source.export(tag, tmp_path / "export")
 
 

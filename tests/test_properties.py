@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+from pathlib import Path
+from xml.etree.ElementTree import Element
 
 import html5lib
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from markupsafe import escape
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from sdistmaker.distributions import DistributionFile
 from sdistmaker.pages import Project, Renderer, TagFailure
 from sdistmaker.serve import name_pattern
+from sdistmaker.store import Store
 from sdistmaker.tags import version_from_tag_name
 from sdistmaker.vcs import public_url, redact
 
@@ -94,21 +98,91 @@ def fact(filename: str, version: str, summary: str, requires_python: str) -> Dis
     )
 
 
+# Names as a VCS gives them: never empty, anything else. Besides any text, names made of the
+# characters that encodings of names to paths confuse, and names too long for a file name.
+vcs_names = (
+    st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=60)
+    | st.text(st.sampled_from("/_.%~-aA1 \u00e9\x1b"), min_size=1, max_size=8)
+    | st.text(st.sampled_from("/_\u00e9"), min_size=60, max_size=120)
+)
+
+
+@given(vcs_names, vcs_names)
+@example("..", "../../../etc/passwd")
+@example(".hidden", ".")
+def test_a_log_path_stays_in_its_project_folder_in_the_logs_folder(project: str, tag: str) -> None:
+    with tempfile.TemporaryDirectory() as outdir:
+        store = Store(Path(outdir).resolve())
+        path = store.log_path(project, tag)
+        assert path.parent.parent == store.logs
+        assert not [part for part in path.relative_to(store.logs).parts if part.startswith(".")]
+        path.parent.mkdir(parents=True)
+        path.write_text("")  # a name the file system takes
+        assert os.path.realpath(path) == str(path)
+
+
+@given(st.lists(vcs_names, min_size=2, max_size=6, unique=True), st.lists(vcs_names, max_size=6))
+@example(["release/1.0", "release_1.0", "release%2F1.0"], ["1.0"])
+@example(["p"], ["release/1.0", "release_1.0", "release%2F1.0", "%2E1.0", ".1.0"])
+def test_different_names_give_different_log_paths(projects: list[str], tags: list[str]) -> None:
+    store = Store(Path("/srv/pypi"))
+    tags = list(dict.fromkeys([*tags, "1.0"]))
+    paths = {store.log_path(project, tag) for project in projects for tag in tags}
+    assert len(paths) == len(projects) * len(tags)
+
+
+def parse(page: str) -> Element:
+    """The page as a browser reads it; any HTML5 parse error fails."""
+    document: Element = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(page)
+    return document
+
+
+def text_of(element: Element) -> str:
+    return "".join(element.itertext())
+
+
+def shown(value: str) -> str:
+    """What a reader sees of any text a page shows: control characters replaced, and line ends
+    as HTML reads them."""
+    return CONTROL.sub("\ufffd", value).replace("\r\n", "\n").replace("\r", "\n")
+
+
 @settings(max_examples=60, deadline=None)
-@given(text, text, text, text)
-def test_pages_show_any_metadata_as_text_and_stay_valid_html(
-    summary: str, requires_python: str, reason: str, yank: str
+@given(vcs_names, vcs_names, text, text, text, text)
+def test_pages_show_any_names_and_metadata_as_the_same_text_and_stay_valid_html(
+    name: str, tag: str, summary: str, requires_python: str, reason: str, yank: str
 ) -> None:
-    renderer = Renderer({"p": {"1.0": yank}}, None)
-    project = Project("p", (fact("p-1.0.tar.gz", "1.0", summary, requires_python),))
-    failures = [TagFailure("1.1", "1.1", reason, "2026-01-01T00:00:00Z")]
+    renderer = Renderer({name: {"1.0": yank}}, None)
+    project = Project(name, (fact("p-1.0.tar.gz", "1.0", summary, requires_python),))
+    failures = [TagFailure(tag, "1.1", reason, "2026-01-01T00:00:00Z")]
     simple, _ = renderer.project_pages(project)
+    root, _ = renderer.root_pages([name])
     person = renderer.browse_project(project, failures)
     front = renderer.browse_index(renderer.overview(project)["row"], 1)
-    parser = html5lib.HTMLParser(strict=True)
-    for page in (simple, person, front):
-        parser.parse(page)
-        assert "<script>alert" not in page
-    shown = {value: CONTROL.sub("\ufffd", value) for value in (summary, yank)}
-    assert f'data-yanked="{escape(shown[yank])}"' in simple
-    assert str(escape(shown[summary])) in person
+
+    page = parse(simple)
+    assert text_of(page.find(".//h1")) == f"Links for {shown(name)}"
+    [link] = page.iter("a")
+    assert link.get("data-yanked") == shown(yank)
+    assert link.get("data-requires-python") == (shown(requires_python) or None)
+    assert [text_of(link) for link in parse(root).iter("a")] == [shown(name)]
+
+    page = parse(person)
+    assert text_of(page.find(".//h1")) == f"{shown(name)} 1.0"
+    assert shown(summary) in [text_of(paragraph) for paragraph in page.iter("p")]
+    [row] = [row for row in page.iter("tr") if row.get("class") == "yanked"]
+    assert [text_of(cell) for cell in row.iter("td")][:3] == [
+        f"p-1.0.tar.gz (yanked{': ' + shown(yank) if yank else ''})",
+        "1.0",
+        shown(requires_python),
+    ]
+    [row] = [row for row in page.iter("tr") if row.get("class") == "failed"]
+    assert [text_of(cell) for cell in row.iter("td")] == [
+        shown(tag),
+        "1.1",
+        shown(reason),
+        "2026-01-01T00:00:00Z",
+    ]
+
+    [row] = parse(front).find(".//tbody").iter("tr")
+    assert [text_of(cell) for cell in row.iter("td")] == [shown(name), "1.0", shown(summary)]

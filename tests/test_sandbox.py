@@ -1,16 +1,19 @@
 """Builds run code from tags: they write only to their own build folder, and say so when they
 cannot be confined."""
 
+import contextlib
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import require, setup_py_project, write_tree
+from conftest import SvnRepository, require, setup_py_project, write_defaults, write_tree
 from sdistmaker import build, sandbox
 from sdistmaker.build import BuildSettings, build_sdist
+from sdistmaker.cli import sdists_from_tags
 from sdistmaker.errors import BuildError
 
 
@@ -31,10 +34,14 @@ def hostile(target: Path) -> dict[str, str]:
     return files
 
 
-@pytest.fixture
-def confined() -> None:
+def require_sandbox() -> None:
     require("bwrap")
     assert sandbox.bubblewrap() is not None, "bwrap is installed but cannot make a sandbox"
+
+
+@pytest.fixture
+def confined() -> None:
+    require_sandbox()
 
 
 @pytest.mark.usefixtures("confined")
@@ -54,22 +61,51 @@ def test_a_build_may_write_in_its_own_folder(tmp_path: Path) -> None:
     assert "not sandboxed" not in log.read_text()
 
 
-def test_without_bubblewrap_builds_say_they_are_not_sandboxed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    tools = tmp_path / "bin"
-    tools.mkdir()
+@contextlib.contextmanager
+def bubblewrap_hidden(tools: Path) -> Iterator[None]:
+    """No sandbox can be made meanwhile: PATH holds ``tools``, the tools builds use but bwrap."""
+    tools.mkdir(exist_ok=True)
     for tool in ("uv", "git", "svn"):
         found = shutil.which(tool)
-        if found:
+        if found and not (tools / tool).exists():
             (tools / tool).symlink_to(found)
-    monkeypatch.setenv("PATH", str(tools))
-    sandbox.bubblewrap.cache_clear()
-    try:
-        log = build_tree(tmp_path / "work", setup_py_project("p", "1.0"))
-    finally:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("PATH", str(tools))
         sandbox.bubblewrap.cache_clear()
+        try:
+            yield
+        finally:
+            sandbox.bubblewrap.cache_clear()
+
+
+def test_without_bubblewrap_builds_say_they_are_not_sandboxed(tmp_path: Path) -> None:
+    with bubblewrap_hidden(tmp_path / "bin"):
+        log = build_tree(tmp_path / "work", setup_py_project("p", "1.0"))
     assert "(not sandboxed: bubblewrap is not available)" in log.read_text()
+
+
+def test_runs_without_a_sandbox_say_so_once_while_it_lasts_even_when_quiet(
+    svn_repository: SvnRepository, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Cron runs quiet: they must say it, but not every ten minutes. Nothing failed: status 0."""
+    said = "builds are not sandboxed: bubblewrap (bwrap) is not available\n"
+    defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out")
+    svn_repository.add_project("p", setup_py_project("p", "1.0"))
+
+    def release_and_run(version: str, *options: str) -> str:
+        svn_repository.tag("p", version, setup_py_project("p", version))
+        assert sdists_from_tags([*options, "-d", str(defaults)]) == 0
+        assert (tmp_path / "out" / "p" / f"p-{version}.tar.gz").exists()
+        return capsys.readouterr().err
+
+    with bubblewrap_hidden(tmp_path / "bin"):
+        assert release_and_run("1.0", "-q") == said
+        assert release_and_run("1.1", "-q") == ""
+        assert said in release_and_run("1.2")  # a person at the terminal is told each time
+    require_sandbox()
+    assert release_and_run("1.3", "-q") == ""
+    with bubblewrap_hidden(tmp_path / "bin"):
+        assert release_and_run("1.4", "-q") == said  # without one again: said again
 
 
 def test_a_build_printing_without_end_keeps_the_head_and_tail_of_its_output(

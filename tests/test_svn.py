@@ -1,3 +1,7 @@
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,6 +105,32 @@ def test_export_uses_the_crawled_revision_even_after_the_tag_is_recreated(
     assert "version='1.0'" in (tmp_path / "export" / "setup.py").read_text()
 
 
+@pytest.mark.parametrize("target", ["/etc/passwd", "../../somewhere", "inner/../../outside"])
+def test_export_refuses_links_out_of_the_tree(
+    svn_repository: SvnRepository, tmp_path: Path, target: str
+) -> None:
+    svn_repository.add_project("p", {**setup_py_project("p", "1.0"), "inner/x.txt": "x"})
+    svn_repository.commit_link("p/trunk", "escape", target)
+    svn_repository.tag("p", "1.0")
+    [project] = svn.find_projects(svn_repository.url)
+    [tag] = project.tags()
+    message = f"link escape points out of the tag, to {target}"
+    with pytest.raises(VcsError, match=f"^{re.escape(message)}$"):
+        project.export(tag, tmp_path / "export")
+
+
+def test_export_keeps_links_within_the_tree(svn_repository: SvnRepository, tmp_path: Path) -> None:
+    svn_repository.add_project("p", {**setup_py_project("p", "1.0"), "docs/index.txt": "x"})
+    svn_repository.commit_link("p/trunk", "README.txt", "docs/index.txt")
+    svn_repository.commit_link("p/trunk/docs", "setup.py", "../setup.py")
+    svn_repository.tag("p", "1.0")
+    [project] = svn.find_projects(svn_repository.url)
+    [tag] = project.tags()
+    project.export(tag, tmp_path / "export")
+    assert (tmp_path / "export" / "README.txt").read_text() == "x"
+    assert (tmp_path / "export" / "docs" / "setup.py").is_symlink()
+
+
 def test_names_with_spaces_and_unicode_survive(
     svn_repository: SvnRepository, tmp_path: Path
 ) -> None:
@@ -158,3 +188,36 @@ def test_a_url_that_is_no_release_tag_is_refused(
     svn_repository.tag("g/p", "latest")
     with pytest.raises(VcsError, match=message):
         svn.tag_from_url(f"{svn_repository.url}/{path}")
+
+
+SSH_STAND_IN = """#!/bin/sh
+# Stands in for ssh: notes how svn started it, then fails as an unreachable host does.
+echo "$@" > "$(dirname "$0")/arguments"
+exit 255
+"""
+
+
+@pytest.mark.parametrize(
+    ("svn_ssh", "arguments"),
+    [
+        ("", "-q -o ControlMaster=no -o BatchMode=yes svn.example.invalid svnserve -t"),
+        ("{bin}/ssh -i /srv/key", "-i /srv/key -o BatchMode=yes svn.example.invalid svnserve -t"),
+    ],
+    ids=["svn's own ssh command", "the user's SVN_SSH"],
+)
+def test_svn_over_ssh_never_lets_ssh_ask(tmp_path: Path, svn_ssh: str, arguments: str) -> None:
+    """ssh asks for passwords and host keys on the terminal, past svn's --non-interactive."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "ssh").write_text(SSH_STAND_IN)
+    (tools / "ssh").chmod(0o755)
+    environment = {**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}
+    environment.pop("SVN_SSH", None)
+    if svn_ssh:
+        environment["SVN_SSH"] = svn_ssh.format(bin=tools)
+    url = "svn+ssh://svn.example.invalid/repos/p/tags/1.0"
+    command = [Path(sys.executable).parent / "make_sdist", url, tmp_path / "out"]
+    result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"{url}: svn: E")
+    assert (tools / "arguments").read_text() == arguments + "\n"
