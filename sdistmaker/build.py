@@ -24,7 +24,7 @@ from typing import IO, Literal
 
 import pkginfo
 from build import BuildBackendException, BuildException, ProjectBuilder
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from sdistmaker import processes, sandbox
@@ -346,4 +346,9 @@ def _inspect(path: Path, route: str) -> Sdist:
         raise BuildError(
             f"{path.name}: version {metadata.version!r} is not a PEP 440 version"
         ) from None
-    return Sdist(path, canonicalize_name(metadata.name), version, route)
+    try:
+        # Valid names only: the name becomes the project's folder in OUTDIR.
+        name = canonicalize_name(metadata.name, validate=True)
+    except InvalidName:
+        raise BuildError(f"{path.name}: {metadata.name!r} is no valid distribution name") from None
+    return Sdist(path, name, version, route)

@@ -585,6 +585,37 @@ def distribution_renamed_between_tags(world: World) -> Arranged:
     assert [p["name"] for p in root["projects"]] == ["alpha", "beta", "beta-renamed"]
 
 
+ESCAPE = f"/tmp/sdistmaker-escape-{uuid.uuid4()}"
+"""Where a hostile distribution name would have its project folder, were names paths."""
+NAMING_BACKEND = f"""\
+import io, os, tarfile
+
+def get_requires_for_build_sdist(config_settings=None):
+    return []
+
+def build_sdist(sdist_directory, config_settings=None):
+    data = b"Metadata-Version: 2.1\\nName: {ESCAPE}\\nVersion: 1.1\\n"
+    path = os.path.join(sdist_directory, "alpha-1.1.tar.gz")
+    with tarfile.open(path, "w:gz") as archive:
+        member = tarfile.TarInfo("alpha-1.1/PKG-INFO")
+        member.size = len(data)
+        archive.addfile(member, io.BytesIO(data))
+    return "alpha-1.1.tar.gz"
+"""
+
+
+@bad_input
+def sdist_naming_a_distribution_that_is_a_path(world: World) -> Arranged:
+    """A distribution name becomes a folder in OUTDIR: only a valid one is taken."""
+    world.publish()
+    pyproject = '[build-system]\nrequires = []\nbuild-backend = "naming"\nbackend-path = ["."]\n'
+    world.svn.tag("libs/alpha", "1.1", {"pyproject.toml": pyproject, "naming.py": NAMING_BACKEND})
+    url = world.svn_tag_url("alpha", "1.1")
+    reason = re.escape(f"alpha-1.1.tar.gz: {ESCAPE!r} is no valid distribution name")
+    yield Expect(1, [world.fails("alpha", "1.1", url, reason)])
+    assert not Path(ESCAPE).exists()
+
+
 @bad_input
 def two_projects_publishing_one_distribution(world: World) -> Arranged:
     world.publish()

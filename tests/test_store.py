@@ -88,3 +88,12 @@ def test_an_outdir_that_cannot_be_made_is_a_store_error(tmp_path: Path) -> None:
         Store(tmp_path / "file" / "out").lock(),
     ):
         pass
+
+
+@pytest.mark.parametrize("name", ["/tmp/elsewhere", "a/b", "..", "Not-Normalised", "+", ""])
+def test_only_a_normalised_distribution_name_names_a_folder(tmp_path: Path, name: str) -> None:
+    built = tmp_path / "p-1.0.tar.gz"
+    built.write_bytes(b"sdist")
+    with pytest.raises(StoreError, match="is no normalised distribution name"):
+        publish(built, tmp_path / "out", name)
+    assert not (tmp_path / "out").exists()
