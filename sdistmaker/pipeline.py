@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger("sdistmaker")
 
 Progress = Callable[[int, int, Tag], None]
-_FILE = "file:"
-"""Prefix of the problem keys of stored files, beside those of repositories."""
+_FILE = "(file) "
+"""Prefix of the problem keys of stored files, beside those of repositories (their URLs: no
+URL starts with a parenthesis, while ``file:`` would be a repository's too)."""
 
 
 @dataclass

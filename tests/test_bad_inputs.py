@@ -435,9 +435,11 @@ def base_not_a_repository(world: World) -> Arranged:
     plain = world.root / "plain-folder"
     plain.mkdir()
     base = plain.as_uri()
-    yield Expect(
-        1, [rf"failed reading: {re.escape(base)}: svn: E\d+: .*"], world.defaults(BASE=base)
-    )
+    defaults = world.defaults(BASE=base)
+    yield Expect(1, [rf"failed reading: {re.escape(base)}: svn: E\d+: .*"], defaults)
+    # Counted once, as the repository's: a file:// URL is no published file's problem.
+    again = world.run(defaults, quiet=False)
+    assert (again.code, again.lines[-1]) == (0, "built 0, up to date 1, failed 1 (new 0)")
 
 
 @bad_input
