@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from sdistmaker.errors import ConfigError
-from sdistmaker.vcs import local_folder, public_url
+from sdistmaker.urls import local_folder, public_url
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from sdistmaker.config import Config
 from sdistmaker.errors import SdistmakerError
 from sdistmaker.store import State
 from sdistmaker.tags import Tag
-from sdistmaker.vcs import Source, public_url
+from sdistmaker.urls import public_url
+from sdistmaker.vcs import Source
 
 logger = logging.getLogger("sdistmaker")
 

@@ -19,7 +19,8 @@ import git
 from sdistmaker import temporaries
 from sdistmaker.errors import VcsError
 from sdistmaker.tags import Tag, version_from_tag_name
-from sdistmaker.vcs import Source, public_url, redact, refuse_link_out_of, without_credentials
+from sdistmaker.urls import public_url, redact, without_credentials
+from sdistmaker.vcs import Source, refuse_link_out_of
 
 # Never wait for a password or a host key: unattended runs must fail, not hang.
 _ENVIRONMENT = {

@@ -24,7 +24,7 @@ from sdistmaker.store import (
 )
 from sdistmaker.tags import Release, Tag
 from sdistmaker.temporaries import BuildFolder, remove_abandoned_build_folders
-from sdistmaker.vcs import public_url
+from sdistmaker.urls import public_url
 
 if TYPE_CHECKING:
     from sdistmaker.build import BuildSettings, Sdist

@@ -14,7 +14,8 @@ from plumbum import CommandNotFound, local
 
 from sdistmaker.errors import VcsError
 from sdistmaker.tags import Tag, version_from_tag_name
-from sdistmaker.vcs import Source, public_url, redact, refuse_links_out_of
+from sdistmaker.urls import public_url, redact
+from sdistmaker.vcs import Source, refuse_links_out_of
 
 logger = logging.getLogger(__name__)
 

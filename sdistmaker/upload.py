@@ -22,7 +22,7 @@ from twine.package import PackageFile
 from twine.settings import Settings
 
 from sdistmaker.errors import SdistmakerError
-from sdistmaker.vcs import public_url, redact
+from sdistmaker.urls import public_url, redact
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from sdistmaker.pages import Project, Renderer, TagFailure
 from sdistmaker.serve import name_pattern
 from sdistmaker.store import Store
 from sdistmaker.tags import version_from_tag_name
-from sdistmaker.vcs import public_url, redact
+from sdistmaker.urls import public_url, redact
 
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
