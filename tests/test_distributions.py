@@ -82,7 +82,7 @@ def test_a_damaged_stored_file_is_reported_once_and_left_out_of_the_index(
     assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0  # p not looked at: still known
     assert capsys.readouterr().err == ""
     state = outdir / ".sdistmaker" / "state.json"
-    assert list(json.loads(state.read_text())["problems"]) == ["file:p/p-1.1.tar.gz"]
+    assert list(json.loads(state.read_text())["problems"]) == ["(file) p/p-1.1.tar.gz"]
     (outdir / "p" / "p-1.1.tar.gz").unlink()
     assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
     assert json.loads(state.read_text())["problems"] == {}
