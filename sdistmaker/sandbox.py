@@ -39,7 +39,8 @@ def confined(
     if bwrap is None:
         return None
     named = [Path(argument) for argument in command[1:] if os.path.isabs(argument)]
-    hide = [path for path in [*_home(), *hidden] if path.exists()]
+    # bwrap takes absolute paths only; a link's target is what must not be read.
+    hide = [path.resolve() for path in [*_home(), *hidden] if path.exists()]
     # Mounts apply in order: hide first, then give back what the command needs below.
     options = [*_SYSTEM]
     for path in hide:

@@ -171,3 +171,24 @@ def test_a_build_reads_no_secret_of_sdistmakers_environment_home_or_defaults_fil
     # Only its own processes: the build's, none of the machine's.
     seen = [int(n) for n in re.findall(r"processes seen: (\d+)", text)]
     assert seen and max(seen) < 10, seen
+
+
+@pytest.mark.usefixtures("confined")
+def test_a_defaults_file_named_relatively_is_hidden_all_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    defaults = tmp_path / "site" / "mine.py"
+    write_tree(defaults.parent, {defaults.name: "# the deploy password is s3cret\n"})
+    monkeypatch.chdir(tmp_path)
+    files = setup_py_project("p", "1.0")
+    files["setup.py"] = (
+        f"try:\n    print(open({str(defaults)!r}).read())\n"
+        "except OSError as error:\n    print(error)\n" + files["setup.py"]
+    )
+    write_tree(tmp_path / "work" / "source", files)
+    log = tmp_path / "work" / "build.log"
+    settings = BuildSettings(timeout=120.0, hidden=(Path("site/mine.py"),))
+    source, dist = tmp_path / "work" / "source", tmp_path / "work" / "dist"
+    build_sdist(source, dist, version="1.0", project="p", settings=settings, log=log)
+    assert (dist / "p-1.0.tar.gz").exists()
+    assert "s3cret" not in log.read_text()
