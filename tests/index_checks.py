@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import html5lib  # type: ignore[import-untyped]
+import html5lib
 import pypi_simple
 
 PRIVATE = ".sdistmaker"

@@ -167,9 +167,9 @@ def make_wheel(
     }
     record = io.StringIO()
     writer = csv.writer(record, lineterminator="\n")
-    for path, text in files.items():
+    for name_in_zip, text in files.items():
         digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
-        writer.writerow([path, f"sha256={digest.decode()}", len(text.encode())])
+        writer.writerow([name_in_zip, f"sha256={digest.decode()}", len(text.encode())])
     writer.writerow([f"{dist_info}/RECORD", "", ""])
     path = folder / f"{module}-{version}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w") as archive:

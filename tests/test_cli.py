@@ -325,7 +325,7 @@ def test_progress_is_drawn_on_a_terminal_only(
     svn_repository.tag("p", "1.0")
     svn_repository.tag("p", "1.1", setup_py_project("p", "1.1"))
     defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out")
-    command = [Path(sys.executable).parent / "sdists_from_tags", "-d", defaults]
+    command: list[str | Path] = [Path(sys.executable).parent / "sdists_from_tags", "-d", defaults]
 
     controller, terminal = pty.openpty()
     with subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=terminal) as process:
@@ -432,7 +432,12 @@ def test_a_run_with_nothing_new_below_base_costs_one_svn_call(
     wrapper.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec {shutil.which("svn")} "$@"\n')
     wrapper.chmod(0o755)
     environment = {**os.environ, "PATH": f"{wrapper.parent}:{os.environ['PATH']}"}
-    command = [Path(sys.executable).parent / "sdists_from_tags", "-q", "-d", defaults]
+    command: list[str | Path] = [
+        Path(sys.executable).parent / "sdists_from_tags",
+        "-q",
+        "-d",
+        defaults,
+    ]
 
     def run_counting() -> list[str]:
         calls.unlink(missing_ok=True)

@@ -210,6 +210,7 @@ def test_projects_of_one_repository_share_its_mirror_and_one_fetch_a_run(
     )
     cache = tmp_path / "cache"
     web, api = git_sources(config, cache)
+    assert isinstance(web, GitRepository)
     assert [t.name for t in web.tags()] == ["web-1.0"]
     repo.tag("api-2.0")  # pushed while the run goes on
     assert [t.name for t in api.tags()] == ["api-1.0"]  # the mirror is not fetched again

@@ -171,7 +171,8 @@ def installed(venv: Path) -> dict[str, str]:
     output = subprocess.run(
         [venv / "bin/python", "-c", code], check=True, capture_output=True, text=True
     ).stdout
-    return json.loads(output)
+    versions: dict[str, str] = json.loads(output)
+    return versions
 
 
 def install(installer: list[str | Path], index: Path, requirement: str, **options: object) -> None:

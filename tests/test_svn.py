@@ -216,7 +216,7 @@ def test_svn_over_ssh_never_lets_ssh_ask(tmp_path: Path, svn_ssh: str, arguments
     if svn_ssh:
         environment["SVN_SSH"] = svn_ssh.format(bin=tools)
     url = "svn+ssh://svn.example.invalid/repos/p/tags/1.0"
-    command = [Path(sys.executable).parent / "make_sdist", url, tmp_path / "out"]
+    command: list[str | Path] = [Path(sys.executable).parent / "make_sdist", url, tmp_path / "out"]
     result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=60)
     assert result.returncode == 1
     assert result.stderr.startswith(f"{url}: svn: E")

@@ -239,9 +239,9 @@ def installed(python: Path) -> dict[str, str]:
         "import importlib.metadata as m, json\n"
         "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
     )
-    return json.loads(
-        subprocess.run([python, "-c", code], check=True, capture_output=True, text=True).stdout
-    )
+    output = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True)
+    versions: dict[str, str] = json.loads(output.stdout)
+    return versions
 
 
 def pip(python: Path, server: int, *requirements: str) -> subprocess.CompletedProcess[str]:
