@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 import zipfile
@@ -81,22 +82,47 @@ def fetch(port: int, path: str, method: str = "GET", **headers: str) -> Response
         connection.close()
 
 
+def readme_example(introduction: str) -> str:
+    """The literal block README.rst shows after the line ending in ``introduction``: the servers
+    run with what a reader copies from there."""
+    lines = (ROOT / "README.rst").read_text().splitlines()
+    start = next(n for n, line in enumerate(lines) if line.endswith(introduction)) + 1
+    end = next(n for n in range(start + 1, len(lines)) if lines[n][:1] not in ("", " "))
+    return textwrap.dedent("\n".join(lines[start:end])).strip() + "\n"
+
+
+def fill_in(example: str, values: dict[str, str]) -> str:
+    """``example`` with each placeholder replaced by its value; each must be there."""
+    for placeholder, value in values.items():
+        assert placeholder in example, f"README's example lacks {placeholder!r}"
+        example = example.replace(placeholder, value)
+    return example
+
+
 @contextlib.contextmanager
 def apache(outdir: Path, upstream: str, prefix: str = "/simple") -> Iterator[int]:
-    """Apache serving ``outdir`` with apache/sdistmaker.conf; yields its port."""
+    """Apache serving ``outdir`` with apache/sdistmaker.conf, set up as README.rst shows;
+    yields its port."""
     require("apache2")
     work = Path(tempfile.mkdtemp(prefix="sdistmaker-apache-"))
     port = free_port()
     modules = ["mpm_event", "authz_core", "alias", "dir", "mime", "rewrite", "headers"]
     loads = "".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so\n" for m in modules)
     user = "User www-data\nGroup www-data\n" if os.geteuid() == 0 else ""
+    virtual_host = fill_in(
+        readme_example("A virtual host::"),
+        {
+            "*:443": f"127.0.0.1:{port}",
+            "/srv/pypi": str(outdir),
+            "SDISTMAKER_PREFIX /simple": f"SDISTMAKER_PREFIX {prefix}",
+            "https://pypi.org/simple": upstream,
+            "/path/to/sdistmaker": str(ROOT),
+        },
+    )
     (work / "httpd.conf").write_text(
         f"ServerRoot {work}\nListen 127.0.0.1:{port}\n{loads}{user}"
         f"ServerName 127.0.0.1\nPidFile {work}/httpd.pid\nDefaultRuntimeDir {work}\n"
-        f"ErrorLog {work}/error.log\nTypesConfig /etc/mime.types\n"
-        f"Define SDISTMAKER_ROOT {outdir}\nDefine SDISTMAKER_PREFIX {prefix}\n"
-        f"Define SDISTMAKER_UPSTREAM {upstream}\n"
-        f"Include {ROOT / 'apache' / 'sdistmaker.conf'}\n"
+        f"ErrorLog {work}/error.log\nTypesConfig /etc/mime.types\n{virtual_host}"
     )
     with _running(["apache2", "-f", str(work / "httpd.conf"), "-DFOREGROUND"], port, work):
         yield port
@@ -104,7 +130,8 @@ def apache(outdir: Path, upstream: str, prefix: str = "/simple") -> Iterator[int
 
 @contextlib.contextmanager
 def nginx(outdir: Path, upstream: str) -> Iterator[int]:
-    """nginx serving ``outdir`` with nginx/sdistmaker*.conf; yields its port."""
+    """nginx serving ``outdir`` with nginx/sdistmaker*.conf, set up as README.rst shows;
+    yields its port."""
     require("nginx")
     perl = Path("/usr/lib/nginx/modules/ngx_http_perl_module.so")
     require("libnginx-mod-http-perl", perl)
@@ -115,16 +142,19 @@ def nginx(outdir: Path, upstream: str) -> Iterator[int]:
         f"    {kind}_temp_path {work}/{kind};\n"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
+    http = fill_in(
+        readme_example("normalisation)::"),
+        {
+            "http {\n": f"http {{\n    access_log off;\n{temporary}",
+            "server {\n": f"server {{\n        listen 127.0.0.1:{port};\n",
+            "/srv/pypi": str(outdir),
+            "https://pypi.org/simple": upstream,
+            "/path/to/sdistmaker": str(ROOT),
+        },
+    )
     (work / "nginx.conf").write_text(
         f"load_module {perl};\n{user}pid {work}/nginx.pid;\nerror_log {work}/error.log;\n"
-        "daemon off;\nevents { worker_connections 64; }\n"
-        f"http {{\n    access_log off;\n{temporary}"
-        f"    include {ROOT / 'nginx' / 'sdistmaker-http.conf'};\n"
-        f"    server {{\n        listen 127.0.0.1:{port};\n"
-        f"        set $sdistmaker_root {outdir};\n"
-        f"        set $sdistmaker_upstream {upstream};\n"
-        f"        include {outdir / '.sdistmaker' / 'private-names.nginx.conf'};\n"
-        f"        include {ROOT / 'nginx' / 'sdistmaker.conf'};\n    }}\n}}\n"
+        f"daemon off;\nevents {{ worker_connections 64; }}\n{http}"
     )
     with _running(
         ["nginx", "-c", str(work / "nginx.conf"), "-e", str(work / "error.log")], port, work

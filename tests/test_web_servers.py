@@ -165,6 +165,49 @@ def test_one_301_to_the_normalised_project_url(server: int, path: str, location:
     assert fetch(server, location).status in (200, 302)
 
 
+def test_a_name_needing_many_folds_is_one_301_or_a_404_never_an_error(server: int) -> None:
+    """Apache folds one run a round, up to a limit no name in use comes near."""
+    folded = fetch(server, "/simple/" + "A_" * 40 + "b/")
+    assert folded.status == 301
+    assert folded.header("Location") == f"http://127.0.0.1:{server}/simple/{'a-' * 40}b/"
+    assert fetch(server, "/simple/" + "a_" * 100 + "b/").status in (301, 404)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/simple/x%0d%0aSet-Cookie:%20a=b/",
+        "/simple/X%0aSet-Cookie:%20a=b",
+        "/simple/x%0d%0aSet-Cookie:%20a=b",
+        "/simple/acme-missing%3F/",
+        "/simple/a%23b/",
+        "/simple/a%20b/",
+        "/simple/caf%C3%A9/",
+        "/simple/-lib/",
+        "/simple/lib_/",
+        "/simple/acme-lib%0a/",
+    ],
+)
+def test_a_name_no_distribution_can_have_is_404_never_a_redirect(server: int, path: str) -> None:
+    """Such a name is no project's, here or upstream; in a Location header it could add
+    headers of its own (a line end) or ask upstream for another name (a ``?``)."""
+    answer = fetch(server, path)
+    assert answer.status == 404
+    assert answer.header("Location") == ""
+    assert answer.header("Set-Cookie") == ""
+
+
+def test_redirects_keep_the_query(server: int, upstream: str) -> None:
+    query = "?format=application/vnd.pypi.simple.v1%2Bjson"
+    normalised = fetch(server, f"/simple/Acme_Lib{query}")
+    assert normalised.status == 301
+    assert normalised.header("Location") == f"http://127.0.0.1:{server}/simple/acme-lib/{query}"
+    assert fetch(server, f"/simple/acme-lib/{query}").header("Content-Type") == JSON_TYPE
+    assert fetch(server, f"/simple/upstream-only/{query}").header("Location") == (
+        f"{upstream}/upstream-only/{query}"
+    )
+
+
 def test_a_project_not_here_is_a_302_upstream_never_cached(server: int, upstream: str) -> None:
     answer = fetch(server, "/simple/upstream-only/")
     assert answer.status == 302
@@ -208,6 +251,17 @@ def test_internals_are_refused(server: int, path: str) -> None:
     assert fetch(server, path).status == 403
 
 
+@pytest.mark.parametrize("name", [".index.html.swp", "acme-lib/.x.tar.gz", "+/.index.html.swp"])
+def test_dot_files_are_refused_in_every_folder(server: int, outdir: Path, name: str) -> None:
+    """An editor's swap file, a copy tool's temporary: put there by hand, never served."""
+    dot_file = outdir / name
+    dot_file.write_text("draft")
+    try:
+        assert fetch(server, f"/simple/{name}").status == 403
+    finally:
+        dot_file.unlink()
+
+
 def test_files_are_cached_for_good_and_support_head_and_range(server: int, outdir: Path) -> None:
     path = "/simple/acme-lib/acme_lib-1.0.tar.gz"
     size = (outdir / "acme-lib" / "acme_lib-1.0.tar.gz").stat().st_size
@@ -226,7 +280,9 @@ def test_the_pages_for_people_are_served(server: int) -> None:
     answer = fetch(server, "/simple/+/")
     assert answer.status == 200
     assert b"acme-lib" in answer.body
-    assert fetch(server, "/simple/+/acme-lib.html").status == 200
+    page = fetch(server, "/simple/+/acme-lib.html")
+    assert page.status == 200
+    assert page.header("Cache-Control") == "public, max-age=60"
 
 
 def fresh_venv(folder: Path) -> Path:
