@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
+import math
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from sdistmaker.config import Config, load_defaults
@@ -18,6 +20,34 @@ from sdistmaker.tags import Tag
 logger = logging.getLogger("sdistmaker")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130
+"""As a shell reports a command that SIGINT ended."""
+
+
+def _interruptible(command: Callable[[Sequence[str] | None], int]) -> Callable[..., int]:
+    """Ctrl-C ends a command with one line: what it published stays, and the next run goes on
+    from there (files and state are staged, then renamed)."""
+
+    @functools.wraps(command)
+    def wrapper(argv: Sequence[str] | None = None) -> int:
+        try:
+            return command(argv)
+        except KeyboardInterrupt:
+            logger.critical("interrupted: what was published stays; the next run goes on")
+            return EXIT_INTERRUPTED
+
+    return wrapper
+
+
+def _seconds(text: str) -> float:
+    """A command-line number of seconds: finite, not negative."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
+    return seconds
 
 
 def _verbosity(parser: argparse.ArgumentParser) -> None:
@@ -76,6 +106,7 @@ class _TerminalProgress:
         self.stream.flush()
 
 
+@_interruptible
 def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="sdists_from_tags",
@@ -110,7 +141,7 @@ def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--wait",
-        type=float,
+        type=_seconds,
         default=0,
         metavar="SECONDS",
         help="wait this long for another run to finish instead of leaving at once",
@@ -166,7 +197,8 @@ def _hook(arguments: argparse.Namespace, config: Config) -> int:
         if arguments.svn_commit:
             touched = svn_commit_touches_tags(*arguments.svn_commit)
         else:
-            touched = git_push_touches_tags(sys.stdin)
+            # A hook started with its input closed has no sys.stdin: nothing was pushed.
+            touched = git_push_touches_tags(sys.stdin or ())
     except SdistmakerError as error:
         logger.critical("%s", error)
         return EXIT_FAILED
@@ -183,6 +215,7 @@ def example_defaults() -> str:
     return resources.files("sdistmaker").joinpath("defaults_example.py").read_text("utf-8")
 
 
+@_interruptible
 def make_sdist(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="make_sdist",
@@ -192,7 +225,7 @@ def make_sdist(argv: Sequence[str] | None = None) -> int:
         "tag_url", metavar="TAG_URL", help="svn tag URL, or git+URL@TAG[#subdirectory=PATH]"
     )
     parser.add_argument("destination", metavar="DEST")
-    parser.add_argument("--timeout", type=float, default=600, help="seconds the build may take")
+    parser.add_argument("--timeout", type=_seconds, default=600, help="seconds the build may take")
     parser.add_argument(
         "--legacy-python", default="", metavar="PYTHON", help="interpreter for old setup.py files"
     )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import difflib
+import math
 import os
+import re
 import shutil
 import traceback
 from collections.abc import Callable
@@ -65,6 +67,9 @@ class _Invalid(Exception):
 def _string(value: Any) -> str:
     if not isinstance(value, str):
         raise _Invalid(f"must be a string, not {type(value).__name__}")
+    if "\0" in value:
+        # No path, URL or argument can hold one: the system would refuse it later, mid-run.
+        raise _Invalid(f"holds a NUL character: {value!r}")
     return value
 
 
@@ -83,13 +88,30 @@ def _strings(value: Any) -> tuple[str, ...]:
     for item in value:
         if not isinstance(item, str):
             raise _Invalid(f"must be a list of strings, but holds {item!r}")
+        _string(item)
     return tuple(value)
+
+
+def _name_globs(value: Any) -> tuple[str, ...]:
+    globs = _strings(value)
+    for glob in globs:
+        if not _NAME_GLOB.fullmatch(glob):
+            raise _Invalid(
+                f"holds {glob!r}: project names and globs take letters, digits, -_. and the "
+                "wildcards * and ?"
+            )
+    return globs
+
+
+_NAME_GLOB = re.compile(r"[A-Za-z0-9._*?-]+")
+"""What PRIVATE_NAMES may hold: names and wildcards, nothing the web servers' rules would take
+for syntax of their own (a quote, a brace)."""
 
 
 def _path(value: Any) -> str:
     if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
         raise _Invalid("must be a non-empty path")
-    return os.fspath(value)
+    return _string(os.fsdecode(value))
 
 
 def _variables(value: Any) -> dict[str, str]:
@@ -97,14 +119,24 @@ def _variables(value: Any) -> dict[str, str]:
         isinstance(k, str) and k and isinstance(v, str) for k, v in value.items()
     ):
         raise _Invalid(f"must map variable names to strings, not {value!r}")
+    for name, text in value.items():
+        if "=" in name or "\0" in name:
+            raise _Invalid(f"holds {name!r}, which no variable can be named")
+        if "\0" in text:
+            raise _Invalid(f"gives {name} a NUL character, which no variable can hold")
     return dict(value)
 
 
 def _urls(value: Any) -> tuple[str, ...]:
     urls = (value,) if isinstance(value, str) else _strings(value)
     for url in urls:
-        if not url.startswith(("https://", "http://")):
-            raise _Invalid(f"must be http(s) upload URLs, not {public_url(url)!r}")
+        try:
+            address = urlsplit(_string(url))
+            usable = address.scheme in ("https", "http") and bool(address.hostname)
+        except ValueError:
+            usable = False
+        if not usable:
+            raise _Invalid(f"must be http(s) upload URLs with a host, not {public_url(url)!r}")
     return urls
 
 
@@ -127,7 +159,12 @@ def _count(value: Any) -> int:
 
 
 def _seconds(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
         raise _Invalid(f"must be a positive number of seconds, not {value!r}")
     return float(value)
 
@@ -170,6 +207,7 @@ def _git_repository(value: Any) -> GitRepository:
     for key in ("subdirectory", "tags"):
         if not isinstance(value.get(key, ""), str):
             raise _Invalid(f"{key!r} must be a string")
+        _string(value.get(key, ""))
     return GitRepository(
         url=value["url"],
         subdirectory=value.get("subdirectory", "").strip("/"),
@@ -197,7 +235,7 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "BUILD_ENVIRONMENT": ("build_environment", _variables),
     "YANKED": ("yanked", _yanked),
     "WHEELS": ("wheels", _boolean),
-    "PRIVATE_NAMES": ("private_names", _strings),
+    "PRIVATE_NAMES": ("private_names", _name_globs),
     "UPLOAD_TO": ("upload_to", _urls),
     "TEMPLATES": ("templates", _path),
 }
@@ -219,9 +257,10 @@ def load_defaults(path: str | os.PathLike[str]) -> Config:
     namespace: dict[str, Any] = {"__file__": str(path), "__name__": "sdistmaker_defaults"}
     try:
         exec(compile(tree, str(path), "exec"), namespace)
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # a defaults file has no business ending the run
         line = _failing_line(error, path)
-        raise ConfigError(f"{path}:{line}: {type(error).__name__}: {error}") from None
+        said = f": {error}" if str(error) else ""
+        raise ConfigError(f"{path}:{line}: {type(error).__name__}{said}") from None
 
     lines = _assignment_lines(tree)
     values: dict[str, Any] = {"outdir": DEFAULT_OUTDIR}
@@ -238,6 +277,9 @@ def load_defaults(path: str | os.PathLike[str]) -> Config:
         except _Invalid as error:
             raise ConfigError(f"{path}:{lines.get(name, 1)}: {name} {error}") from None
     values["outdir"] = (path.parent / values["outdir"]).resolve()
+    if values["outdir"] == Path(values["outdir"].anchor):
+        line = lines.get("OUTDIR", 1)
+        raise ConfigError(f"{path}:{line}: OUTDIR is the root folder: name a folder of its own")
     overlap = _repository_overlapping(values)
     if overlap:
         raise ConfigError(f"{path}:{lines.get('OUTDIR', 1)}: {overlap}")

@@ -250,7 +250,7 @@ class _Run:
         # nothing to build.
         from concurrent.futures import Future, ThreadPoolExecutor
 
-        from sdistmaker import sandbox
+        from sdistmaker import processes, sandbox
         from sdistmaker.build import BuildSettings
         from sdistmaker.environments import Environments
 
@@ -276,8 +276,13 @@ class _Run:
                 finally:
                     made.folder.remove()
                 self.store.save_state(self.state)
+        except BaseException:
+            # An interrupt or a full disk: the builds still going are of no use now.
+            processes.stop_all()
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            processes.resume()
             # A run stopped by an error leaves no build folders behind (accepted ones are gone).
             for _, future in futures:
                 if future.done() and not future.cancelled() and future.exception() is None:
@@ -432,4 +437,7 @@ def make_sdist(
             sdist = build_tag(tag, workdir / "work", BuildSettings(timeout, legacy_python), log)
         except BuildError as error:
             raise BuildError(f"{public_url(tag_url)}: {error}") from None
-        return publish(sdist.path, destination, sdist.name)
+        try:
+            return publish(sdist.path, destination, sdist.name)
+        except OSError as error:
+            raise StoreError(_disk_problem(error, destination)) from None

@@ -8,10 +8,16 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
+
+_lock = threading.Lock()
+_running: set[int] = set()
+"""The process groups started here and not yet reaped."""
+_stopping = False
 
 
 def start(
@@ -21,16 +27,21 @@ def start(
     cwd: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     """``command`` started in a session of its own, no input, its output and errors to
-    ``output``."""
-    return subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=dict(environment),
-        stdin=subprocess.DEVNULL,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    ``output``. Refused (InterruptedError) while the run is stopping."""
+    with _lock:
+        if _stopping:
+            raise InterruptedError("the run is stopping: no new build step")
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=dict(environment),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        _running.add(process.pid)
+    return process
 
 
 def wait(process: subprocess.Popen[bytes], deadline: float) -> int | None:
@@ -41,6 +52,27 @@ def wait(process: subprocess.Popen[bytes], deadline: float) -> int | None:
     except subprocess.TimeoutExpired:
         return None
     finally:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
+        with _lock:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            # Unreaped until here, its number is not anyone else's yet.
+            _running.discard(process.pid)
         process.wait()
+
+
+def stop_all() -> None:
+    """Kill every process group started here, at once rather than at its deadline, and start
+    none until ``resume``: the run is stopping (an interrupt, a full disk) and waits for its
+    workers, not for their builds."""
+    global _stopping
+    with _lock:
+        _stopping = True
+        for group in _running:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, signal.SIGKILL)
+
+
+def resume() -> None:
+    global _stopping
+    with _lock:
+        _stopping = False

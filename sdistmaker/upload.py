@@ -45,17 +45,19 @@ class Repository:
 
     def upload(self, path: Path) -> None:
         """Upload ``path``; a file the repository already has counts as uploaded."""
-        # As twine's command line does: given values first, then its variables (then keyring).
-        settings = Settings(
-            repository_url=self.url,
-            username=self.username or os.environ.get("TWINE_USERNAME"),
-            password=self.password or os.environ.get("TWINE_PASSWORD"),
-            non_interactive=True,
-            disable_progress_bar=True,
-        )
+        # As twine's command line does: given values first, then its variables (then keyring,
+        # asked by twine as it uploads: a password missing everywhere is its NonInteractive).
+        password = self.password or os.environ.get("TWINE_PASSWORD")
         output = io.StringIO()
         try:
             with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+                settings = Settings(
+                    repository_url=self.url,
+                    username=self.username or os.environ.get("TWINE_USERNAME"),
+                    password=password,
+                    non_interactive=True,
+                    disable_progress_bar=True,
+                )
                 twine_upload.upload(settings, [str(path)])
         except requests.HTTPError as error:
             response = error.response
@@ -77,8 +79,8 @@ class Repository:
             zipfile.BadZipFile,
         ) as error:
             reason = redact(str(error).splitlines()[0] if str(error) else type(error).__name__)
-            if settings.password:
-                reason = reason.replace(settings.password, "***")
+            if password:
+                reason = reason.replace(password, "***")
             raise UploadError(f"{self.name}: {path.name} not uploaded: {reason}") from None
         finally:
             logger.debug("twine said: %s", output.getvalue().strip())

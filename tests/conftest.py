@@ -12,6 +12,7 @@ import sys
 import tarfile
 import textwrap
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -308,6 +309,17 @@ def write_defaults(folder: Path, **settings: object) -> Path:
     path = folder / "defaults.py"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+SLEEPER = f"sleeper-{uuid.uuid4()}"
+"""Marks the processes a hanging build starts, to look for them after."""
+HANGING_SETUP_PY = f"""\
+import subprocess, sys, time
+sleep = [sys.executable, "-c", "import time; time.sleep(600)", "{SLEEPER}"]
+subprocess.Popen(sleep)
+subprocess.Popen(sleep, start_new_session=True)  # a daemon, out of the build's process group
+time.sleep(600)
+"""
 
 
 def running(marker: str) -> list[int]:

@@ -40,7 +40,9 @@ from pathlib import Path
 import pytest
 
 from conftest import (
+    HANGING_SETUP_PY,
     IN_CI,
+    SLEEPER,
     GitRepository,
     SvnRepository,
     all_gone,
@@ -370,6 +372,20 @@ defaults_file_error(
     "import os\nBASE = os.environ['NO_SUCH_VARIABLE']\n",
     ":3: KeyError: 'NO_SUCH_VARIABLE'",
 )
+defaults_file_error(
+    "defaults_file_ending_the_program", "import sys\nsys.exit(5)\n", ":3: SystemExit: 5"
+)
+defaults_file_error(
+    "defaults_file_with_a_private_name_the_web_servers_would_misread",
+    "PRIVATE_NAMES = ['acme-*', 'acme\"x']\n",
+    r":2: PRIVATE_NAMES holds 'acme\"x': project names and globs take letters, digits, -_. "
+    r"and the wildcards \* and \?",
+)
+defaults_file_error(
+    "defaults_file_with_the_root_folder_as_outdir",
+    "OUTDIR = '/'\n",
+    ":2: OUTDIR is the root folder: name a folder of its own",
+)
 
 
 @bad_input
@@ -502,6 +518,20 @@ def git_repository_refusing_the_password_in_its_url(world: World) -> Arranged:
 
 
 @bad_input
+def upload_without_credentials(world: World) -> Arranged:
+    """No TWINE_USERNAME, TWINE_PASSWORD or keyring: each file's upload fails in one line, and
+    is tried again on the next run."""
+    world.publish()
+    repository = "http://127.0.0.1:9/"
+    lines = [
+        rf"failed uploading {name}: {re.escape(repository)}: \S+ not uploaded: Credential not .*"
+        for name in ("beta/beta-1.0.tar.gz", "alpha/alpha-1.0.tar.gz")
+    ]
+    env = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    yield Expect(1, lines, world.defaults(UPLOAD_TO=repository), env=env)
+
+
+@bad_input
 def tag_without_setup_py_or_pyproject_toml(world: World) -> Arranged:
     world.publish()
     world.svn.add_project("libs/notes", {"README.txt": "no Python project here\n"})
@@ -533,21 +563,10 @@ def build_output_carrying_terminal_control_sequences(world: World) -> Arranged:
     yield Expect(1, [world.fails("alpha", "1.1", url, reason)])
 
 
-SLEEPER = f"sleeper-{uuid.uuid4()}"
-"""Marks the processes a hanging build starts, to look for them after."""
-HANGING = f"""\
-import subprocess, sys, time
-sleep = [sys.executable, "-c", "import time; time.sleep(600)", "{SLEEPER}"]
-subprocess.Popen(sleep)
-subprocess.Popen(sleep, start_new_session=True)  # a daemon, out of the build's process group
-time.sleep(600)
-"""
-
-
 @bad_input
 def tag_whose_build_hangs_past_build_timeout(world: World) -> Arranged:
     world.publish()
-    world.svn.tag("libs/alpha", "1.1", {"setup.py": HANGING})
+    world.svn.tag("libs/alpha", "1.1", {"setup.py": HANGING_SETUP_PY})
     url = world.svn_tag_url("alpha", "1.1")
     reason = r"build timed out \(build\), process tree killed"
     yield Expect(1, [world.fails("alpha", "1.1", url, reason)], world.defaults(BUILD_TIMEOUT=2))

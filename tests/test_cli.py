@@ -4,6 +4,7 @@ import contextlib
 import json
 import os
 import pty
+import re
 import shutil
 import socket
 import subprocess
@@ -290,6 +291,52 @@ def test_make_sdist_names_the_tag_url_when_the_build_fails(
     assert make_sdist([url, str(tmp_path / "dest")]) == 1
     assert capsys.readouterr().err == f"{url}: build, setuptools<58: RuntimeError: nope\n"
     assert not (tmp_path / "dest").exists()
+
+
+@pytest.mark.parametrize("taken", ["DEST", "DEST/p"])
+def test_make_sdist_into_a_file_says_so_in_one_line(
+    svn_repository: SvnRepository, tmp_path: Path, capsys: pytest.CaptureFixture[str], taken: str
+) -> None:
+    svn_repository.add_project("p", setup_py_project("p", "1.0"))
+    svn_repository.tag("p", "1.0")
+    destination = tmp_path / "dest"
+    path = Path(taken.replace("DEST", str(destination)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("a file where a folder should be\n")
+    assert make_sdist([f"{svn_repository.url}/p/tags/1.0", str(destination)]) == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert re.fullmatch(rf"{re.escape(str(destination))}/p(/\S+)?: cannot write: .*", line)
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["sdists_from_tags", "-d", "defaults.py", "--wait", "nan"],
+        ["sdists_from_tags", "-d", "defaults.py", "--wait", "-1"],
+        ["make_sdist", "svn://x/p/tags/1.0", "dest", "--timeout", "inf"],
+    ],
+)
+def test_seconds_on_the_command_line_are_finite(
+    arguments: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    command = {"sdists_from_tags": sdists_from_tags, "make_sdist": make_sdist}[arguments[0]]
+    with pytest.raises(SystemExit) as exit:
+        command(arguments[1:])
+    assert exit.value.code == 2
+    assert "not a number of seconds" in capsys.readouterr().err
+
+
+def test_a_git_hook_with_its_input_closed_starts_nothing(tmp_path: Path) -> None:
+    defaults = write_defaults(tmp_path, OUTDIR="out")
+    command: list[str | Path] = [
+        Path(sys.executable).parent / "sdists_from_tags",
+        "-d",
+        defaults,
+        "--git-push",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, preexec_fn=lambda: os.close(0))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert not (tmp_path / "out" / ".sdistmaker" / "hook.log").exists()
 
 
 def test_the_console_scripts_are_installed() -> None:

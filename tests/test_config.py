@@ -158,6 +158,44 @@ def test_yanked_names_and_versions_are_normalised(tmp_path: Path) -> None:
         ("WHEELS = 1\n", r"mine.py:1: WHEELS must be True or False, not 1"),
         ("JOBS = 0\n", r"mine.py:1: JOBS must be a whole number from 1 up, not 0"),
         ("BUILD_ENVIRONMENT = {'A': 1}\n", r"mine.py:1: BUILD_ENVIRONMENT must map variable names"),
+        (
+            "BUILD_ENVIRONMENT = {'A=B': 'x'}\n",
+            r"mine.py:1: BUILD_ENVIRONMENT holds 'A=B', which no variable can be named",
+        ),
+        (
+            "BUILD_ENVIRONMENT = {'A': 'x\\0y'}\n",
+            r"mine.py:1: BUILD_ENVIRONMENT gives A a NUL character, which no variable can hold",
+        ),
+        (
+            "BUILD_TIMEOUT = float('nan')\n",
+            r"mine.py:1: BUILD_TIMEOUT must be a positive number of seconds, not nan",
+        ),
+        (
+            "BUILD_TIMEOUT = float('inf')\n",
+            r"mine.py:1: BUILD_TIMEOUT must be a positive number of seconds, not inf",
+        ),
+        ("OUTDIR = 'out\\0'\n", r"mine.py:1: OUTDIR holds a NUL character: 'out\\x00'"),
+        ("TEMPLATES = '\\0'\n", r"mine.py:1: TEMPLATES holds a NUL character"),
+        ("BASE = 'file:///x\\0'\n", r"mine.py:1: BASE holds a NUL character"),
+        ("BLACKLIST = ['\\0']\n", r"mine.py:1: BLACKLIST holds a NUL character"),
+        (
+            "GIT_REPOSITORIES = [{'url': 'u', 'tags': '\\0'}]\n",
+            r"mine.py:1: GIT_REPOSITORIES holds a NUL character",
+        ),
+        (
+            "PRIVATE_NAMES = ['acme-*', 'acme{x}']\n",
+            r"mine.py:1: PRIVATE_NAMES holds 'acme\{x\}': project names and globs take letters",
+        ),
+        (
+            "UPLOAD_TO = 'http://'\n",
+            r"mine.py:1: UPLOAD_TO must be http\(s\) upload URLs with a host",
+        ),
+        (
+            "UPLOAD_TO = ['https://[::1/']\n",
+            r"mine.py:1: UPLOAD_TO must be http\(s\) upload URLs with a host, not 'https://\[::1/'",
+        ),
+        ("OUTDIR = '/'\n", r"mine.py:1: OUTDIR is the root folder: name a folder of its own"),
+        ("import sys\nsys.exit()\n", r"mine.py:2: SystemExit$"),
     ],
 )
 def test_wrong_index_settings_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
@@ -184,7 +222,7 @@ def test_upload_to_refuses_what_is_no_upload_url_without_showing_a_password(tmp_
     with pytest.raises(ConfigError) as error:
         load_defaults(path)
     assert str(error.value) == (
-        f"{path}:1: UPLOAD_TO must be http(s) upload URLs, not 'ftp://files.example/'"
+        f"{path}:1: UPLOAD_TO must be http(s) upload URLs with a host, not 'ftp://files.example/'"
     )
 
 
