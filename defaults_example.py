@@ -88,8 +88,9 @@ YANKED = {
 # in a folder named by UV_FIND_LINKS and PIP_FIND_LINKS). Commit hooks and cron start sdistmaker
 # with an (almost) empty environment, so whatever your builds need from the network belongs here.
 # Builds inherit none of sdistmaker's variables whose names look secret (TWINE_*, *PASSWORD*,
-# *TOKEN*, *SECRET*, *CREDENTIAL*, *API_KEY*, *PRIVATE_KEY*, *AUTH*), nor one whose value is a URL
-# with a user or password in it (an index, a proxy): name here one that a build really needs.
+# *PASSWD*, *TOKEN*, *SECRET*, *CREDENTIAL*, *API_KEY*, *PRIVATE_KEY*, *AUTH*, *_PAT, *PASS),
+# nor one whose value is a URL with a user or password in it (an index, a proxy): name here one
+# that a build really needs.
 BUILD_ENVIRONMENT = {
     # "PIP_INDEX_URL": "https://pypi.example.com/simple/",
     # "UV_INDEX_URL": "https://pypi.example.com/simple/",

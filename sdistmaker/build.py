@@ -243,7 +243,8 @@ def _environment(
 
 
 _SECRET = re.compile(
-    r"^TWINE_|PASSWORD|PASSWD|TOKEN|SECRET|CREDENTIAL|API_?KEY|PRIVATE_?KEY|AUTH", re.IGNORECASE
+    r"^TWINE_|PASSWORD|PASSWD|TOKEN|SECRET|CREDENTIAL|API_?KEY|PRIVATE_?KEY|AUTH|(^|_)PAT$|PASS$",
+    re.IGNORECASE,
 )
 """Names of variables builds do not inherit from sdistmaker's environment."""
 _URL_CREDENTIALS = re.compile(r"://[^/@\s]+@")

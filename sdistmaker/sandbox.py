@@ -2,7 +2,8 @@
 read-only, writes only to its own build folder and the folders its command names (where PyPA
 build's hooks leave their results), sees no other process (sdistmaker's environment holds what
 builds must not get) and cannot read the home folder or the defaults file, where passwords and
-keys live. Its whole process tree dies with it, daemons included."""
+keys live, nor reach the sockets of the temporary and runtime folders (an ssh agent would sign
+for a tag as sdistmaker). Its whole process tree dies with it, daemons included."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -40,10 +42,16 @@ def confined(
         return None
     named = [Path(argument) for argument in command[1:] if os.path.isabs(argument)]
     # bwrap takes absolute paths only; a link's target is what must not be read.
-    hide = [path.resolve() for path in [*_home(), *hidden] if path.exists()]
+    hide = list(dict.fromkeys(path.resolve() for path in [*_private(), *hidden] if path.exists()))
+    # One mount for a folder and all it holds (a later mount over a folder would cover one made
+    # inside it first).
+    folders = [path for path in hide if path.is_dir()]
+    covers = [
+        path for path in hide if not any(path.is_relative_to(f) for f in folders if f != path)
+    ]
     # Mounts apply in order: hide first, then give back what the command needs below.
     options = [*_SYSTEM]
-    for path in hide:
+    for path in covers:
         options += (
             ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
         )
@@ -53,13 +61,21 @@ def confined(
     for folder in [writable, *(p for p in named if p.is_dir())]:
         options += ["--bind", str(folder), str(folder)]
     # Read-only as the rest of the system (what was given back keeps its own mount).
-    options += [option for path in hide if path.is_dir() for option in ("--remount-ro", str(path))]
+    options += [
+        option for path in covers if path.is_dir() for option in ("--remount-ro", str(path))
+    ]
     return [bwrap, *options, *_APART, "--", *command]
 
 
-def _home() -> list[Path]:
-    home = Path.home()
-    return [home] if home.is_dir() and home != Path(home.anchor) else []
+def _private() -> list[Path]:
+    """What builds must not see of the system: the home folder; the temporary folders, where
+    other programs keep files and sockets (an ssh agent's among them); the users' runtime
+    folders (agents, session buses); the ssh agent sdistmaker was given, wherever it is."""
+    temporary = [Path("/tmp"), Path("/var/tmp"), Path(tempfile.gettempdir())]
+    folders = [Path.home(), *temporary, Path("/run/user")]
+    agent = os.environ.get("SSH_AUTH_SOCK")
+    found = [path for path in folders if path.is_dir() and path != Path(path.anchor)]
+    return [*found, *([Path(agent)] if agent and os.path.isabs(agent) else [])]
 
 
 def _needed(executable: str, files: Sequence[Path]) -> list[Path]:

@@ -175,7 +175,7 @@ def test_a_build_never_sees_upload_credentials_or_other_secrets(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     secrets = ["TWINE_USERNAME", "TWINE_PASSWORD", "GITLAB_TOKEN", "AWS_SECRET_ACCESS_KEY"]
-    for name in [*secrets, "NPM_API_KEY", "SVN_PASSWD", "SSH_AUTH_SOCK"]:
+    for name in [*secrets, "NPM_API_KEY", "SVN_PASSWD", "SSH_AUTH_SOCK", "GITHUB_PAT", "PGPASS"]:
         monkeypatch.setenv(name, "s3cret")
     monkeypatch.setenv("HARMLESS_SETTING", "kept")
     # Variables of harmless names whose value is a URL carrying credentials.

@@ -5,6 +5,9 @@ import contextlib
 import os
 import re
 import shutil
+import socket
+import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,7 +52,9 @@ def test_a_build_cannot_write_outside_its_folder(tmp_path: Path) -> None:
     outside = tmp_path / "outdir"
     outside.mkdir()
     for target in (outside / "p-9.9.tar.gz", Path.home() / "owned-by-a-tag", Path("/tmp/owned")):
-        with pytest.raises(BuildError, match="Read-only file system"):
+        # Read-only, or not there at all: the temporary folders (here holding OUTDIR) are
+        # hidden, their own empty copy read-only.
+        with pytest.raises(BuildError, match=r"Read-only file system|No such file or directory"):
             build_tree(tmp_path / "work", hostile(target))
         assert not target.exists()
 
@@ -192,3 +197,46 @@ def test_a_defaults_file_named_relatively_is_hidden_all_the_same(
     build_sdist(source, dist, version="1.0", project="p", settings=settings, log=log)
     assert (dist / "p-1.0.tar.gz").exists()
     assert "s3cret" not in log.read_text()
+
+
+@pytest.mark.usefixtures("confined")
+def test_a_build_cannot_use_sdistmakers_ssh_agent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent signs for whoever reaches its socket: a tag could log in to the repositories
+    as sdistmaker. Agents keep their sockets in the temporary folder, as here."""
+    folder = Path(tempfile.mkdtemp(prefix="ssh-", dir="/tmp"))
+    agent = folder / "agent.1"
+    reached: list[bool] = []
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind(str(agent))
+        listening.listen()
+        listening.settimeout(0.2)
+
+        def accept() -> None:
+            with contextlib.suppress(OSError):
+                listening.accept()[0].close()
+                reached.append(True)
+
+        waiting = threading.Thread(target=accept)
+        waiting.start()
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(agent))
+        files = setup_py_project("p", "1.0")
+        files["setup.py"] = (
+            "import socket\ntry:\n"
+            f"    socket.socket(socket.AF_UNIX).connect({str(agent)!r})\n"
+            "    print('REACHED THE AGENT')\n"
+            "except OSError as error:\n    print('no agent:', error)\n" + files["setup.py"]
+        )
+        log = build_tree(tmp_path / "work", files)
+        waiting.join()
+    shutil.rmtree(folder)
+    assert "no agent:" in log.read_text()
+    assert "REACHED THE AGENT" not in log.read_text()
+    assert not reached
+
+
+def test_the_ssh_agent_is_hidden_wherever_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSH_AUTH_SOCK", "/srv/agents/sdistmaker.sock")
+    assert Path("/srv/agents/sdistmaker.sock") in sandbox._private()
+    assert Path("/tmp") in sandbox._private()
