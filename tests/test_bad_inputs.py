@@ -1105,3 +1105,21 @@ def state_file_damaged(world: World) -> Arranged:
     state = world.outdir / ".sdistmaker" / "state.json"
     state.write_text(state.read_text()[:100])
     yield Expect(1, [rf"{re.escape(str(state))}: unreadable state: .*"], index_intact=False)
+
+
+@bad_input
+def state_file_of_the_wrong_shape(world: World) -> Arranged:
+    """Valid JSON that is not what runs write (here a tag's record is a number) is as damaged
+    as half a file: the run stops the same way, saying what is wrong, and leaves it as it is."""
+    world.publish()
+    world.svn.tag("libs/alpha", "1.1", setup_py_project("alpha", "1.1"))
+    state = world.outdir / ".sdistmaker" / "state.json"
+    data = json.loads(state.read_text())
+    key = f"svn:{world.svn_tag_url('alpha', '1.0')}"
+    data["tags"][key] = 5
+    state.write_text(json.dumps(data))
+    damaged = state.read_bytes()
+    line = f"{state}: unreadable state: tags[{json.dumps(key)}] must be an object, not 5"
+    yield Expect(1, [re.escape(line)], index_intact=False)
+    assert state.read_bytes() == damaged
+    assert "alpha/alpha-1.1.tar.gz" not in distributions(world.outdir)
