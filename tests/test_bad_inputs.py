@@ -1123,3 +1123,23 @@ def state_file_of_the_wrong_shape(world: World) -> Arranged:
     yield Expect(1, [re.escape(line)], index_intact=False)
     assert state.read_bytes() == damaged
     assert "alpha/alpha-1.1.tar.gz" not in distributions(world.outdir)
+
+
+@bad_input
+def git_mirror_damaged(world: World) -> Arranged:
+    """A git mirror is sdistmaker's own copy: one that git no longer takes for a repository is
+    made anew in the run, which builds what is new in it (a run as cron starts it says nothing
+    of that: nothing is for anyone to do), and the runs after it go on as ever."""
+    world.publish()
+    [mirror] = (world.outdir / ".sdistmaker" / "git").iterdir()
+    shutil.rmtree(mirror / "objects")
+    world.git.commit(setup_py_project("beta", "1.1"))
+    world.git.tag("1.1")
+    yield Expect(0)
+    assert "beta/beta-1.1.tar.gz" in distributions(world.outdir)
+    assert list((world.outdir / ".sdistmaker" / "git").iterdir()) == [mirror]
+    world.git.commit(setup_py_project("beta", "1.2"))
+    world.git.tag("1.2")
+    after = world.run()
+    assert (after.code, after.output) == (0, "")
+    assert "beta/beta-1.2.tar.gz" in distributions(world.outdir)
