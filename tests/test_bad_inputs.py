@@ -1143,3 +1143,48 @@ def git_mirror_damaged(world: World) -> Arranged:
     after = world.run()
     assert (after.code, after.output) == (0, "")
     assert "beta/beta-1.2.tar.gz" in distributions(world.outdir)
+
+
+def own_template(world: World, name: str, text: str) -> tuple[Path, Path]:
+    """After the releases are published and alpha 1.1 is tagged, a template of one's own in
+    TEMPLATES: its path, and the defaults file that names its folder."""
+    world.publish()
+    world.svn.tag("libs/alpha", "1.1", setup_py_project("alpha", "1.1"))
+    template = world.root / "templates" / name
+    template.parent.mkdir(parents=True)
+    template.write_text(text)
+    return template, world.defaults(TEMPLATES=str(world.root / "templates"))
+
+
+@bad_input
+def template_with_a_syntax_error(world: World) -> Arranged:
+    """A template in TEMPLATES that does not compile is a wrong setting, found before anything
+    is built (status 2, its file and line); once it is mended, the next run builds and renders."""
+    root, defaults = own_template(world, "simple/root.html", "<!DOCTYPE html>\n{% for x in %}\n")
+    syntax_error = f"{root}:2: syntax error: Expected an expression, got 'end of statement block'"
+    yield Expect(2, [re.escape(syntax_error)], defaults)
+    assert "alpha/alpha-1.1.tar.gz" not in distributions(world.outdir)
+    root.unlink()
+    assert world.run(defaults).code == 0
+    assert "alpha/alpha-1.1.tar.gz" in distributions(world.outdir)
+    assert "alpha-1.1.tar.gz" in (world.outdir / "alpha" / "index.html").read_text()
+
+
+@bad_input
+def template_failing_while_rendering(world: World) -> Arranged:
+    """A template that fails only while rendering fails the run (status 1, its file and line);
+    what the run built stays published and recorded, and the next run after the template is
+    mended renders the pages this one could not."""
+    row, defaults = own_template(
+        world, "browse/row.html", "<tr>\n<td>{{ project.name }} {{ 1/0 }}</td></tr>\n"
+    )
+    yield Expect(1, [re.escape(f"{row}:2: ZeroDivisionError: division by zero")], defaults)
+    assert "alpha/alpha-1.1.tar.gz" in distributions(world.outdir)
+    state = json.loads((world.outdir / ".sdistmaker" / "state.json").read_text())
+    assert state["tags"][f"svn:{world.svn_tag_url('alpha', '1.1')}"]["status"] == "built"
+    assert "alpha-1.1.tar.gz" not in (world.outdir / "+" / "alpha.html").read_text()
+    row.write_text("<tr><td>{{ project.name }}</td></tr>\n")
+    mended = world.run(defaults)
+    assert (mended.code, mended.output) == (0, "")
+    assert "alpha-1.1.tar.gz" in (world.outdir / "alpha" / "index.html").read_text()
+    assert "alpha-1.1.tar.gz" in (world.outdir / "+" / "alpha.html").read_text()
