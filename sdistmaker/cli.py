@@ -181,6 +181,9 @@ def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
     except Busy as error:
         logger.info("%s; it is doing the work, leaving", error)
         return EXIT_OK
+    except ConfigError as error:  # a template in TEMPLATES
+        logger.critical("%s", error)
+        return EXIT_USAGE
     except SdistmakerError as error:
         logger.critical("%s", error)
         return EXIT_FAILED

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
-import os
 import shutil
 import sys
 import threading
@@ -102,21 +101,9 @@ class Environments:
             except BaseException:
                 shutil.rmtree(partial, ignore_errors=True)
                 raise
-            self._put_in_place(partial, target)
+            temporaries.put_in_place(partial, target)
             self._handed_out[key] = python
         return python
-
-    def _put_in_place(self, made: Path, target: Path) -> None:
-        """Move ``made`` to ``target`` in renames, so that a kill at any moment leaves under the
-        real name a whole environment or none, never a half-deleted one: the old one is moved
-        aside first, under a temporary name (the next run removes it when this one cannot)."""
-        old = None
-        if target.exists():
-            old = temporaries.new_folder(self.folder, target.name)
-            os.rename(target, old)  # onto the empty folder just made there
-        os.rename(made, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
 
     def _make(
         self,

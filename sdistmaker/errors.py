@@ -6,7 +6,8 @@ class SdistmakerError(Exception):
 
 
 class ConfigError(SdistmakerError):
-    """The defaults file is wrong; the message starts with file:line."""
+    """The defaults file, or a template in its TEMPLATES, is wrong; the message starts with
+    file:line."""
 
 
 class VcsError(SdistmakerError):
@@ -15,3 +16,7 @@ class VcsError(SdistmakerError):
 
 class BuildError(SdistmakerError):
     """A tag did not build into a valid sdist; the message says why."""
+
+
+class TemplateError(SdistmakerError):
+    """A template failed while rendering a page; the message starts with its file:line."""

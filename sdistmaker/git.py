@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -21,6 +22,8 @@ from sdistmaker.errors import VcsError
 from sdistmaker.tags import Tag, version_from_tag_name
 from sdistmaker.urls import public_url, redact, without_credentials
 from sdistmaker.vcs import Source, refuse_link_out_of
+
+logger = logging.getLogger(__name__)
 
 # Never wait for a password or a host key: unattended runs must fail, not hang.
 _ENVIRONMENT = {
@@ -96,36 +99,61 @@ class GitRepository(Source):
     def key(self) -> str:
         return f"git:{self.location}#{self.subdirectory}"
 
-    def _git(self, *args: str, folder: Path | None = None, **kwargs: object) -> str:
+    def _git(self, *args: str, repository: Path | None = None, **kwargs: object) -> str:
+        """Run git on the mirror (or ``repository``), named as such: were it damaged, git
+        would otherwise look for a repository in the folders around it, and might find one."""
+        repository = repository or self.mirror
         try:
             return str(
-                git.Git(folder or self.mirror).execute(
-                    ["git", *args], env=self._environment, **kwargs
+                git.Git(repository.parent).execute(
+                    ["git", f"--git-dir={repository}", *args], env=self._environment, **kwargs
                 )  # type: ignore[call-overload]
             )
         except git.GitCommandError as error:
             raise VcsError(f"{self.location}: {_git_message(error)}") from None
 
     def update(self) -> None:
-        """Create the mirror, or bring it up to date; deleted and moved tags follow the remote."""
+        """Create the mirror, or bring it up to date; deleted and moved tags follow the remote.
+        A mirror git no longer takes for a repository is made anew: it is only a copy."""
         if self.mirror in self._fetched:
             return
-        if self.mirror.exists():
-            self._git("fetch", "--prune", "--quiet", "origin")
-        else:
+        if not os.path.lexists(self.mirror):
             self._clone()
+        else:
+            try:
+                self._git("fetch", "--prune", "--quiet", "origin")
+            except VcsError:
+                damage = self._damage()
+                if damage is None:
+                    raise  # the mirror is whole: reading the repository failed
+                logger.warning(
+                    "damaged git mirror %s (%s): making it anew from %s",
+                    self.mirror,
+                    damage,
+                    self.location,
+                )
+                self._clone()
         self._fetched.add(self.mirror)
 
+    def _damage(self) -> str | None:
+        """Why git does not take the mirror for a repository; None when it does."""
+        try:
+            self._git("rev-parse", "--git-dir")
+        except VcsError as error:
+            return str(error).removeprefix(f"{self.location}: ")
+        return None
+
     def _clone(self) -> None:
+        """Make the mirror under a temporary name, then put it in place of what is there."""
         self.mirror.parent.mkdir(parents=True, exist_ok=True)
         partial = temporaries.new_folder(self.mirror.parent, self.mirror.name)
         try:
-            self._git("init", "--quiet", "--bare", str(partial), folder=partial)
-            self._git("fetch", "--quiet", "origin", folder=partial)
+            self._git("init", "--quiet", "--bare", repository=partial)
+            self._git("fetch", "--quiet", "origin", repository=partial)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
-        os.rename(partial, self.mirror)
+        temporaries.put_in_place(partial, self.mirror)
 
     def tags(self) -> list[Tag]:
         self.update()

@@ -32,6 +32,7 @@ from sdistmaker.distributions import (
     is_distribution,
     read_distribution,
 )
+from sdistmaker.errors import ConfigError
 from sdistmaker.index_cache import Entry, IndexCache, Overview, Record, Settings
 from sdistmaker.pages import Project, Renderer, TagFailure, Yanked
 from sdistmaker.store import write_atomically
@@ -140,6 +141,20 @@ def update(
     if settings != before:
         cache.save_settings(settings)
     return IndexResult(rendered, problems, examine)
+
+
+def check_templates(private: Path, templates: Path) -> None:
+    """Raise ConfigError, naming file and line, when a template in ``templates`` (TEMPLATES)
+    does not compile or names one that is nowhere: before a run builds anything. Templates
+    unchanged since the index was last rendered whole rendered then, and are not looked at
+    again (a run with nothing new stays quick)."""
+    try:
+        renderer = Renderer({}, templates)
+    except OSError as error:
+        raise ConfigError(f"{error.filename}: cannot read the template: {error.strerror}") from None
+    before = IndexCache(private).settings()
+    if before is None or before.signature != renderer.signature:
+        renderer.check(templates)
 
 
 def _settings(

@@ -6,7 +6,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
+import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
@@ -17,12 +19,20 @@ import markupsafe
 from packaging.version import Version
 
 from sdistmaker.distributions import DistributionFile
+from sdistmaker.errors import ConfigError, TemplateError
 
 API_VERSION = "1.1"
 """PEP 629's version of what the pages hold: 1.1 is PEP 700 (versions, size, upload-time)."""
 SHIPPED = Path(__file__).parent / "templates"
 Yanked = Mapping[str, Mapping[str, str]]
 """Normalised project name -> normalised version -> reason."""
+_NAMING_TEMPLATES = (
+    jinja2.nodes.Extends,
+    jinja2.nodes.Include,
+    jinja2.nodes.Import,
+    jinja2.nodes.FromImport,
+)
+"""The tags that name another template: ``extends``, ``include``, ``import`` and ``from``."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +66,7 @@ class Renderer:
         """Changes when any template changes, so every page is rendered again."""
         digest = hashlib.sha256(API_VERSION.encode())
         for folder in self.folders:
-            for path in sorted(folder.rglob("*.html")):
+            for path in _templates(folder):
                 digest.update(f"{path.relative_to(folder)}\0".encode() + path.read_bytes())
         return digest.hexdigest()
 
@@ -75,6 +85,67 @@ class Renderer:
             keep_trailing_newline=True,
             finalize=_printable,
         )
+
+    def check(self, folder: Path) -> None:
+        """Raise ConfigError, naming file and line, for the first template in ``folder`` (the
+        user's own) that does not compile, or that names another by a name no folder holds:
+        what can be found wrong before any page is rendered."""
+        for path in _templates(folder):
+            name = path.relative_to(folder).as_posix()
+            try:
+                data = path.read_bytes()
+                source = data.decode("utf-8")  # as Jinja2's loader reads it
+            except OSError as error:
+                raise ConfigError(f"{path}: cannot read the template: {error.strerror}") from None
+            except UnicodeDecodeError as error:
+                line = data[: error.start].count(b"\n") + 1
+                byte = data[error.start]
+                raise ConfigError(f"{path}:{line}: not UTF-8 text: byte {byte:#04x}") from None
+            try:
+                tree = self.environment.parse(source, name, str(path))
+                self.environment.compile(tree, name, str(path))
+            except jinja2.TemplateSyntaxError as error:
+                raise ConfigError(f"{path}:{error.lineno}: syntax error: {error.message}") from None
+            for node in tree.find_all(_NAMING_TEMPLATES):
+                assert isinstance(node, _NAMING_TEMPLATES)
+                named = node.template
+                if not isinstance(named, jinja2.nodes.Const) or (
+                    isinstance(node, jinja2.nodes.Include) and node.ignore_missing
+                ):
+                    continue  # a name known only while rendering, or one that may be missing
+                if not self._holds(named.value):
+                    raise ConfigError(
+                        f"{path}:{node.lineno}: no template {named.value!r} in {folder} "
+                        "or among sdistmaker's own"
+                    )
+
+    def _holds(self, name: object) -> bool:
+        """Whether a folder holds the template ``name``, as Jinja2's loader looks for it."""
+        try:
+            pieces = jinja2.loaders.split_template_path(str(name))
+        except jinja2.TemplateNotFound:  # a name that climbs out of the folders
+            return False
+        return any(folder.joinpath(*pieces).is_file() for folder in self.folders)
+
+    def _render(self, name: str, /, **context: object) -> str:
+        """The template ``name`` rendered. What fails in a template (a name it misses, a
+        division by zero, another template missing or not UTF-8) is a TemplateError naming
+        the template's file and line."""
+        try:
+            return self.environment.get_template(name).render(**context)
+        except Exception as error:
+            if isinstance(error, OSError) and not isinstance(error, jinja2.TemplateNotFound):
+                raise  # writing the compiled template: the disk's
+            raise TemplateError(self._failure(error, name)) from None
+
+    def _failure(self, error: Exception, name: str) -> str:
+        if isinstance(error, jinja2.TemplateSyntaxError):
+            return f"{error.filename}:{error.lineno}: syntax error: {error.message}"
+        # Jinja2 rewrites tracebacks so that a template's frames name its file and line.
+        folders = tuple(f"{folder}{os.sep}" for folder in self.folders)
+        frames = traceback.extract_tb(error.__traceback__)
+        where = [f"{f.filename}:{f.lineno}" for f in frames if f.filename.startswith(folders)]
+        return f"{where[-1] if where else name}: {type(error).__name__}: {error}"
 
     def settings(self, name: str, failures: Sequence[TagFailure]) -> str:
         """Changes when what a project's pages show changes for reasons other than its files."""
@@ -119,9 +190,7 @@ class Renderer:
             "latest": newest.version if newest else "",
             "summary": newest.summary if newest else "",
         }
-        return shown | {
-            "row": self.environment.get_template("browse/row.html").render(project=shown)
-        }
+        return shown | {"row": self._render("browse/row.html", project=shown)}
 
     def browse_project(self, project: Project, failures: Sequence[TagFailure]) -> str:
         yanked = self.yanked.get(project.name, {})
@@ -130,15 +199,13 @@ class Renderer:
             | {"href": f"../{project.name}/{quote(f.filename)}", "yanked": yanked.get(f.version)}
             for f in reversed(project.files)
         ]
-        return self.environment.get_template("browse/project.html").render(
-            project=self.overview(project), files=files, failures=failures
+        return self._render(
+            "browse/project.html", project=self.overview(project), files=files, failures=failures
         )
 
     def browse_index(self, rows: str, count: int) -> str:
         """The front page: ``count`` projects, their rows (``overview``) joined."""
-        return self.environment.get_template("browse/index.html").render(
-            rows=markupsafe.Markup(rows), count=count
-        )
+        return self._render("browse/index.html", rows=markupsafe.Markup(rows), count=count)
 
     def project_pages(self, project: Project) -> tuple[str, str]:
         yanked = self.yanked.get(project.name, {})
@@ -153,8 +220,8 @@ class Renderer:
             }
             for f in project.files
         ]
-        html = self.environment.get_template("simple/project.html").render(
-            name=project.name, files=files, api_version=API_VERSION
+        html = self._render(
+            "simple/project.html", name=project.name, files=files, api_version=API_VERSION
         )
         data = {
             "meta": {"api-version": API_VERSION},
@@ -177,11 +244,13 @@ class Renderer:
         return html, json.dumps(data, separators=(",", ":")) + "\n"
 
     def root_pages(self, names: list[str]) -> tuple[str, str]:
-        html = self.environment.get_template("simple/root.html").render(
-            projects=names, api_version=API_VERSION
-        )
+        html = self._render("simple/root.html", projects=names, api_version=API_VERSION)
         data = {"meta": {"api-version": API_VERSION}, "projects": [{"name": n} for n in names]}
         return html, json.dumps(data, separators=(",", ":")) + "\n"
+
+
+def _templates(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.rglob("*.html") if path.is_file())
 
 
 # Control characters (but tab and line ends) are not allowed in HTML: metadata may hold any.

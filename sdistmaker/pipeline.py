@@ -82,7 +82,8 @@ def run(
 ) -> Summary:
     """Build every new release tag the defaults describe and render the index.
 
-    ``render_only`` renders the index without crawling. Raises Busy when another run is going.
+    ``render_only`` renders the index without crawling. Raises Busy when another run is going,
+    ConfigError (before anything is built) when a template in TEMPLATES is wrong.
     """
     store = Store(config.outdir)
     with store.lock(wait):
@@ -92,6 +93,8 @@ def run(
             # stays quick.
             store.remove_leftovers()
             remove_abandoned_build_folders()
+            if config.templates is not None:
+                index.check_templates(store.private, config.templates)
             return job.render(everything=True) if render_only else job.go(progress)
         except OSError as error:
             # A full or read-only disk stops the run: nothing half-done is published or recorded

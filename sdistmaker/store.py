@@ -16,11 +16,11 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import filelock
 
@@ -142,18 +142,12 @@ class Store:
             return State()
         except (OSError, ValueError) as error:
             raise StoreError(f"{self.state_file}: unreadable state: {error}") from None
-        if data.get("version") != STATE_VERSION:
+        if isinstance(data, dict) and data.get("version") != STATE_VERSION:
             raise StoreError(f"{self.state_file}: unknown state version {data.get('version')!r}")
-        return State(
-            tags={key: TagRecord(**record) for key, record in data["tags"].items()},
-            owners=data["owners"],
-            problems=data.get("problems", {}),
-            uploads=data.get("uploads", {}),
-            projects=data.get("projects", {}),
-            svn=data.get("svn", {}),
-            unindexed=data.get("unindexed", []),
-            unsandboxed=data.get("unsandboxed", False),
-        )
+        try:
+            return _state(data)
+        except _WrongShape as error:
+            raise StoreError(f"{self.state_file}: unreadable state: {error}") from None
 
     def save_state(self, state: State) -> None:
         self._prepare()
@@ -168,6 +162,119 @@ class Store:
 
     def publish(self, built: Path, distribution: str) -> Path:
         return publish(built, self.outdir, distribution, staging=self.private)
+
+
+class _WrongShape(Exception):
+    """Part of the state is not as sdistmaker writes it; the message says which, and how."""
+
+
+_T = TypeVar("_T")
+_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "true or false"}
+_TAG_FIELDS = {f.name for f in fields(TagRecord)}
+_REQUIRED_TAG_FIELDS = {f.name for f in fields(TagRecord) if f.default is MISSING}
+_STATUSES = ("built", "failed")
+_SVN_MEMORY_FIELDS = {"projects", "tags", "read"}
+_SVN_PROJECT_FIELDS = {"name", "url", "public", "has_tags"}
+_SVN_TAG_FIELDS = {"project", "name", "version", "identity"}
+
+
+def _state(data: object) -> State:
+    """The state ``data`` (parsed JSON) holds; raises _WrongShape where it holds anything else,
+    so that no later step meets a value of a type it does not expect."""
+    top = _of(dict, data, "the top level")
+    for required in ("tags", "owners"):
+        if required not in top:
+            raise _WrongShape(f"{_shown(required)} is missing")
+    return State(
+        tags=_mapping(top["tags"], "tags", _tag_record),
+        owners=_mapping(top["owners"], "owners", _of_str),
+        problems=_mapping(top.get("problems", {}), "problems", _of_str),
+        uploads=_mapping(top.get("uploads", {}), "uploads", _strings),
+        projects=_mapping(top.get("projects", {}), "projects", _of_str),
+        unindexed=_strings(top.get("unindexed", []), "unindexed"),
+        svn=_svn_memory(top.get("svn", {}), "svn"),
+        unsandboxed=_of(bool, top.get("unsandboxed", False), "unsandboxed"),
+    )
+
+
+def _tag_record(value: object, where: str) -> TagRecord:
+    record = TagRecord(**_fields(value, where, _TAG_FIELDS, _REQUIRED_TAG_FIELDS))
+    if record.status not in _STATUSES:
+        raise _WrongShape(
+            f'{where}["status"] must be "built" or "failed", not {_shown(record.status)}'
+        )
+    return record
+
+
+def _svn_memory(value: object, where: str) -> dict[str, Any]:
+    """The last crawl below BASE as ``svn.remember`` keeps it: nothing, or every project, every
+    tag (of one of those projects) and what was read at which revision."""
+    memory = _of(dict, value, where)
+    if not memory:
+        return memory
+    _holds(memory, where, _SVN_MEMORY_FIELDS, _SVN_MEMORY_FIELDS)
+    projects = [
+        _fields(p, f'{where}["projects"][{n}]', _SVN_PROJECT_FIELDS)
+        for n, p in enumerate(_of(list, memory["projects"], f'{where}["projects"]'))
+    ]
+    urls = {project["url"] for project in projects}
+    for n, tag in enumerate(_of(list, memory["tags"], f'{where}["tags"]')):
+        project = _fields(tag, f'{where}["tags"][{n}]', _SVN_TAG_FIELDS)["project"]
+        if project not in urls:
+            raise _WrongShape(
+                f'{where}["tags"][{n}] names no project of {where}["projects"]: {_shown(project)}'
+            )
+    if len(_strings(memory["read"], f'{where}["read"]')) != 2:
+        raise _WrongShape(
+            f'{where}["read"] must hold a URL and a revision, not {_shown(memory["read"])}'
+        )
+    return memory
+
+
+def _fields(
+    value: object, where: str, names: set[str], required: set[str] | None = None
+) -> dict[str, str]:
+    """An object of string fields: those in ``names``, all of ``required`` (by default all)."""
+    record = _mapping(value, where, _of_str)
+    _holds(record, where, names, names if required is None else required)
+    return record
+
+
+def _holds(record: Mapping[str, object], where: str, names: set[str], required: set[str]) -> None:
+    missing = sorted(required - record.keys())
+    if missing:
+        raise _WrongShape(f"{where} lacks {_shown(missing[0])}")
+    unknown = sorted(record.keys() - names)
+    if unknown:
+        raise _WrongShape(f"{where} holds an unknown field {_shown(unknown[0])}")
+
+
+def _mapping(value: object, where: str, item: Callable[[object, str], _T]) -> dict[str, _T]:
+    """An object (its keys are strings, as JSON's always are) of values ``item`` checks."""
+    return {
+        key: item(entry, f"{where}[{json.dumps(key, ensure_ascii=False)}]")
+        for key, entry in _of(dict, value, where).items()
+    }
+
+
+def _strings(value: object, where: str) -> list[str]:
+    return [_of_str(item, f"{where}[{n}]") for n, item in enumerate(_of(list, value, where))]
+
+
+def _of_str(value: object, where: str) -> str:
+    return _of(str, value, where)
+
+
+def _of(kind: type[_T], value: object, where: str) -> _T:
+    if not isinstance(value, kind):
+        raise _WrongShape(f"{where} must be {_KINDS[kind]}, not {_shown(value)}")
+    return value
+
+
+def _shown(value: object) -> str:
+    """``value`` as JSON writes it, cut short: a few words of the line that names it."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _file_name(name: str) -> str:

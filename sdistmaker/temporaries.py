@@ -5,11 +5,11 @@ was writing under a temporary name stays. So every such name starts with a prefi
 and a later run removes exactly those, and nothing else:
 
 - In OUTDIR, ``PREFIX`` starts the name of a file being written or published, of an environment
-  or a git mirror being made and of an old environment being deleted; a dot first, so that the
-  web server configurations never serve one. Runs make them only in a few folders of their own
-  and only while they hold OUTDIR's lock: the next holder knows that all it finds there is dead.
-  (``make_sdist``, which holds no lock, publishes through one in the project's folder: runs
-  leave those alone.)
+  or a git mirror being made and of an old environment or a damaged mirror being deleted; a dot
+  first, so that the web server configurations never serve one. Runs make them only in a few
+  folders of their own and only while they hold OUTDIR's lock: the next holder knows that all it
+  finds there is dead. (``make_sdist``, which holds no lock, publishes through one in the
+  project's folder: runs leave those alone.)
 - In TMPDIR, ``BUILD_PREFIX`` starts the name of a build's folder. Other processes use them too
   (runs for another OUTDIR, ``make_sdist``), so each is held while in use (a lock on the folder,
   which the kernel drops when its process dies) and only those nobody holds go.
@@ -41,6 +41,23 @@ def new_file(folder: Path, purpose: str) -> tuple[int, str]:
 def new_folder(folder: Path, purpose: str) -> Path:
     """A new empty folder in ``folder``, named like ``new_file``'s files."""
     return Path(tempfile.mkdtemp(prefix=f"{PREFIX}{purpose}-", dir=folder))
+
+
+def put_in_place(made: Path, target: Path) -> None:
+    """Move ``made`` (a temporary in ``target``'s folder) to ``target`` in renames, so that a
+    kill at any moment leaves under the real name a whole folder or none, never a half-deleted
+    one: what is there is moved aside first, into a temporary (the next run removes it when
+    this one cannot)."""
+    old = None
+    if os.path.lexists(target):
+        old = new_folder(target.parent, target.name)
+        if target.is_dir() and not target.is_symlink():
+            os.rename(target, old)  # onto the empty folder just made there
+        else:  # what a damaged folder may have become
+            os.rename(target, old / target.name)
+    os.rename(made, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def remove_leftovers(folder: Path) -> None:

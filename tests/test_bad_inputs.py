@@ -1125,3 +1125,86 @@ def state_file_damaged(world: World) -> Arranged:
     state = world.outdir / ".sdistmaker" / "state.json"
     state.write_text(state.read_text()[:100])
     yield Expect(1, [rf"{re.escape(str(state))}: unreadable state: .*"], index_intact=False)
+
+
+@bad_input
+def state_file_of_the_wrong_shape(world: World) -> Arranged:
+    """Valid JSON that is not what runs write (here a tag's record is a number) is as damaged
+    as half a file: the run stops the same way, saying what is wrong, and leaves it as it is."""
+    world.publish()
+    world.svn.tag("libs/alpha", "1.1", setup_py_project("alpha", "1.1"))
+    state = world.outdir / ".sdistmaker" / "state.json"
+    data = json.loads(state.read_text())
+    key = f"svn:{world.svn_tag_url('alpha', '1.0')}"
+    data["tags"][key] = 5
+    state.write_text(json.dumps(data))
+    damaged = state.read_bytes()
+    line = f"{state}: unreadable state: tags[{json.dumps(key)}] must be an object, not 5"
+    yield Expect(1, [re.escape(line)], index_intact=False)
+    assert state.read_bytes() == damaged
+    assert "alpha/alpha-1.1.tar.gz" not in distributions(world.outdir)
+
+
+@bad_input
+def git_mirror_damaged(world: World) -> Arranged:
+    """A git mirror is sdistmaker's own copy: one that git no longer takes for a repository is
+    made anew in the run, which builds what is new in it (a run as cron starts it says nothing
+    of that: nothing is for anyone to do), and the runs after it go on as ever."""
+    world.publish()
+    [mirror] = (world.outdir / ".sdistmaker" / "git").iterdir()
+    shutil.rmtree(mirror / "objects")
+    world.git.commit(setup_py_project("beta", "1.1"))
+    world.git.tag("1.1")
+    yield Expect(0)
+    assert "beta/beta-1.1.tar.gz" in distributions(world.outdir)
+    assert list((world.outdir / ".sdistmaker" / "git").iterdir()) == [mirror]
+    world.git.commit(setup_py_project("beta", "1.2"))
+    world.git.tag("1.2")
+    after = world.run()
+    assert (after.code, after.output) == (0, "")
+    assert "beta/beta-1.2.tar.gz" in distributions(world.outdir)
+
+
+def own_template(world: World, name: str, text: str) -> tuple[Path, Path]:
+    """After the releases are published and alpha 1.1 is tagged, a template of one's own in
+    TEMPLATES: its path, and the defaults file that names its folder."""
+    world.publish()
+    world.svn.tag("libs/alpha", "1.1", setup_py_project("alpha", "1.1"))
+    template = world.root / "templates" / name
+    template.parent.mkdir(parents=True)
+    template.write_text(text)
+    return template, world.defaults(TEMPLATES=str(world.root / "templates"))
+
+
+@bad_input
+def template_with_a_syntax_error(world: World) -> Arranged:
+    """A template in TEMPLATES that does not compile is a wrong setting, found before anything
+    is built (status 2, its file and line); once it is mended, the next run builds and renders."""
+    root, defaults = own_template(world, "simple/root.html", "<!DOCTYPE html>\n{% for x in %}\n")
+    syntax_error = f"{root}:2: syntax error: Expected an expression, got 'end of statement block'"
+    yield Expect(2, [re.escape(syntax_error)], defaults)
+    assert "alpha/alpha-1.1.tar.gz" not in distributions(world.outdir)
+    root.unlink()
+    assert world.run(defaults).code == 0
+    assert "alpha/alpha-1.1.tar.gz" in distributions(world.outdir)
+    assert "alpha-1.1.tar.gz" in (world.outdir / "alpha" / "index.html").read_text()
+
+
+@bad_input
+def template_failing_while_rendering(world: World) -> Arranged:
+    """A template that fails only while rendering fails the run (status 1, its file and line);
+    what the run built stays published and recorded, and the next run after the template is
+    mended renders the pages this one could not."""
+    row, defaults = own_template(
+        world, "browse/row.html", "<tr>\n<td>{{ project.name }} {{ 1/0 }}</td></tr>\n"
+    )
+    yield Expect(1, [re.escape(f"{row}:2: ZeroDivisionError: division by zero")], defaults)
+    assert "alpha/alpha-1.1.tar.gz" in distributions(world.outdir)
+    state = json.loads((world.outdir / ".sdistmaker" / "state.json").read_text())
+    assert state["tags"][f"svn:{world.svn_tag_url('alpha', '1.1')}"]["status"] == "built"
+    assert "alpha-1.1.tar.gz" not in (world.outdir / "+" / "alpha.html").read_text()
+    row.write_text("<tr><td>{{ project.name }}</td></tr>\n")
+    mended = world.run(defaults)
+    assert (mended.code, mended.output) == (0, "")
+    assert "alpha-1.1.tar.gz" in (world.outdir / "alpha" / "index.html").read_text()
+    assert "alpha-1.1.tar.gz" in (world.outdir / "+" / "alpha.html").read_text()

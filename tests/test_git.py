@@ -1,5 +1,6 @@
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -137,6 +138,84 @@ def test_a_missing_repository_is_an_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(VcsError, match=rf"^{url}: .*"):
         GitRepository(url, tmp_path / "cache").tags()
     assert not list((tmp_path / "cache").iterdir())  # no half-made mirror is left behind
+
+
+def _objects_removed(mirror: Path) -> None:
+    shutil.rmtree(mirror / "objects")
+
+
+def _head_removed(mirror: Path) -> None:
+    (mirror / "HEAD").unlink()
+
+
+def _made_a_file(mirror: Path) -> None:
+    shutil.rmtree(mirror)
+    mirror.write_text("not a repository\n")
+
+
+@pytest.mark.parametrize("damage", [_objects_removed, _head_removed, _made_a_file])
+def test_a_mirror_git_no_longer_takes_for_a_repository_is_made_anew(
+    make_git: MakeGit,
+    tmp_path: Path,
+    damage: Callable[[Path], None],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The mirror is only a copy: made anew under a temporary name, then put in place of the
+    damaged one, in the same run, which lists the tags made meanwhile."""
+    repo = make_git("p")
+    repo.commit(hatchling_project("p", "1.0"))
+    repo.tag("1.0")
+    source = GitRepository(repo.url, tmp_path / "cache")
+    assert set(versions(source)) == {"1.0"}
+    damage(source.mirror)
+    second = repo.commit(hatchling_project("p", "1.1"))
+    repo.tag("1.1")
+    again = GitRepository(repo.url, tmp_path / "cache")  # a later run
+    assert versions(again)["1.1"] == ("1.1", second)
+    [said] = caplog.messages
+    assert said.startswith(f"damaged git mirror {source.mirror} (fatal: ")
+    assert said.endswith(f"): making it anew from {repo.url}")
+    assert os.listdir(tmp_path / "cache") == [source.mirror.name]  # nothing set aside is left
+    again.export(again.tags()[-1], tmp_path / "export")
+    assert (tmp_path / "export" / "pyproject.toml").exists()
+
+
+def test_a_damaged_mirror_in_a_git_work_tree_leaves_that_repository_alone(
+    make_git: MakeGit, tmp_path: Path
+) -> None:
+    """Git looks for a repository in the folders around the one it runs in: a damaged mirror
+    below another repository (OUTDIR in a work tree) must not make that one fetched into."""
+    repo = make_git("p")
+    repo.commit(hatchling_project("p", "1.0"))
+    repo.tag("1.0")
+    around = make_git("around")
+    around.commit({"notes.txt": "mine\n"})
+    around.git("branch", "keep")
+    refs = around.git("for-each-ref")
+    source = GitRepository(repo.url, around.root / "out" / "git")
+    assert set(versions(source)) == {"1.0"}
+    shutil.rmtree(source.mirror / "objects")
+    again = GitRepository(repo.url, around.root / "out" / "git")
+    assert set(versions(again)) == {"1.0"}
+    assert around.git("for-each-ref") == refs
+
+
+def test_a_repository_that_cannot_be_read_keeps_its_mirror(
+    make_git: MakeGit, tmp_path: Path
+) -> None:
+    """A mirror that is whole is not made anew when its repository cannot be read: the error
+    names the repository, and the mirror waits for it to come back."""
+    repo = make_git("p")
+    repo.commit(hatchling_project("p", "1.0"))
+    repo.tag("1.0")
+    source = GitRepository(repo.url, tmp_path / "cache")
+    versions(source)
+    kept = source.mirror.stat().st_ino
+    repo.root.rename(tmp_path / "elsewhere")
+    with pytest.raises(VcsError, match=rf"^{re.escape(repo.url)}: fatal: .*"):
+        GitRepository(repo.url, tmp_path / "cache").tags()
+    assert source.mirror.stat().st_ino == kept
+    assert os.listdir(tmp_path / "cache") == [source.mirror.name]
 
 
 def test_a_password_in_the_url_never_shows(tmp_path: Path) -> None:

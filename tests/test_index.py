@@ -16,6 +16,7 @@ import pytest
 
 from conftest import GitRepository, hatchling_project, sdist, setup_py_project, write_defaults
 from sdistmaker.cli import sdists_from_tags
+from sdistmaker.pages import SHIPPED
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -341,3 +342,89 @@ def test_a_run_indexes_what_a_killed_run_published_and_render_only_what_came_by_
     assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
     assert "p-1.2.tar.gz" in (outdir / "p" / "index.html").read_text()
     assert json.loads(state_file.read_text())["unindexed"] == []
+
+
+# Templates of one's own that are wrong: what a run says, and what it leaves.
+TEMPLATE_ERRORS: dict[str, tuple[dict[str, str | bytes], int, str]] = {
+    # Found before anything is built or rendered: the setting is wrong (status 2).
+    "a syntax error": (
+        {"simple/root.html": "<p>\n{% for x in %}\n"},
+        2,
+        "simple/root.html:2: syntax error: Expected an expression, got 'end of statement block'",
+    ),
+    "an unknown filter": (
+        {"browse/project.html": "{{ project.name|no_such_filter }}\n"},
+        2,
+        "browse/project.html:1: syntax error: No filter named 'no_such_filter'.",
+    ),
+    "bytes that are not UTF-8": (
+        {"browse/row.html": b"<tr>\n<td>\xff</td></tr>\n"},
+        2,
+        "browse/row.html:2: not UTF-8 text: byte 0xff",
+    ),
+    "a template that is nowhere": (
+        {"browse/index.html": "<p>\n{% include 'nope.html' %}\n"},
+        2,
+        "browse/index.html:2: no template 'nope.html' in {templates} or among sdistmaker's own",
+    ),
+    # Found while rendering: the run failed (status 1).
+    "a name that is not there": (
+        {"browse/index.html": "<p>\n{{ undefined_thing.attr }}\n"},
+        1,
+        "browse/index.html:2: UndefinedError: 'undefined_thing' is undefined",
+    ),
+    "a division by zero": (
+        {"browse/row.html": "<tr><td>{{ 1/0 }}</td></tr>\n"},
+        1,
+        "browse/row.html:1: ZeroDivisionError: division by zero",
+    ),
+    "a template named while rendering that is nowhere": (
+        {"browse/row.html": "<tr>\n{% include project.name ~ '.html' %}</tr>\n"},
+        1,
+        "browse/row.html:2: TemplateNotFound: 'p.html' not found in search paths: "
+        "'{templates}', '{shipped}'",
+    ),
+    "a syntax error in a template named while rendering": (
+        {"browse/row.html": "{% include 'row' ~ '.txt' %}\n", "row.txt": "\n\n{% if %}\n"},
+        1,
+        "row.txt:3: syntax error: Expected an expression, got 'end of statement block'",
+    ),
+}
+
+
+@pytest.mark.parametrize("error", TEMPLATE_ERRORS, ids=list(TEMPLATE_ERRORS))
+def test_a_wrong_template_is_one_line_naming_its_file_and_line(
+    tmp_path: Path, error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What can be found before a run builds anything stops it with status 2, rendering
+    nothing; what shows only while rendering fails the run (status 1), and the next run after
+    the template is mended renders what this one could not."""
+    files, code, message = TEMPLATE_ERRORS[error]
+    outdir = tmp_path / "out"
+    (outdir / "p").mkdir(parents=True)
+    sdist(outdir / "p", "Metadata-Version: 2.2\nName: p\nVersion: 1.0\n", "p-1.0.tar.gz")
+    templates = tmp_path / "templates"
+    defaults = write_defaults(tmp_path, OUTDIR="out", TEMPLATES=str(templates))
+    templates.mkdir()
+    assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+    sdist(outdir / "p", "Metadata-Version: 2.2\nName: p\nVersion: 1.1\n", "p-1.1.tar.gz")
+    pages = {page: page.read_bytes() for page in outdir.glob("**/index.*")}
+    for name, content in files.items():
+        (templates / name).parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            (templates / name).write_bytes(content)
+        else:
+            (templates / name).write_text(content)
+    capsys.readouterr()
+
+    assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == code
+    message = message.replace("{templates}", str(templates)).replace("{shipped}", str(SHIPPED))
+    assert capsys.readouterr().err == f"{templates}/{message}\n"
+    if code == 2:
+        assert {page: page.read_bytes() for page in outdir.glob("**/index.*")} == pages
+
+    shutil.rmtree(templates)
+    templates.mkdir()
+    assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+    assert "p-1.1.tar.gz" in (outdir / "p" / "index.html").read_text()
+    assert "p-1.1.tar.gz" in (outdir / "+" / "p.html").read_text()
