@@ -46,6 +46,7 @@ from conftest import (
     GitRepository,
     SvnRepository,
     all_gone,
+    crafted_project,
     hold_lock,
     pyproject_setuptools_project,
     require,
@@ -635,6 +636,81 @@ def sdist_naming_a_distribution_that_is_a_path(world: World) -> Arranged:
     reason = re.escape(f"alpha-1.1.tar.gz: {ESCAPE!r} is no valid distribution name")
     yield Expect(1, [world.fails("alpha", "1.1", url, reason)])
     assert not Path(ESCAPE).exists()
+
+
+# Tags whose backend writes a crafted sdist or wheel (a build may write any file): each is read
+# as it is, its metadata within a limit, and refused in one line, never published.
+
+
+def crafted_tags(
+    world: World, tags: dict[str, tuple[dict[str, str], str]], **settings: object
+) -> Expect:
+    """Publish, then tag alpha ``tag`` for each ``tag: (files, reason)`` in ``tags``: what the
+    next run must say of each (``reason``, a regular expression)."""
+    world.publish()
+    lines = []
+    for tag, (files, reason) in tags.items():
+        world.svn.tag("libs/alpha", tag, files)
+        lines.append(world.fails("alpha", tag, world.svn_tag_url("alpha", tag), reason))
+    return Expect(1, lines, world.defaults(**settings))
+
+
+@bad_input
+def sdists_whose_pkg_info_is_no_plain_file(world: World) -> Arranged:
+    """A folder, a link to the server's secrets, a file cut short (its header claims 100 kB,
+    it holds 2 kB): each refused as it is; no link followed."""
+    folder = 'member(TOP + "/PKG-INFO", kind=tarfile.DIRTYPE)'
+    link = 'member(TOP + "/PKG-INFO", kind=tarfile.SYMTYPE, linkname="/etc/shadow")'
+    cut_short = 'member(TOP + "/PKG-INFO", PKG_INFO.ljust(2048), size=100_000)'
+    not_a_file = r"alpha-1\.{0}\.tar\.gz: 'alpha-1\.{0}/PKG-INFO' is not a regular file"
+    yield crafted_tags(
+        world,
+        {
+            "1.1": (crafted_project(f"sdist(directory, {folder})"), not_a_file.format(1)),
+            "1.2": (crafted_project(f"sdist(directory, {link})"), not_a_file.format(2)),
+            "1.3": (
+                crafted_project(f"sdist(directory, {cut_short})"),
+                r"alpha-1\.3\.tar\.gz: unreadable: unexpected end of data",
+            ),
+        },
+    )
+    assert distributions(world.outdir) == ["alpha/alpha-1.0.tar.gz", "beta/beta-1.0.tar.gz"]
+
+
+@bad_input
+def sdist_whose_pkg_info_is_larger_than_any_metadata(world: World) -> Arranged:
+    """Refused as its header gives its size, unread: neither sdistmaker's memory nor the
+    .metadata file beside the sdist grows with it."""
+    large = 'sdist(directory, member(TOP + "/PKG-INFO", PKG_INFO + bytes(4 << 20)))'
+    reason = r"alpha-1\.1\.tar\.gz: 'alpha-1\.1/PKG-INFO' is larger than 4 MiB"
+    yield crafted_tags(world, {"1.1": (crafted_project(large), reason)})
+    assert not list(world.outdir.glob("alpha/*1.1*"))
+
+
+@bad_input
+def sdists_whose_metadata_is_ambiguous(world: World) -> Arranged:
+    """Tools differ in which PKG-INFO or which Version they read: the version checked must be
+    the version published."""
+    other = 'PKG_INFO.replace(VERSION.encode(), b"2.0") + b"Requires-Dist: evil\\n"'
+    two_files = (
+        f'sdist(directory, member("PKG-INFO", PKG_INFO), member(TOP + "/PKG-INFO", {other}))'
+    )
+    two_versions = 'sdist(directory, member(TOP + "/PKG-INFO", PKG_INFO + b"Version: 2.0\\n"))'
+    yield crafted_tags(
+        world,
+        {
+            "1.1": (
+                crafted_project(two_files),
+                r"alpha-1\.1\.tar\.gz: holds more than one entry at the top: "
+                r"\['PKG-INFO', 'alpha-1\.1'\]",
+            ),
+            "1.2": (
+                crafted_project(two_versions),
+                r"alpha-1\.2\.tar\.gz: PKG-INFO gives version more than once",
+            ),
+        },
+    )
+    assert distributions(world.outdir) == ["alpha/alpha-1.0.tar.gz", "beta/beta-1.0.tar.gz"]
 
 
 @bad_input

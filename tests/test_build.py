@@ -8,7 +8,9 @@ import pytest
 
 from conftest import (
     ProjectKind,
+    SvnRepository,
     all_gone,
+    crafted_project,
     hatchling_project,
     pyproject_setuptools_project,
     require,
@@ -23,7 +25,9 @@ from sdistmaker.build import (
     BuildSettings,
     Sdist,
     build_sdist,
+    build_wheel,
 )
+from sdistmaker.cli import make_sdist
 from sdistmaker.errors import BuildError
 
 
@@ -194,3 +198,30 @@ def test_a_build_never_sees_upload_credentials_or_other_secrets(
     seen = (tmp_path / "source" / "seen.txt").read_text()
     # BUILD_ENVIRONMENT gives back what it names.
     assert seen == "['HARMLESS_SETTING', 'https://pypi.example/simple']given back"
+
+
+# What a build made is read as untrusted: any file may come out of a tag's backend.
+
+
+def test_a_wheel_is_checked_as_its_sdist_is(tmp_path: Path) -> None:
+    other_version = (
+        'wheel(directory, {TOP + ".dist-info/METADATA": PKG_INFO.replace(VERSION.encode(), '
+        'b"9.9")}, name="alpha-9.9-py3-none-any.whl")'
+    )
+    sdist = build(tmp_path, crafted_project(wheel=other_version), "1.1")
+    log = tmp_path / "build.log"
+    with pytest.raises(BuildError) as error:
+        build_wheel(sdist, tmp_path, BuildSettings(timeout=120.0), log)
+    assert str(error.value) == "wheel: alpha-9.9-py3-none-any.whl is alpha 9.9, not alpha 1.1"
+
+
+def test_make_sdist_refuses_a_crafted_sdist_in_one_line(
+    svn_repository: SvnRepository, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = 'sdist(directory, member(TOP + "/PKG-INFO", kind=tarfile.DIRTYPE))'
+    svn_repository.add_project("alpha", crafted_project(folder))
+    svn_repository.tag("alpha", "1.1")
+    url = f"{svn_repository.url}/alpha/tags/1.1"
+    assert make_sdist([url, str(tmp_path / "dest")]) == 1
+    message = "alpha-1.1.tar.gz: 'alpha-1.1/PKG-INFO' is not a regular file"
+    assert capsys.readouterr().err == f"{url}: {message}\n"

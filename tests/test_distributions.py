@@ -1,3 +1,4 @@
+import gzip
 import hashlib
 import json
 import tarfile
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import sdist, write_defaults
+from sdistmaker import distributions
 from sdistmaker.cli import sdists_from_tags
 from sdistmaker.distributions import DistributionError, read_distribution
 
@@ -86,3 +88,141 @@ def test_a_damaged_stored_file_is_reported_once_and_left_out_of_the_index(
     (outdir / "p" / "p-1.1.tar.gz").unlink()
     assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
     assert json.loads(state.read_text())["problems"] == {}
+
+
+# Whatever a file holds: its metadata is one plain file, read within limits, or it is refused.
+
+PKG_INFO = b"Metadata-Version: 2.2\nName: p\nVersion: 1.0\n"
+
+
+def member(
+    name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE, size: int | None = None
+) -> bytes:
+    """A tar member, header and content; its header claims ``size`` bytes when given."""
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = "/etc/shadow" if kind in (tarfile.SYMTYPE, tarfile.LNKTYPE) else ""
+    info.size = len(data) if size is None else size
+    return info.tobuf(tarfile.PAX_FORMAT) + data + bytes(-len(data) % 512)
+
+
+def tar_gz(folder: Path, *members: bytes, name: str = "p-1.0.tar.gz") -> Path:
+    path = folder / name
+    path.write_bytes(gzip.compress(b"".join(members) + bytes(1024)))
+    return path
+
+
+def refusal(path: Path) -> str:
+    """Why ``path`` is refused, as the index says it."""
+    with pytest.raises(DistributionError) as error:
+        read_distribution(path)
+    return str(error.value).removeprefix(f"{path}: ")
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        (
+            [member("p-1.0/PKG-INFO", kind=tarfile.DIRTYPE)],
+            "'p-1.0/PKG-INFO' is not a regular file",
+        ),
+        (
+            [member("p-1.0/PKG-INFO", kind=tarfile.SYMTYPE)],
+            "'p-1.0/PKG-INFO' is not a regular file",
+        ),
+        (
+            [member("p-1.0/PKG-INFO", kind=tarfile.LNKTYPE)],
+            "'p-1.0/PKG-INFO' is not a regular file",
+        ),
+        (
+            [member("p-1.0/PKG-INFO", PKG_INFO.ljust(2048), size=100_000)],
+            "unreadable: unexpected end of data",
+        ),
+        (
+            [member("PKG-INFO", PKG_INFO), member("p-1.0/PKG-INFO", PKG_INFO)],
+            "holds more than one entry at the top: ['PKG-INFO', 'p-1.0']",
+        ),
+        (
+            [member("p-1.0/PKG-INFO", PKG_INFO), member("p-1.0/PKG-INFO", PKG_INFO)],
+            "holds 'p-1.0/PKG-INFO' twice",
+        ),
+        (
+            [member("./p-1.0/PKG-INFO", PKG_INFO)],
+            "holds './p-1.0/PKG-INFO', a path that is not plain",
+        ),
+        (
+            [member("/p-1.0/PKG-INFO", PKG_INFO)],
+            "holds '/p-1.0/PKG-INFO', a path that is not plain",
+        ),
+        (
+            [member("p-1.0/../PKG-INFO", PKG_INFO)],
+            "holds 'p-1.0/../PKG-INFO', a path that is not plain",
+        ),
+        ([member("p-1.0/sub/PKG-INFO", PKG_INFO)], "holds no metadata"),
+        (
+            [member("p-1.0/PKG-INFO", PKG_INFO + b"Version: 2.0\n")],
+            "PKG-INFO gives version more than once",
+        ),
+        (
+            [member("p-1.0/PKG-INFO", PKG_INFO + b"Name: q\nSummary: a\nSummary: b\n")],
+            "PKG-INFO gives name, summary more than once",
+        ),
+        (
+            [member("p-1.0/PKG-INFO", PKG_INFO + b"Description: head\n\nbody\n")],
+            "PKG-INFO gives description more than once",
+        ),
+        (
+            [member("p-1.0/PKG-INFO", b"Metadata-Version: 2.2\nName: p\n")],
+            "PKG-INFO lacks a name or version",
+        ),
+    ],
+)
+def test_an_sdists_metadata_is_the_one_plain_pkg_info_of_its_one_folder(
+    tmp_path: Path, members: list[bytes], message: str
+) -> None:
+    assert refusal(tar_gz(tmp_path, *members)) == message
+
+
+def test_fields_given_more_than_once_are_refused_only_when_given_once_by_the_standard(
+    tmp_path: Path,
+) -> None:
+    pkg_info = PKG_INFO + b"Classifier: A\nClassifier: B\nX-Custom: 1\nX-Custom: 2\n"
+    facts, _ = read_distribution(tar_gz(tmp_path, member("p-1.0/PKG-INFO", pkg_info)))
+    assert facts.version == "1.0"
+
+
+def test_metadata_larger_than_the_limit_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(distributions, "METADATA_LIMIT", 1000)
+    fits = tar_gz(tmp_path, member("p-1.0/PKG-INFO", PKG_INFO.ljust(1000)))
+    assert read_distribution(fits)[0].version == "1.0"
+    # Its header claims a gigabyte, and it holds a few bytes: refused for the claim.
+    claims = member("p-1.0/PKG-INFO", PKG_INFO, size=1 << 30)
+    message = "'p-1.0/PKG-INFO' is larger than 1000 bytes"
+    assert refusal(tar_gz(tmp_path, claims, name="p-1.1.tar.gz")) == message
+
+
+def wheel(folder: Path, files: dict[str, bytes], name: str = "p-1.0-py3-none-any.whl") -> Path:
+    path = folder / name
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member_name, data in files.items():
+            archive.writestr(member_name, data)
+    return path
+
+
+def test_a_wheels_metadata_is_the_one_plain_metadata_of_its_one_dist_info(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    both = {"p-1.0.dist-info/METADATA": PKG_INFO, "q-1.0.dist-info/RECORD": b""}
+    assert refusal(wheel(tmp_path, both)) == (
+        "holds more than one folder .dist-info: ['p-1.0.dist-info', 'q-1.0.dist-info']"
+    )
+    path = tmp_path / "twice-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive, pytest.warns(UserWarning, match="Duplicate name"):
+        archive.writestr("p-1.0.dist-info/METADATA", PKG_INFO)
+        archive.writestr("p-1.0.dist-info/METADATA", PKG_INFO)
+    assert refusal(path) == "holds 'p-1.0.dist-info/METADATA' twice"
+    monkeypatch.setattr(distributions, "METADATA_LIMIT", 100)
+    large = wheel(tmp_path, {"p-1.0.dist-info/METADATA": PKG_INFO.ljust(101)})
+    assert refusal(large) == "'p-1.0.dist-info/METADATA' is larger than 100 bytes"
