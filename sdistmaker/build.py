@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -25,7 +24,7 @@ from build import BuildBackendException, BuildException, ProjectBuilder
 from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from sdistmaker import processes, sandbox
+from sdistmaker import archives, processes, sandbox
 from sdistmaker.archives import ArchiveError
 from sdistmaker.distributions import read_metadata
 from sdistmaker.environments import Environments
@@ -135,9 +134,9 @@ def build_wheel(sdist: Sdist, workdir: Path, settings: BuildSettings, log: Path)
         raise BuildError("wheel: not built for sdists that needed LEGACY_PYTHON")
     unpacked = workdir / "unpacked"
     try:
-        with tarfile.open(sdist.path) as archive:
-            archive.extractall(unpacked, filter="data")
-    except (OSError, tarfile.TarError) as error:
+        # Only a checked sdist gets here: it unpacks within the limits of its check.
+        archives.unpack(sdist.path, unpacked)
+    except ArchiveError as error:
         raise BuildError(f"wheel: cannot unpack {sdist.path.name}: {error}") from None
     [source] = [entry for entry in unpacked.iterdir() if entry.is_dir()] or [unpacked]
     outdir = workdir / "wheel"

@@ -639,7 +639,8 @@ def sdist_naming_a_distribution_that_is_a_path(world: World) -> Arranged:
 
 
 # Tags whose backend writes a crafted sdist or wheel (a build may write any file): each is read
-# as it is, its metadata within a limit, and refused in one line, never published.
+# within limits (what it decompresses, its metadata's size) and refused in one line, never
+# published.
 
 
 def crafted_tags(
@@ -685,6 +686,19 @@ def sdist_whose_pkg_info_is_larger_than_any_metadata(world: World) -> Arranged:
     reason = r"alpha-1\.1\.tar\.gz: 'alpha-1\.1/PKG-INFO' is larger than 4 MiB"
     yield crafted_tags(world, {"1.1": (crafted_project(large), reason)})
     assert not list(world.outdir.glob("alpha/*1.1*"))
+
+
+@bad_input
+def sdist_that_is_a_compression_bomb(world: World) -> Arranged:
+    """1 MB that unpacks to more than a gigabyte of zeros, its PKG-INFO last: refused before
+    the zeros are unpacked, neither read to its end nor unpacked for a wheel (WHEELS = True)."""
+    bomb = (
+        "write(directory, TOP + '.tar.gz', gzip.compress(member(TOP + '/zeros', size=17 << 26)),"
+        " zeros(17 << 26), gzip.compress(member(TOP + '/PKG-INFO', PKG_INFO) + bytes(1024)))"
+    )
+    reason = r"alpha-1\.1\.tar\.gz: unpacks to more than 1 GiB"
+    result = yield crafted_tags(world, {"1.1": (crafted_project(bomb), reason)}, WHEELS=True)
+    assert result.seconds < QUICK
 
 
 @bad_input

@@ -18,6 +18,7 @@ from conftest import (
     setup_py_project,
     write_tree,
 )
+from sdistmaker import archives
 from sdistmaker.build import (
     ROUTE_BUILD,
     ROUTE_LEGACY_PYTHON,
@@ -213,6 +214,17 @@ def test_a_wheel_is_checked_as_its_sdist_is(tmp_path: Path) -> None:
     with pytest.raises(BuildError) as error:
         build_wheel(sdist, tmp_path, BuildSettings(timeout=120.0), log)
     assert str(error.value) == "wheel: alpha-9.9-py3-none-any.whl is alpha 9.9, not alpha 1.1"
+
+
+def test_a_wheel_is_built_from_what_unpacks_within_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sdist passed its check; what it unpacks to is bounded all the same."""
+    sdist = build(tmp_path, crafted_project(), "1.1")
+    monkeypatch.setattr(archives, "UNPACKED_LIMIT", 2048)
+    with pytest.raises(BuildError) as error:
+        build_wheel(sdist, tmp_path, BuildSettings(timeout=120.0), tmp_path / "build.log")
+    assert str(error.value) == ("wheel: cannot unpack alpha-1.1.tar.gz: unpacks to more than 2 KiB")
 
 
 def test_make_sdist_refuses_a_crafted_sdist_in_one_line(
