@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import threading
@@ -26,7 +27,7 @@ from packaging.version import InvalidVersion, Version
 
 from sdistmaker import archives, processes, sandbox
 from sdistmaker.archives import ArchiveError
-from sdistmaker.distributions import read_metadata
+from sdistmaker.distributions import check_file_name, check_release_name, read_metadata
 from sdistmaker.environments import Environments
 from sdistmaker.errors import BuildError, VcsError
 from sdistmaker.tags import Tag
@@ -340,7 +341,13 @@ def _inspect(path: Path, route: str) -> Sdist:
 
 def _checked(path: Path) -> tuple[str, str]:
     """The normalised name and version of the sdist or wheel a build made at ``path``, once its
-    archive and its metadata passed the checks of ``distributions``."""
+    file name, its archive and its metadata passed the checks of ``distributions``."""
+    try:
+        check_file_name(path.name)
+    except ArchiveError as error:
+        raise BuildError(f"{path.name!r}: {error}") from None
+    if not stat.S_ISREG(path.lstat().st_mode):  # a FIFO would block its reader
+        raise BuildError(f"{path.name}: not a regular file")
     try:
         metadata = read_metadata(path)
     except ArchiveError as error:
@@ -356,4 +363,8 @@ def _checked(path: Path) -> tuple[str, str]:
         name = canonicalize_name(metadata.name, validate=True)
     except InvalidName:
         raise BuildError(f"{path.name}: {metadata.name!r} is no valid distribution name") from None
+    try:
+        check_release_name(path.name, name, version)
+    except ArchiveError as error:
+        raise BuildError(f"{path.name}: {error}") from None
     return name, version

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from sdistmaker.archives import ArchiveError, amount, entries
@@ -140,8 +142,51 @@ def read_metadata(path: Path) -> Metadata:
     return Metadata(data, raw, name, version)
 
 
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+!-]*")
+
+
+def check_file_name(filename: str) -> None:
+    """Refuse what cannot be the name of an sdist or wheel sdistmaker publishes: anything but
+    ASCII letters, digits and ``._+!-`` (names become URLs, pages and paths), and any suffix
+    but .tar.gz (PEP 625) and .whl."""
+    if not _FILE_NAME.fullmatch(filename):
+        raise ArchiveError("no distribution file name: ASCII letters, digits and ._+!- only")
+    if not filename.endswith((".tar.gz", ".whl")):
+        raise ArchiveError("no distribution file name: an sdist is a .tar.gz file")
+
+
+def check_release_name(filename: str, name: str, version: str) -> None:
+    """Refuse a file name that does not say the name and version its metadata says: installers
+    read them from the name. An sdist's is ``<name>-<version>.tar.gz``, the name as written
+    (setuptools' ``old.thing-1.0.tar.gz``) or normalised; a wheel's as PEP 427 has it."""
+    wanted = (canonicalize_name(name), Version(version))
+    says: set[tuple[str, Version | None]]
+    if filename.endswith(".whl"):
+        try:
+            named, release, _, _ = parse_wheel_filename(filename)
+        except InvalidWheelFilename:
+            raise ArchiveError("no wheel file name (PEP 427)") from None
+        says = {(named, release)}
+    else:
+        stem = filename.removesuffix(".tar.gz")
+        says = {_release(stem[:at], stem[at + 1 :]) for at, c in enumerate(stem) if c == "-"}
+    if wanted not in says:
+        raise ArchiveError(f"its name does not say {name} {version}, as its metadata does")
+
+
+def _release(name: str, version: str) -> tuple[str, Version | None]:
+    try:
+        return canonicalize_name(name), Version(version)
+    except InvalidVersion:
+        return canonicalize_name(name), None
+
+
 def read_distribution(path: Path) -> tuple[DistributionFile, bytes | None]:
     """The file's facts, and the metadata to publish beside it (None: not trustworthy)."""
+    try:
+        path.name.encode()
+    except UnicodeEncodeError:  # no page could name it
+        raise DistributionError(f"{str(path)!r}: its name is not UTF-8") from None
     try:
         metadata = read_metadata(path)
     except ArchiveError as error:

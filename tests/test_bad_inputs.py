@@ -640,7 +640,7 @@ def sdist_naming_a_distribution_that_is_a_path(world: World) -> Arranged:
 
 # Tags whose backend writes a crafted sdist or wheel (a build may write any file): each is read
 # within limits (what it decompresses, its metadata's size) and refused in one line, never
-# published.
+# published; the sdists of the last case are good, only their wheels are refused.
 
 
 def crafted_tags(
@@ -672,6 +672,30 @@ def sdists_whose_pkg_info_is_no_plain_file(world: World) -> Arranged:
             "1.3": (
                 crafted_project(f"sdist(directory, {cut_short})"),
                 r"alpha-1\.3\.tar\.gz: unreadable: unexpected end of data",
+            ),
+        },
+    )
+    assert distributions(world.outdir) == ["alpha/alpha-1.0.tar.gz", "beta/beta-1.0.tar.gz"]
+
+
+@bad_input
+def sdists_whose_file_name_is_not_plain(world: World) -> Arranged:
+    """A name that is not UTF-8 could be on no page, and one that names another release would
+    be misread by installers: neither is published."""
+    good = 'sdist(directory, member(TOP + "/PKG-INFO", PKG_INFO), name={})'
+    yield crafted_tags(
+        world,
+        {
+            "1.1": (
+                crafted_project(
+                    good.format('os.fsdecode(b"\\xff\\xfe" + TOP.encode() + b".tar.gz")')
+                ),
+                r"'\\udcff\\udcfealpha-1\.1\.tar\.gz': no distribution file name: "
+                r"ASCII letters, digits and \._\+!- only",
+            ),
+            "1.2": (
+                crafted_project(good.format('"beta-" + VERSION + ".tar.gz"')),
+                r"beta-1\.2\.tar\.gz: its name does not say alpha 1\.2, as its metadata does",
             ),
         },
     )
@@ -725,6 +749,47 @@ def sdists_whose_metadata_is_ambiguous(world: World) -> Arranged:
         },
     )
     assert distributions(world.outdir) == ["alpha/alpha-1.0.tar.gz", "beta/beta-1.0.tar.gz"]
+
+
+@bad_input
+def wheels_checked_as_their_sdists_are(world: World) -> Arranged:
+    """WHEELS = True: a wheel whose METADATA is too large, whose name is not UTF-8 or that is
+    another project's is not published; its sdist is."""
+    large = 'wheel(directory, {TOP + ".dist-info/METADATA": PKG_INFO + bytes(4 << 20)})'
+    misnamed = (
+        'wheel(directory, {TOP + ".dist-info/METADATA": PKG_INFO}, '
+        'name=os.fsdecode(b"\\xff" + TOP.encode() + b"-py3-none-any.whl"))'
+    )
+    other = (
+        'wheel(directory, {"beta-1.3.dist-info/METADATA": PKG_INFO.replace(b"alpha", b"beta")}, '
+        'name="beta-1.3-py3-none-any.whl")'
+    )
+    yield crafted_tags(
+        world,
+        {
+            "1.1": (
+                crafted_project(wheel=large),
+                r"wheel: alpha-1\.1-py3-none-any\.whl: 'alpha-1\.1\.dist-info/METADATA' is "
+                r"larger than 4 MiB",
+            ),
+            "1.2": (
+                crafted_project(wheel=misnamed),
+                r"wheel: '\\udcffalpha-1\.2-py3-none-any\.whl': no distribution file name: .*",
+            ),
+            "1.3": (
+                crafted_project(wheel=other),
+                r"wheel: beta-1\.3-py3-none-any\.whl is beta 1\.3, not alpha 1\.3",
+            ),
+        },
+        WHEELS=True,
+    )
+    assert distributions(world.outdir) == [
+        "alpha/alpha-1.0.tar.gz",
+        "alpha/alpha-1.1.tar.gz",
+        "alpha/alpha-1.2.tar.gz",
+        "alpha/alpha-1.3.tar.gz",
+        "beta/beta-1.0.tar.gz",
+    ]
 
 
 @bad_input

@@ -204,6 +204,46 @@ def test_a_build_never_sees_upload_credentials_or_other_secrets(
 # What a build made is read as untrusted: any file may come out of a tag's backend.
 
 
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        (
+            'good_sdist(directory), os.rename(os.path.join(directory, TOP + ".tar.gz"), '
+            'os.path.join(os.fsencode(directory), b"\\xff\\xfe" + TOP.encode() + b".tar.gz"))',
+            r"'\udcff\udcfealpha-1.1.tar.gz': no distribution file name: ASCII letters, digits "
+            r"and ._+!- only",
+        ),
+        (
+            'sdist(directory, member(TOP + "/PKG-INFO", PKG_INFO), name="alpha 1.1.tar.gz")',
+            "'alpha 1.1.tar.gz': no distribution file name: ASCII letters, digits and ._+!- only",
+        ),
+        (
+            'sdist(directory, member(TOP + "/PKG-INFO", PKG_INFO), name="alpha-1.1.zip")',
+            "'alpha-1.1.zip': no distribution file name: an sdist is a .tar.gz file",
+        ),
+        (
+            'sdist(directory, member(TOP + "/PKG-INFO", PKG_INFO), name="alpha-1.2.tar.gz")',
+            "alpha-1.2.tar.gz: its name does not say alpha 1.1, as its metadata does",
+        ),
+        (
+            'os.mkfifo(os.path.join(directory, TOP + ".tar.gz"))',
+            "alpha-1.1.tar.gz: not a regular file",
+        ),
+        (
+            'os.symlink("/etc/passwd", os.path.join(directory, TOP + ".tar.gz"))',
+            "alpha-1.1.tar.gz: not a regular file",
+        ),
+    ],
+)
+def test_an_sdist_passes_only_as_a_plain_file_named_for_its_release(
+    tmp_path: Path, written: str, message: str
+) -> None:
+    """``written`` makes the sdist; the file left in the folder is what is checked."""
+    with pytest.raises(BuildError) as error:
+        build(tmp_path, crafted_project(f"({written}, TOP + '.tar.gz')[-1]"), "1.1")
+    assert str(error.value) == message
+
+
 def test_a_wheel_is_checked_as_its_sdist_is(tmp_path: Path) -> None:
     other_version = (
         'wheel(directory, {TOP + ".dist-info/METADATA": PKG_INFO.replace(VERSION.encode(), '

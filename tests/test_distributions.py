@@ -1,6 +1,7 @@
 import gzip
 import hashlib
 import json
+import os
 import tarfile
 import time
 import zipfile
@@ -10,8 +11,14 @@ import pytest
 
 from conftest import sdist, write_defaults
 from sdistmaker import archives, distributions
+from sdistmaker.archives import ArchiveError
 from sdistmaker.cli import sdists_from_tags
-from sdistmaker.distributions import DistributionError, read_distribution
+from sdistmaker.distributions import (
+    DistributionError,
+    check_file_name,
+    check_release_name,
+    read_distribution,
+)
 
 HEAD = "Name: p\nVersion: 1.0\n"
 
@@ -68,16 +75,25 @@ def test_a_damaged_file_is_an_error_naming_it(
         read_distribution(path)
 
 
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("p-1.1.tar.gz", "{path}: unreadable"),
+        # Put there by hand, or by an earlier version: no page could name it.
+        (os.fsdecode(b"\xff\xfep-1.1.tar.gz"), "{path!r}: its name is not UTF-8"),
+    ],
+)
 def test_a_damaged_stored_file_is_reported_once_and_left_out_of_the_index(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, problem: str
 ) -> None:
     outdir = tmp_path / "out"
     (outdir / "p").mkdir(parents=True)
     sdist(outdir / "p", "Metadata-Version: 2.2\n" + HEAD)
-    (outdir / "p" / "p-1.1.tar.gz").write_bytes(b"not a tar file")
+    (outdir / "p" / name).write_bytes(b"not a tar file")
     defaults = write_defaults(tmp_path, OUTDIR="out")
     assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 1
-    assert f"failed indexing: {outdir}/p/p-1.1.tar.gz: unreadable" in capsys.readouterr().err
+    line = "failed indexing: " + problem.format(path=f"{outdir}/p/{name}")
+    assert line in capsys.readouterr().err
     page = (outdir / "p" / "index.html").read_text()
     assert "p-1.0.tar.gz" in page
     assert "p-1.1.tar.gz" not in page
@@ -85,8 +101,8 @@ def test_a_damaged_stored_file_is_reported_once_and_left_out_of_the_index(
     assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0  # p not looked at: still known
     assert capsys.readouterr().err == ""
     state = outdir / ".sdistmaker" / "state.json"
-    assert list(json.loads(state.read_text())["problems"]) == ["(file) p/p-1.1.tar.gz"]
-    (outdir / "p" / "p-1.1.tar.gz").unlink()
+    assert list(json.loads(state.read_text())["problems"]) == [f"(file) p/{name}"]
+    (outdir / "p" / name).unlink()
     assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
     assert json.loads(state.read_text())["problems"] == {}
 
@@ -325,3 +341,34 @@ def test_a_zip_listing_its_members_in_too_many_bytes_is_refused_unread(
     files = {f"p/{number:04}.py": b"" for number in range(20)}
     path = wheel(tmp_path, {**files, "p-1.0.dist-info/METADATA": PKG_INFO})
     assert refusal(path) == "lists its members in more than 1000 bytes"
+
+
+@pytest.mark.parametrize(
+    ("filename", "name", "version"),
+    [
+        ("old.thing-1.0.tar.gz", "old-thing", "1.0"),  # setuptools before PEP 625
+        ("Acme.Utils-1.0.tar.gz", "acme-utils", "1.0"),
+        ("acme_utils-1.0.tar.gz", "acme-utils", "1.0"),
+        ("acme-utils-1.0-1.tar.gz", "acme-utils", "1.0.post1"),
+        ("p-1!2.0+local.1.tar.gz", "p", "1!2.0+local.1"),
+        ("acme_utils-1.0-py2.py3-none-any.whl", "acme-utils", "1.0"),
+    ],
+)
+def test_a_file_named_for_its_release_passes(filename: str, name: str, version: str) -> None:
+    check_file_name(filename)
+    check_release_name(filename, name, version)
+
+
+@pytest.mark.parametrize(
+    ("filename", "message"),
+    [
+        ("q-1.0.tar.gz", "its name does not say p 1.0, as its metadata does"),
+        ("p-1.1.tar.gz", "its name does not say p 1.0, as its metadata does"),
+        ("p-1.1-py3-none-any.whl", "its name does not say p 1.0, as its metadata does"),
+        ("p-1.0.whl", "no wheel file name (PEP 427)"),
+    ],
+)
+def test_a_file_named_for_another_release_is_refused(filename: str, message: str) -> None:
+    with pytest.raises(ArchiveError) as error:
+        check_release_name(filename, "p", "1.0")
+    assert str(error.value) == message
