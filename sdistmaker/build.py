@@ -11,23 +11,23 @@ import contextlib
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
-import tarfile
 import threading
 import time
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
-import pkginfo
 from build import BuildBackendException, BuildException, ProjectBuilder
 from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from sdistmaker import processes, sandbox
+from sdistmaker import archives, processes, sandbox
+from sdistmaker.archives import ArchiveError
+from sdistmaker.distributions import check_file_name, check_release_name, read_metadata
 from sdistmaker.environments import Environments
 from sdistmaker.errors import BuildError, VcsError
 from sdistmaker.tags import Tag
@@ -135,9 +135,9 @@ def build_wheel(sdist: Sdist, workdir: Path, settings: BuildSettings, log: Path)
         raise BuildError("wheel: not built for sdists that needed LEGACY_PYTHON")
     unpacked = workdir / "unpacked"
     try:
-        with tarfile.open(sdist.path) as archive:
-            archive.extractall(unpacked, filter="data")
-    except (OSError, tarfile.TarError) as error:
+        # Only a checked sdist gets here: it unpacks within the limits of its check.
+        archives.unpack(sdist.path, unpacked)
+    except ArchiveError as error:
         raise BuildError(f"wheel: cannot unpack {sdist.path.name}: {error}") from None
     [source] = [entry for entry in unpacked.iterdir() if entry.is_dir()] or [unpacked]
     outdir = workdir / "wheel"
@@ -151,9 +151,14 @@ def build_wheel(sdist: Sdist, workdir: Path, settings: BuildSettings, log: Path)
     wheels = sorted(outdir.glob("*.whl"))
     if len(wheels) != 1:
         raise BuildError(f"wheel: expected one wheel, the build made {[p.name for p in wheels]}")
-    version = pkginfo.Wheel(str(wheels[0])).version
-    if version is None or str(Version(version)) != sdist.version:
-        raise BuildError(f"wheel: {wheels[0].name} has version {version}, not {sdist.version}")
+    try:
+        name, version = _checked(wheels[0])
+    except BuildError as error:
+        raise BuildError(f"wheel: {error}") from None
+    if (name, version) != (sdist.name, sdist.version):
+        raise BuildError(
+            f"wheel: {wheels[0].name} is {name} {version}, not {sdist.name} {sdist.version}"
+        )
     return wheels[0]
 
 
@@ -332,15 +337,22 @@ def _only_sdist(outdir: Path) -> Path:
 
 def _inspect(path: Path, route: str) -> Sdist:
     """Read name and version from the sdist's PKG-INFO; a broken sdist is a BuildError."""
+    return Sdist(path, *_checked(path), route)
+
+
+def _checked(path: Path) -> tuple[str, str]:
+    """The normalised name and version of the sdist or wheel a build made at ``path``, once its
+    file name, its archive and its metadata passed the checks of ``distributions``."""
     try:
-        # pkginfo warns of odd Metadata-Versions on stderr; what matters is reported below.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            metadata = pkginfo.SDist(str(path))
-    except (ValueError, EOFError, OSError) as error:
-        raise BuildError(f"{path.name}: unreadable sdist: {error}") from None
-    if not metadata.name or not metadata.version:
-        raise BuildError(f"{path.name}: PKG-INFO lacks a name or version")
+        check_file_name(path.name)
+    except ArchiveError as error:
+        raise BuildError(f"{path.name!r}: {error}") from None
+    if not stat.S_ISREG(path.lstat().st_mode):  # a FIFO would block its reader
+        raise BuildError(f"{path.name}: not a regular file")
+    try:
+        metadata = read_metadata(path)
+    except ArchiveError as error:
+        raise BuildError(f"{path.name}: {error}") from None
     try:
         version = str(Version(metadata.version))
     except InvalidVersion:
@@ -352,4 +364,8 @@ def _inspect(path: Path, route: str) -> Sdist:
         name = canonicalize_name(metadata.name, validate=True)
     except InvalidName:
         raise BuildError(f"{path.name}: {metadata.name!r} is no valid distribution name") from None
-    return Sdist(path, name, version, route)
+    try:
+        check_release_name(path.name, name, version)
+    except ArchiveError as error:
+        raise BuildError(f"{path.name}: {error}") from None
+    return name, version

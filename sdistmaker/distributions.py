@@ -1,17 +1,25 @@
-"""What the index needs to know about one distribution file, read from the file itself."""
+"""One distribution file as sdistmaker reads it: its metadata, its name, and what the index
+needs to know of it.
+
+``read_metadata`` is the one reader of a file's metadata: the check of every sdist and wheel a
+tag builds uses it, and so does the index, which publishes that metadata beside the file (PEP
+658); what one accepts is what the other publishes.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import tarfile
-import zipfile
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from sdistmaker.archives import ArchiveError, amount, entries
 from sdistmaker.errors import SdistmakerError
 
 if TYPE_CHECKING:
@@ -22,6 +30,31 @@ SUFFIXES = (".tar.gz", ".zip", ".whl")
 # PEP 643: an sdist's metadata speaks for its wheels only from Metadata-Version 2.2 on, and only
 # where these fields are not left to the build. pip resolves from the .metadata file alone.
 _RESOLUTION_FIELDS = {"requires-dist", "requires-python", "provides-extra"}
+
+METADATA_LIMIT = 4 << 20
+"""Bytes of an sdist's PKG-INFO or a wheel's METADATA (4 MiB); the longest descriptions take
+well under one."""
+_SINGLE_FIELDS = frozenset(
+    {
+        "metadata-version",
+        "name",
+        "version",
+        "summary",
+        "description",
+        "description-content-type",
+        "keywords",
+        "home-page",
+        "download-url",
+        "author",
+        "author-email",
+        "maintainer",
+        "maintainer-email",
+        "license",
+        "license-expression",
+        "requires-python",
+    }
+)
+"""Fields given once, or not at all: given twice, tools differ in which they take."""
 
 
 class DistributionError(SdistmakerError):
@@ -48,15 +81,119 @@ def is_distribution(name: str) -> bool:
     return name.endswith(SUFFIXES) and not name.startswith(".")
 
 
-def read_distribution(path: Path) -> tuple[DistributionFile, bytes | None]:
-    """The file's facts, and the metadata to publish beside it (None: not trustworthy)."""
-    metadata = _metadata_bytes(path)
+@dataclass(frozen=True)
+class Metadata:
+    data: bytes
+    """The file as the archive holds it (to publish beside it, as PEP 658 has it)."""
+    raw: RawMetadata
+    name: str
+    """As written: not yet checked to be a valid name."""
+    version: str
+    """As written: not yet checked to be a PEP 440 version."""
+
+
+def read_metadata(path: Path) -> Metadata:
+    """The metadata of the sdist (.tar.gz, .zip) or wheel at ``path``.
+
+    Of an sdist exactly the PKG-INFO in its one top-level folder (PEP 517 and 625 lay them out
+    so), of a wheel the METADATA in its one .dist-info folder; a regular file of at most
+    METADATA_LIMIT bytes, giving a name and a version, and no field that is given once twice.
+    Raises ArchiveError, naming no file, for anything else, and for an archive beyond the
+    limits of ``archives``.
+    """
+    wheel = path.name.endswith(".whl")
+    wanted = "METADATA" if wheel else "PKG-INFO"
+    folders: set[str] = set()
+    data: bytes | None = None
+    with contextlib.closing(entries(path)) as found:
+        for entry in found:
+            parts = entry.name.split("/")
+            if {"", ".", ".."} & set(parts):
+                raise ArchiveError(f"holds {entry.name!r}, a path that is not plain")
+            if wheel and not parts[0].endswith(".dist-info"):
+                continue
+            folders.add(parts[0])
+            if len(folders) > 1:
+                what = "folder .dist-info" if wheel else "entry at the top"
+                raise ArchiveError(f"holds more than one {what}: {sorted(folders)}")
+            if parts[1:] != [wanted]:
+                continue
+            if data is not None:
+                raise ArchiveError(f"holds {entry.name!r} twice")
+            if entry.kind != "file":
+                raise ArchiveError(f"{entry.name!r} is not a regular file")
+            if entry.size > METADATA_LIMIT:
+                raise ArchiveError(f"{entry.name!r} is larger than {amount(METADATA_LIMIT)}")
+            data = entry.read()
+    if data is None:
+        raise ArchiveError("holds no metadata")
     # Only here: a run that reads no new file does not load the metadata parser.
     from packaging.metadata import parse_email
 
-    raw, _ = parse_email(metadata)
+    raw, unparsed = parse_email(data)
+    repeated = sorted(
+        f for f, values in unparsed.items() if f in _SINGLE_FIELDS and len(values) > 1
+    )
+    if repeated:
+        raise ArchiveError(f"{wanted} gives {', '.join(repeated)} more than once")
+    name, version = raw.get("name"), raw.get("version")
+    if not name or not version:
+        raise ArchiveError(f"{wanted} lacks a name or version")
+    return Metadata(data, raw, name, version)
+
+
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+!-]*")
+
+
+def check_file_name(filename: str) -> None:
+    """Refuse what cannot be the name of an sdist or wheel sdistmaker publishes: anything but
+    ASCII letters, digits and ``._+!-`` (names become URLs, pages and paths), and any suffix
+    but .tar.gz (PEP 625) and .whl."""
+    if not _FILE_NAME.fullmatch(filename):
+        raise ArchiveError("no distribution file name: ASCII letters, digits and ._+!- only")
+    if not filename.endswith((".tar.gz", ".whl")):
+        raise ArchiveError("no distribution file name: an sdist is a .tar.gz file")
+
+
+def check_release_name(filename: str, name: str, version: str) -> None:
+    """Refuse a file name that does not say the name and version its metadata says: installers
+    read them from the name. An sdist's is ``<name>-<version>.tar.gz``, the name as written
+    (setuptools' ``old.thing-1.0.tar.gz``) or normalised; a wheel's as PEP 427 has it."""
+    wanted = (canonicalize_name(name), Version(version))
+    says: set[tuple[str, Version | None]]
+    if filename.endswith(".whl"):
+        try:
+            named, release, _, _ = parse_wheel_filename(filename)
+        except InvalidWheelFilename:
+            raise ArchiveError("no wheel file name (PEP 427)") from None
+        says = {(named, release)}
+    else:
+        stem = filename.removesuffix(".tar.gz")
+        says = {_release(stem[:at], stem[at + 1 :]) for at, c in enumerate(stem) if c == "-"}
+    if wanted not in says:
+        raise ArchiveError(f"its name does not say {name} {version}, as its metadata does")
+
+
+def _release(name: str, version: str) -> tuple[str, Version | None]:
     try:
-        version = str(Version(raw.get("version", "")))
+        return canonicalize_name(name), Version(version)
+    except InvalidVersion:
+        return canonicalize_name(name), None
+
+
+def read_distribution(path: Path) -> tuple[DistributionFile, bytes | None]:
+    """The file's facts, and the metadata to publish beside it (None: not trustworthy)."""
+    try:
+        path.name.encode()
+    except UnicodeEncodeError:  # no page could name it
+        raise DistributionError(f"{str(path)!r}: its name is not UTF-8") from None
+    try:
+        metadata = read_metadata(path)
+    except ArchiveError as error:
+        raise DistributionError(f"{path}: {error}") from None
+    raw = metadata.raw
+    try:
+        version = str(Version(metadata.version))
     except InvalidVersion:
         raise DistributionError(f"{path}: no valid version in its metadata") from None
     trusted = path.name.endswith(".whl") or _reliable_sdist_metadata(raw)
@@ -71,10 +208,10 @@ def read_distribution(path: Path) -> tuple[DistributionFile, bytes | None]:
         ),
         requires_python=raw.get("requires_python", ""),
         summary=raw.get("summary", ""),
-        metadata_sha256=hashlib.sha256(metadata).hexdigest() if trusted else "",
+        metadata_sha256=hashlib.sha256(metadata.data).hexdigest() if trusted else "",
         mtime_ns=stat.st_mtime_ns,
     )
-    return facts, metadata if trusted else None
+    return facts, metadata.data if trusted else None
 
 
 def _reliable_sdist_metadata(raw: RawMetadata) -> bool:
@@ -92,28 +229,3 @@ def _sha256(path: Path) -> str:
         while chunk := file.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _metadata_bytes(path: Path) -> bytes:
-    """PKG-INFO at the top of an sdist, or METADATA in a wheel's .dist-info."""
-    try:
-        if path.name.endswith(".tar.gz"):
-            with tarfile.open(path) as archive:
-                for member in archive:
-                    if (
-                        member.isfile()
-                        and member.name.count("/") == 1
-                        and member.name.endswith("/PKG-INFO")
-                    ):
-                        extracted = archive.extractfile(member)
-                        if extracted is not None:
-                            return extracted.read()
-        else:
-            with zipfile.ZipFile(path) as archive:
-                for name in archive.namelist():
-                    wanted = ".dist-info/METADATA" if path.name.endswith(".whl") else "/PKG-INFO"
-                    if name.count("/") == 1 and name.endswith(wanted):
-                        return archive.read(name)
-    except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile) as error:
-        raise DistributionError(f"{path}: unreadable: {error}") from None
-    raise DistributionError(f"{path}: holds no metadata")

@@ -46,6 +46,7 @@ from conftest import (
     GitRepository,
     SvnRepository,
     all_gone,
+    crafted_project,
     hold_lock,
     pyproject_setuptools_project,
     require,
@@ -635,6 +636,160 @@ def sdist_naming_a_distribution_that_is_a_path(world: World) -> Arranged:
     reason = re.escape(f"alpha-1.1.tar.gz: {ESCAPE!r} is no valid distribution name")
     yield Expect(1, [world.fails("alpha", "1.1", url, reason)])
     assert not Path(ESCAPE).exists()
+
+
+# Tags whose backend writes a crafted sdist or wheel (a build may write any file): each is read
+# within limits (what it decompresses, its metadata's size) and refused in one line, never
+# published; the sdists of the last case are good, only their wheels are refused.
+
+
+def crafted_tags(
+    world: World, tags: dict[str, tuple[dict[str, str], str]], **settings: object
+) -> Expect:
+    """Publish, then tag alpha ``tag`` for each ``tag: (files, reason)`` in ``tags``: what the
+    next run must say of each (``reason``, a regular expression)."""
+    world.publish()
+    lines = []
+    for tag, (files, reason) in tags.items():
+        world.svn.tag("libs/alpha", tag, files)
+        lines.append(world.fails("alpha", tag, world.svn_tag_url("alpha", tag), reason))
+    return Expect(1, lines, world.defaults(**settings))
+
+
+@bad_input
+def sdists_whose_pkg_info_is_no_plain_file(world: World) -> Arranged:
+    """A folder, a link to the server's secrets, a file cut short (its header claims 100 kB,
+    it holds 2 kB): each refused as it is; no link followed."""
+    folder = 'member(TOP + "/PKG-INFO", kind=tarfile.DIRTYPE)'
+    link = 'member(TOP + "/PKG-INFO", kind=tarfile.SYMTYPE, linkname="/etc/shadow")'
+    cut_short = 'member(TOP + "/PKG-INFO", PKG_INFO.ljust(2048), size=100_000)'
+    not_a_file = r"alpha-1\.{0}\.tar\.gz: 'alpha-1\.{0}/PKG-INFO' is not a regular file"
+    yield crafted_tags(
+        world,
+        {
+            "1.1": (crafted_project(f"sdist(directory, {folder})"), not_a_file.format(1)),
+            "1.2": (crafted_project(f"sdist(directory, {link})"), not_a_file.format(2)),
+            "1.3": (
+                crafted_project(f"sdist(directory, {cut_short})"),
+                r"alpha-1\.3\.tar\.gz: unreadable: unexpected end of data",
+            ),
+        },
+    )
+    assert distributions(world.outdir) == ["alpha/alpha-1.0.tar.gz", "beta/beta-1.0.tar.gz"]
+
+
+@bad_input
+def sdists_whose_file_name_is_not_plain(world: World) -> Arranged:
+    """A name that is not UTF-8 could be on no page, and one that names another release would
+    be misread by installers: neither is published."""
+    good = 'sdist(directory, member(TOP + "/PKG-INFO", PKG_INFO), name={})'
+    yield crafted_tags(
+        world,
+        {
+            "1.1": (
+                crafted_project(
+                    good.format('os.fsdecode(b"\\xff\\xfe" + TOP.encode() + b".tar.gz")')
+                ),
+                r"'\\udcff\\udcfealpha-1\.1\.tar\.gz': no distribution file name: "
+                r"ASCII letters, digits and \._\+!- only",
+            ),
+            "1.2": (
+                crafted_project(good.format('"beta-" + VERSION + ".tar.gz"')),
+                r"beta-1\.2\.tar\.gz: its name does not say alpha 1\.2, as its metadata does",
+            ),
+        },
+    )
+    assert distributions(world.outdir) == ["alpha/alpha-1.0.tar.gz", "beta/beta-1.0.tar.gz"]
+
+
+@bad_input
+def sdist_whose_pkg_info_is_larger_than_any_metadata(world: World) -> Arranged:
+    """Refused as its header gives its size, unread: neither sdistmaker's memory nor the
+    .metadata file beside the sdist grows with it."""
+    large = 'sdist(directory, member(TOP + "/PKG-INFO", PKG_INFO + bytes(4 << 20)))'
+    reason = r"alpha-1\.1\.tar\.gz: 'alpha-1\.1/PKG-INFO' is larger than 4 MiB"
+    yield crafted_tags(world, {"1.1": (crafted_project(large), reason)})
+    assert not list(world.outdir.glob("alpha/*1.1*"))
+
+
+@bad_input
+def sdist_that_is_a_compression_bomb(world: World) -> Arranged:
+    """1 MB that unpacks to more than a gigabyte of zeros, its PKG-INFO last: refused before
+    the zeros are unpacked, neither read to its end nor unpacked for a wheel (WHEELS = True)."""
+    bomb = (
+        "write(directory, TOP + '.tar.gz', gzip.compress(member(TOP + '/zeros', size=17 << 26)),"
+        " zeros(17 << 26), gzip.compress(member(TOP + '/PKG-INFO', PKG_INFO) + bytes(1024)))"
+    )
+    reason = r"alpha-1\.1\.tar\.gz: unpacks to more than 1 GiB"
+    result = yield crafted_tags(world, {"1.1": (crafted_project(bomb), reason)}, WHEELS=True)
+    assert result.seconds < QUICK
+
+
+@bad_input
+def sdists_whose_metadata_is_ambiguous(world: World) -> Arranged:
+    """Tools differ in which PKG-INFO or which Version they read: the version checked must be
+    the version published."""
+    other = 'PKG_INFO.replace(VERSION.encode(), b"2.0") + b"Requires-Dist: evil\\n"'
+    two_files = (
+        f'sdist(directory, member("PKG-INFO", PKG_INFO), member(TOP + "/PKG-INFO", {other}))'
+    )
+    two_versions = 'sdist(directory, member(TOP + "/PKG-INFO", PKG_INFO + b"Version: 2.0\\n"))'
+    yield crafted_tags(
+        world,
+        {
+            "1.1": (
+                crafted_project(two_files),
+                r"alpha-1\.1\.tar\.gz: holds more than one entry at the top: "
+                r"\['PKG-INFO', 'alpha-1\.1'\]",
+            ),
+            "1.2": (
+                crafted_project(two_versions),
+                r"alpha-1\.2\.tar\.gz: PKG-INFO gives version more than once",
+            ),
+        },
+    )
+    assert distributions(world.outdir) == ["alpha/alpha-1.0.tar.gz", "beta/beta-1.0.tar.gz"]
+
+
+@bad_input
+def wheels_checked_as_their_sdists_are(world: World) -> Arranged:
+    """WHEELS = True: a wheel whose METADATA is too large, whose name is not UTF-8 or that is
+    another project's is not published; its sdist is."""
+    large = 'wheel(directory, {TOP + ".dist-info/METADATA": PKG_INFO + bytes(4 << 20)})'
+    misnamed = (
+        'wheel(directory, {TOP + ".dist-info/METADATA": PKG_INFO}, '
+        'name=os.fsdecode(b"\\xff" + TOP.encode() + b"-py3-none-any.whl"))'
+    )
+    other = (
+        'wheel(directory, {"beta-1.3.dist-info/METADATA": PKG_INFO.replace(b"alpha", b"beta")}, '
+        'name="beta-1.3-py3-none-any.whl")'
+    )
+    yield crafted_tags(
+        world,
+        {
+            "1.1": (
+                crafted_project(wheel=large),
+                r"wheel: alpha-1\.1-py3-none-any\.whl: 'alpha-1\.1\.dist-info/METADATA' is "
+                r"larger than 4 MiB",
+            ),
+            "1.2": (
+                crafted_project(wheel=misnamed),
+                r"wheel: '\\udcffalpha-1\.2-py3-none-any\.whl': no distribution file name: .*",
+            ),
+            "1.3": (
+                crafted_project(wheel=other),
+                r"wheel: beta-1\.3-py3-none-any\.whl is beta 1\.3, not alpha 1\.3",
+            ),
+        },
+        WHEELS=True,
+    )
+    assert distributions(world.outdir) == [
+        "alpha/alpha-1.0.tar.gz",
+        "alpha/alpha-1.1.tar.gz",
+        "alpha/alpha-1.2.tar.gz",
+        "alpha/alpha-1.3.tar.gz",
+        "beta/beta-1.0.tar.gz",
+    ]
 
 
 @bad_input

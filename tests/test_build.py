@@ -8,7 +8,9 @@ import pytest
 
 from conftest import (
     ProjectKind,
+    SvnRepository,
     all_gone,
+    crafted_project,
     hatchling_project,
     pyproject_setuptools_project,
     require,
@@ -16,6 +18,7 @@ from conftest import (
     setup_py_project,
     write_tree,
 )
+from sdistmaker import archives
 from sdistmaker.build import (
     ROUTE_BUILD,
     ROUTE_LEGACY_PYTHON,
@@ -23,7 +26,9 @@ from sdistmaker.build import (
     BuildSettings,
     Sdist,
     build_sdist,
+    build_wheel,
 )
+from sdistmaker.cli import make_sdist
 from sdistmaker.errors import BuildError
 
 
@@ -194,3 +199,81 @@ def test_a_build_never_sees_upload_credentials_or_other_secrets(
     seen = (tmp_path / "source" / "seen.txt").read_text()
     # BUILD_ENVIRONMENT gives back what it names.
     assert seen == "['HARMLESS_SETTING', 'https://pypi.example/simple']given back"
+
+
+# What a build made is read as untrusted: any file may come out of a tag's backend.
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        (
+            'good_sdist(directory), os.rename(os.path.join(directory, TOP + ".tar.gz"), '
+            'os.path.join(os.fsencode(directory), b"\\xff\\xfe" + TOP.encode() + b".tar.gz"))',
+            r"'\udcff\udcfealpha-1.1.tar.gz': no distribution file name: ASCII letters, digits "
+            r"and ._+!- only",
+        ),
+        (
+            'sdist(directory, member(TOP + "/PKG-INFO", PKG_INFO), name="alpha 1.1.tar.gz")',
+            "'alpha 1.1.tar.gz': no distribution file name: ASCII letters, digits and ._+!- only",
+        ),
+        (
+            'sdist(directory, member(TOP + "/PKG-INFO", PKG_INFO), name="alpha-1.1.zip")',
+            "'alpha-1.1.zip': no distribution file name: an sdist is a .tar.gz file",
+        ),
+        (
+            'sdist(directory, member(TOP + "/PKG-INFO", PKG_INFO), name="alpha-1.2.tar.gz")',
+            "alpha-1.2.tar.gz: its name does not say alpha 1.1, as its metadata does",
+        ),
+        (
+            'os.mkfifo(os.path.join(directory, TOP + ".tar.gz"))',
+            "alpha-1.1.tar.gz: not a regular file",
+        ),
+        (
+            'os.symlink("/etc/passwd", os.path.join(directory, TOP + ".tar.gz"))',
+            "alpha-1.1.tar.gz: not a regular file",
+        ),
+    ],
+)
+def test_an_sdist_passes_only_as_a_plain_file_named_for_its_release(
+    tmp_path: Path, written: str, message: str
+) -> None:
+    """``written`` makes the sdist; the file left in the folder is what is checked."""
+    with pytest.raises(BuildError) as error:
+        build(tmp_path, crafted_project(f"({written}, TOP + '.tar.gz')[-1]"), "1.1")
+    assert str(error.value) == message
+
+
+def test_a_wheel_is_checked_as_its_sdist_is(tmp_path: Path) -> None:
+    other_version = (
+        'wheel(directory, {TOP + ".dist-info/METADATA": PKG_INFO.replace(VERSION.encode(), '
+        'b"9.9")}, name="alpha-9.9-py3-none-any.whl")'
+    )
+    sdist = build(tmp_path, crafted_project(wheel=other_version), "1.1")
+    log = tmp_path / "build.log"
+    with pytest.raises(BuildError) as error:
+        build_wheel(sdist, tmp_path, BuildSettings(timeout=120.0), log)
+    assert str(error.value) == "wheel: alpha-9.9-py3-none-any.whl is alpha 9.9, not alpha 1.1"
+
+
+def test_a_wheel_is_built_from_what_unpacks_within_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sdist passed its check; what it unpacks to is bounded all the same."""
+    sdist = build(tmp_path, crafted_project(), "1.1")
+    monkeypatch.setattr(archives, "UNPACKED_LIMIT", 2048)
+    with pytest.raises(BuildError) as error:
+        build_wheel(sdist, tmp_path, BuildSettings(timeout=120.0), tmp_path / "build.log")
+    assert str(error.value) == ("wheel: cannot unpack alpha-1.1.tar.gz: unpacks to more than 2 KiB")
+
+
+def test_make_sdist_refuses_a_crafted_sdist_in_one_line(
+    svn_repository: SvnRepository, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = 'sdist(directory, member(TOP + "/PKG-INFO", kind=tarfile.DIRTYPE))'
+    svn_repository.add_project("alpha", crafted_project(folder))
+    svn_repository.tag("alpha", "1.1")
+    url = f"{svn_repository.url}/alpha/tags/1.1"
+    assert make_sdist([url, str(tmp_path / "dest")]) == 1
+    message = "alpha-1.1.tar.gz: 'alpha-1.1/PKG-INFO' is not a regular file"
+    assert capsys.readouterr().err == f"{url}: {message}\n"
