@@ -14,6 +14,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -133,6 +134,10 @@ def build_wheel(sdist: Sdist, workdir: Path, settings: BuildSettings, log: Path)
     """
     if sdist.route == ROUTE_LEGACY_PYTHON:
         raise BuildError("wheel: not built for sdists that needed LEGACY_PYTHON")
+    # A new folder of its own, beside the checked sdist's: the backend writes to it alone (the
+    # sandbox lets it write to its folder), so it cannot replace the sdist after its check. Its
+    # name is new: the sdist's build, which could write there, cannot have prepared it.
+    workdir = Path(tempfile.mkdtemp(prefix="wheel-", dir=workdir))
     unpacked = workdir / "unpacked"
     try:
         # Only a checked sdist gets here: it unpacks within the limits of its check.

@@ -69,10 +69,11 @@ def confined(
 
 def _private() -> list[Path]:
     """What builds must not see of the system: the home folder; the temporary folders, where
-    other programs keep files and sockets (an ssh agent's among them); the users' runtime
-    folders (agents, session buses); the ssh agent sdistmaker was given, wherever it is."""
+    other programs keep files and sockets (an ssh agent's among them); the runtime folder, all
+    sockets (the system bus, databases that let the user in as who it is, docker's); the ssh
+    agent sdistmaker was given, wherever it is."""
     temporary = [Path("/tmp"), Path("/var/tmp"), Path(tempfile.gettempdir())]
-    folders = [Path.home(), *temporary, Path("/run/user")]
+    folders = [Path.home(), *temporary, Path("/run")]
     agent = os.environ.get("SSH_AUTH_SOCK")
     found = [path for path in folders if path.is_dir() and path != Path(path.anchor)]
     return [*found, *([Path(agent)] if agent and os.path.isabs(agent) else [])]
@@ -80,14 +81,16 @@ def _private() -> list[Path]:
 
 def _needed(executable: str, files: Sequence[Path]) -> list[Path]:
     """What the command reads that may lie in a hidden folder: the interpreter's environment
-    and the installation it links to, sdistmaker's own (hooks run its scripts) and the files
-    the command names."""
+    and the installation it links to, sdistmaker's own (hooks run its scripts), the files the
+    command names, and where the name servers are written (often below /run): builds may
+    fetch what old projects' setup.py asks for."""
     program = Path(shutil.which(executable) or executable)
     found = [
         program.parent.parent,
         Path(os.path.realpath(program)).parent.parent,
         Path(sys.prefix),
         Path(sys.base_prefix),
+        Path(os.path.realpath("/etc/resolv.conf")),
         *files,
     ]
     return [path for path in dict.fromkeys(found) if path.exists() and path != Path(path.anchor)]

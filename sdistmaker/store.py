@@ -11,16 +11,18 @@ at three folders.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import re
 import shutil
+import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import filelock
 
@@ -314,18 +316,36 @@ def publish(built: Path, root: Path, distribution: str, staging: Path | None = N
         raise AlreadyPublished(target)
     folder.mkdir(parents=True, exist_ok=True)
     staging = staging or folder
-    descriptor, partial = temporaries.new_file(staging, built.name)
-    os.close(descriptor)
-    try:
-        shutil.copyfile(built, partial)
-        os.chmod(partial, 0o644)
-        _fsync(partial)
-        os.link(partial, target)
-    except FileExistsError:
-        raise AlreadyPublished(target) from None
-    finally:
-        os.unlink(partial)
+    with _regular_file(built) as reading:
+        descriptor, partial = temporaries.new_file(staging, built.name)
+        try:
+            with open(descriptor, "wb") as writing:
+                shutil.copyfileobj(reading, writing)
+            os.chmod(partial, 0o644)
+            _fsync(partial)
+            os.link(partial, target)
+        except FileExistsError:
+            raise AlreadyPublished(target) from None
+        finally:
+            os.unlink(partial)
     return target
+
+
+@contextlib.contextmanager
+def _regular_file(built: Path) -> Iterator[BinaryIO]:
+    """``built`` opened for reading, when it is a regular file: a tag builds it, and a link or
+    a pipe in its place would publish the server's files, or a copy without end."""
+    try:
+        descriptor = os.open(built, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise StoreError(f"{built.name} is a link, not a regular file") from None
+        raise
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise StoreError(f"{built.name} is not a regular file")
+    with open(descriptor, "rb") as reading:
+        yield reading
 
 
 def _fsync(path: str) -> None:

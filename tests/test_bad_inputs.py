@@ -752,6 +752,27 @@ def sdists_whose_metadata_is_ambiguous(world: World) -> Arranged:
 
 
 @bad_input
+def wheel_build_replacing_its_checked_sdist(world: World) -> Arranged:
+    """WHEELS = True: the wheel's backend, the tag's code again, tries to put a link to the
+    defaults file (its passwords) where the checked sdist waits to be published: it cannot
+    reach it, and what is published is what was checked."""
+    world.publish()
+    defaults = world.defaults(WHEELS=True)
+    wheel = (
+        f"[tamper(directory, {str(defaults)!r}), "
+        'wheel(directory, {TOP + ".dist-info/METADATA": PKG_INFO})][-1]'
+    )
+    world.svn.tag("libs/alpha", "1.1", crafted_project(wheel=wheel))
+    yield Expect(0, [], defaults)
+    published = world.outdir / "alpha" / "alpha-1.1.tar.gz"
+    assert not published.is_symlink()
+    with tarfile.open(published) as sdist:
+        pkg_info = sdist.extractfile("alpha-1.1/PKG-INFO")
+        assert pkg_info is not None and b"Version: 1.1\n" in pkg_info.read()
+    assert (world.outdir / "alpha" / "alpha-1.1-py3-none-any.whl").exists()
+
+
+@bad_input
 def wheels_checked_as_their_sdists_are(world: World) -> Arranged:
     """WHEELS = True: a wheel whose METADATA is too large, whose name is not UTF-8 or that is
     another project's is not published; its sdist is."""

@@ -200,16 +200,22 @@ def test_a_defaults_file_named_relatively_is_hidden_all_the_same(
 
 
 @pytest.mark.usefixtures("confined")
-def test_a_build_cannot_use_sdistmakers_ssh_agent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "place",
+    ["/tmp", "/run"],
+    ids=["an ssh agent in the temporary folder", "a service in the runtime folder"],
+)
+def test_a_build_reaches_no_socket_sdistmaker_can_reach(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, place: str
 ) -> None:
-    """An agent signs for whoever reaches its socket: a tag could log in to the repositories
-    as sdistmaker. Agents keep their sockets in the temporary folder, as here."""
-    folder = Path(tempfile.mkdtemp(prefix="ssh-", dir="/tmp"))
-    agent = folder / "agent.1"
+    """An ssh agent signs for whoever reaches its socket (a tag could log in to the
+    repositories as sdistmaker); the system bus, a database letting users in as who they are,
+    docker's socket listen below /run."""
+    folder = Path(tempfile.mkdtemp(prefix="sdistmaker-test-", dir=place))
+    listening_at = folder / "agent.1"
     reached: list[bool] = []
     with socket.socket(socket.AF_UNIX) as listening:
-        listening.bind(str(agent))
+        listening.bind(str(listening_at))
         listening.listen()
         listening.settimeout(0.2)
 
@@ -220,23 +226,28 @@ def test_a_build_cannot_use_sdistmakers_ssh_agent(
 
         waiting = threading.Thread(target=accept)
         waiting.start()
-        monkeypatch.setenv("SSH_AUTH_SOCK", str(agent))
+        if place == "/tmp":
+            monkeypatch.setenv("SSH_AUTH_SOCK", str(listening_at))
+        else:  # hidden as the runtime folder's, not as the agent's
+            monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
         files = setup_py_project("p", "1.0")
         files["setup.py"] = (
             "import socket\ntry:\n"
-            f"    socket.socket(socket.AF_UNIX).connect({str(agent)!r})\n"
-            "    print('REACHED THE AGENT')\n"
-            "except OSError as error:\n    print('no agent:', error)\n" + files["setup.py"]
+            f"    socket.socket(socket.AF_UNIX).connect({str(listening_at)!r})\n"
+            "    print('REACHED THE SOCKET')\n"
+            "except OSError as error:\n    print('no socket:', error)\n" + files["setup.py"]
         )
-        log = build_tree(tmp_path / "work", files)
-        waiting.join()
-    shutil.rmtree(folder)
-    assert "no agent:" in log.read_text()
-    assert "REACHED THE AGENT" not in log.read_text()
+        try:
+            log = build_tree(tmp_path / "work", files)
+        finally:
+            waiting.join()
+            shutil.rmtree(folder)
+    assert "no socket:" in log.read_text()
+    assert "REACHED THE SOCKET" not in log.read_text()
     assert not reached
 
 
 def test_the_ssh_agent_is_hidden_wherever_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SSH_AUTH_SOCK", "/srv/agents/sdistmaker.sock")
     assert Path("/srv/agents/sdistmaker.sock") in sandbox._private()
-    assert Path("/tmp") in sandbox._private()
+    assert {Path("/tmp"), Path("/var/tmp"), Path("/run")} <= set(sandbox._private())

@@ -1,4 +1,5 @@
 import json
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -36,6 +37,28 @@ def test_a_published_file_is_never_replaced(tmp_path: Path) -> None:
         publish(built, tmp_path / "dest", "p")
     assert (tmp_path / "dest" / "p" / "p-1.0.tar.gz").read_bytes() == b"original"
     assert [p.name for p in (tmp_path / "dest" / "p").iterdir()] == ["p-1.0.tar.gz"]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda path: path.symlink_to("/etc/passwd"), "is a link, not a regular file"),
+        (os.mkfifo, "is not a regular file"),
+        (lambda path: path.mkdir(), "is not a regular file"),
+    ],
+    ids=["link", "pipe", "folder"],
+)
+def test_only_a_regular_file_is_published(
+    tmp_path: Path, make: Callable[[Path], None], message: str
+) -> None:
+    """A tag builds the file: a link in its place would publish the server's files, a pipe
+    would be copied without end."""
+    built = tmp_path / "p-1.0.tar.gz"
+    make(built)
+    with pytest.raises(StoreError, match=re.escape(f"p-1.0.tar.gz {message}")):
+        publish(built, tmp_path / "dest", "p", staging=tmp_path)
+    assert list((tmp_path / "dest" / "p").iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dest", "p-1.0.tar.gz"]
 
 
 def test_the_state_survives_a_round_trip(tmp_path: Path) -> None:
