@@ -53,8 +53,7 @@ def wait(process: subprocess.Popen[bytes], deadline: float) -> int | None:
         return None
     finally:
         with _lock:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
+            _kill(process.pid)
             # Unreaped until here, its number is not anyone else's yet.
             _running.discard(process.pid)
         process.wait()
@@ -68,11 +67,15 @@ def stop_all() -> None:
     with _lock:
         _stopping = True
         for group in _running:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(group, signal.SIGKILL)
+            _kill(group)
 
 
 def resume() -> None:
     global _stopping
     with _lock:
         _stopping = False
+
+
+def _kill(group: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signal.SIGKILL)
