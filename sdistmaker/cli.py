@@ -7,6 +7,7 @@ import functools
 import logging
 import math
 import re
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
@@ -20,21 +21,36 @@ from sdistmaker.tags import Tag
 logger = logging.getLogger("sdistmaker")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-EXIT_INTERRUPTED = 130
-"""As a shell reports a command that SIGINT ended."""
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, as systemd and timeouts stop a program: handled as Ctrl-C is."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    # A second SIGTERM, should stopping hang, ends the program at once.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise _Terminated
 
 
 def _interruptible(command: Callable[[Sequence[str] | None], int]) -> Callable[..., int]:
-    """Ctrl-C ends a command with one line: what it published stays, and the next run goes on
-    from there (files and state are staged, then renamed)."""
+    """Ctrl-C or SIGTERM end a command with one line, its builds stopped: what it published
+    stays, and the next run goes on from there (files and state are staged, then renamed). The
+    exit status is the one a shell reports for a command that signal ended (130, 143)."""
 
     @functools.wraps(command)
     def wrapper(argv: Sequence[str] | None = None) -> int:
+        signal.signal(signal.SIGTERM, _terminate)
         try:
             return command(argv)
+        except _Terminated:
+            logger.critical("terminated: what was published stays; the next run goes on")
+            return 128 + signal.SIGTERM
         except KeyboardInterrupt:
             logger.critical("interrupted: what was published stays; the next run goes on")
-            return EXIT_INTERRUPTED
+            return 128 + signal.SIGINT
+        finally:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     return wrapper
 

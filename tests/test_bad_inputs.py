@@ -50,6 +50,7 @@ from conftest import (
     hold_lock,
     pyproject_setuptools_project,
     require,
+    running,
     setup_py_project,
     write_defaults,
     write_tree,
@@ -76,6 +77,16 @@ class Result:
         return self.output.splitlines()
 
 
+@dataclass(frozen=True)
+class Stop:
+    """A signal sent to the run once ``when`` holds: to its process group, as a terminal sends
+    Ctrl-C, or to sdistmaker alone, as systemd and ``timeout`` send SIGTERM."""
+
+    signal: signal.Signals
+    when: Callable[[], bool]
+    to_group: bool = False
+
+
 @dataclass
 class Expect:
     """What a run on a bad input must do."""
@@ -92,6 +103,8 @@ class Expect:
     index_intact: bool = True
     """False where the case itself damaged sdistmaker's records or put foreign files in OUTDIR,
     so that the index cannot be checked as a whole."""
+    stop: Stop | None = None
+    """A signal the run gets midway."""
 
 
 class World:
@@ -127,21 +140,35 @@ class World:
         return path
 
     def run(
-        self, defaults: Path | None = None, env: dict[str, str] | None = None, quiet: bool = True
+        self,
+        defaults: Path | None = None,
+        env: dict[str, str] | None = None,
+        quiet: bool = True,
+        stop: Stop | None = None,
     ) -> Result:
         started = time.monotonic()
-        finished = subprocess.run(
+        with subprocess.Popen(
             [COMMAND, *(["-q"] if quiet else []), "-d", str(defaults or self.defaults())],
             stdin=subprocess.DEVNULL,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
-            timeout=120,  # a hang fails the test instead of stopping the suite
             env={**os.environ, "TMPDIR": str(self.scratch), **(env or {})},
             start_new_session=True,
-        )
-        return Result(
-            finished.returncode, finished.stdout + finished.stderr, time.monotonic() - started
-        )
+        ) as process:
+            deadline = started + 120  # a hang fails the test instead of stopping the suite
+            if stop is not None:
+                while not stop.when():
+                    assert process.poll() is None, "the run ended before it was to be stopped"
+                    assert time.monotonic() < deadline, "the moment to stop the run never came"
+                    time.sleep(0.05)
+                (os.killpg if stop.to_group else os.kill)(process.pid, stop.signal)
+            try:
+                output, _ = process.communicate(timeout=max(deadline - time.monotonic(), 1))
+            finally:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+        return Result(process.returncode, output, time.monotonic() - started)
 
     def publish(self) -> None:
         """Publish what the repositories release now, checking that it goes well."""
@@ -207,7 +234,7 @@ def test_bad_input(case: Case, world: World) -> None:
     try:
         expect = next(arrange)
         before = world.published()
-        result = world.run(expect.defaults, expect.env, expect.quiet)
+        result = world.run(expect.defaults, expect.env, expect.quiet, expect.stop)
 
         assert "Traceback" not in result.output, result.output
         assert result.code == expect.code, result.output
@@ -572,6 +599,37 @@ def tag_whose_build_hangs_past_build_timeout(world: World) -> Arranged:
     reason = r"build timed out \(build\), process tree killed"
     yield Expect(1, [world.fails("alpha", "1.1", url, reason)], world.defaults(BUILD_TIMEOUT=2))
     assert all_gone(SLEEPER), "a process the build started still runs"
+
+
+def stopped_by_a_signal(name: str, stop: signal.Signals, to_group: bool, said: str) -> None:
+    """Enter a case in the catalogue: a run stopped by ``stop`` while a build hangs stops it
+    (and all it started) at once, in one line, with the status a shell gives a program that
+    signal ended; the next run goes on from there."""
+
+    def case(world: World) -> Arranged:
+        world.publish()
+        world.git.commit(setup_py_project("beta", "1.1"))
+        world.git.tag("1.1")
+        world.svn.tag("libs/alpha", "1.1", {"setup.py": HANGING_SETUP_PY})
+        line = f"{said}: what was published stays; the next run goes on"
+        defaults = world.defaults(BUILD_TIMEOUT=300, JOBS=1)
+        result = yield Expect(
+            128 + stop,
+            [re.escape(line)],
+            defaults,
+            stop=Stop(stop, lambda: bool(running(SLEEPER)), to_group),
+        )
+        assert result.seconds < 60, "the run waited for its builds"
+        assert all_gone(SLEEPER), "a process the build started still runs"
+        again = world.run(world.defaults(BUILD_TIMEOUT=2))
+        assert "beta/beta-1.1.tar.gz" in distributions(world.outdir), again.output
+
+    case.__name__ = name
+    bad_input(case)
+
+
+stopped_by_a_signal("run_stopped_by_ctrl_c", signal.SIGINT, True, "interrupted")
+stopped_by_a_signal("run_stopped_by_sigterm", signal.SIGTERM, False, "terminated")
 
 
 @bad_input

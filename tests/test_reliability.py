@@ -15,16 +15,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from conftest import (
-    HANGING_SETUP_PY,
     NETWORK,
-    SLEEPER,
     GitRepository,
     SvnRepository,
-    all_gone,
     install_hook,
-    require,
-    running,
-    setup_py_project,
     write_defaults,
 )
 from index_checks import assert_consistent, listed, state, visible
@@ -236,39 +230,3 @@ def test_a_password_in_a_repository_url_shows_nowhere(tmp_path: Path) -> None:
     written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
     assert written  # state, pages
     assert not [p for p in written if secret.encode() in p.read_bytes()]
-
-
-def test_ctrl_c_stops_the_builds_at_once_in_one_line_and_loses_nothing(
-    make_git: MakeGit, tmp_path: Path
-) -> None:
-    """As a terminal sends it, to the whole foreground process group; builds run in sessions
-    of their own, out of its reach: sdistmaker stops them instead of waiting out their
-    BUILD_TIMEOUT."""
-    require("bwrap")  # without a sandbox, the build's daemon escapes the kill of its group
-    done = make_git("done")
-    done.commit(setup_py_project("done", "1.0"))
-    done.tag("1.0")
-    hangs = make_git("hangs")
-    hangs.commit({"setup.py": HANGING_SETUP_PY})
-    hangs.tag("1.0")
-    defaults = write_defaults(
-        tmp_path, GIT_REPOSITORIES=[done.url, hangs.url], OUTDIR="out", BUILD_TIMEOUT=300, JOBS=1
-    )
-    run = subprocess.Popen(
-        [COMMAND, "-q", "-d", defaults], stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
-    deadline = time.monotonic() + 120
-    while not running(SLEEPER):
-        assert run.poll() is None and time.monotonic() < deadline, "the build never started"
-        time.sleep(0.1)
-    os.killpg(run.pid, signal.SIGINT)
-    _, errors = run.communicate(timeout=30)
-    assert (run.returncode, errors) == (
-        130,
-        "interrupted: what was published stays; the next run goes on\n",
-    )
-    assert all_gone(SLEEPER)
-    # What was built is published and recorded; the pages come with the next run.
-    subprocess.run([COMMAND, "-q", "--render-only", "-d", defaults], check=True)
-    assert listed(tmp_path / "out") == {"done": ["done-1.0.tar.gz"], "hangs": []}
-    assert_consistent(tmp_path / "out")
