@@ -45,9 +45,16 @@ GIT_REPOSITORIES = [
 # in ``.sdistmaker``. A relative path is relative to the folder of this file.
 OUTDIR = "var/private"
 
-# Seconds one tag's build may take, installing its build requirements included, before its
-# whole process tree is killed and it counts as failed.
+# Seconds one tag's build may take, its export (with what svn:externals bring in) and installing
+# its build requirements included, before its whole process tree is killed and it counts as
+# failed.
 BUILD_TIMEOUT = 600
+
+# Seconds one command reading a repository (an svn listing, a git fetch, the first clone of a
+# large repository) may take before it is killed and the repository counts as unreadable for
+# this run; the other repositories are still read. A server that stops answering over http(s)
+# or ssh is given up after a minute of silence whatever this says.
+REPOSITORY_TIMEOUT = 600
 
 # Names that are yours alone (globs, e.g. "acme-*"): when no project of such a name is here, the
 # web server answers 404 instead of sending the installer to PyPI, where anyone could publish

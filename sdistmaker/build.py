@@ -73,8 +73,10 @@ def build_tag(tag: Tag, workdir: Path, settings: BuildSettings, log: Path) -> Sd
     """Export ``tag`` into ``workdir`` and build it; the sdist is left in ``workdir/dist``."""
     assert tag.source is not None
     source = workdir / "source"
+    # The export counts against the build's time: what it fetches (svn:externals) may hang.
+    deadline = time.monotonic() + settings.timeout
     try:
-        tag.source.export(tag, source)
+        tag.source.export(tag, source, deadline)
     except VcsError as error:
         raise BuildError(f"export failed: {error}") from None
     return build_sdist(
@@ -84,13 +86,22 @@ def build_tag(tag: Tag, workdir: Path, settings: BuildSettings, log: Path) -> Sd
         project=tag.project,
         settings=settings,
         log=log,
+        deadline=deadline,
     )
 
 
 def build_sdist(
-    source: Path, outdir: Path, *, version: str, project: str, settings: BuildSettings, log: Path
+    source: Path,
+    outdir: Path,
+    *,
+    version: str,
+    project: str,
+    settings: BuildSettings,
+    log: Path,
+    deadline: float | None = None,
 ) -> Sdist:
-    """Build the tree in ``source`` into an sdist of ``version``, trying each route in turn."""
+    """Build the tree in ``source`` into an sdist of ``version``, trying each route in turn, by
+    ``deadline`` (by default BUILD_TIMEOUT from now)."""
     if not (source / "pyproject.toml").exists() and not (source / "setup.py").exists():
         raise BuildError("neither pyproject.toml nor setup.py in the tag")
     routes = [ROUTE_BUILD]
@@ -98,7 +109,7 @@ def build_sdist(
         routes.append(ROUTE_OLD_SETUPTOOLS)
         if settings.legacy_python:
             routes.append(ROUTE_LEGACY_PYTHON)
-    deadline = time.monotonic() + settings.timeout
+    deadline = deadline or time.monotonic() + settings.timeout
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text("")
     failures: dict[str, list[str]] = {}

@@ -179,7 +179,7 @@ def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
 
     if arguments.svn_commit or arguments.git_push:
         return _hook(arguments, config)
-    # Only here: hooks return without loading the pipeline (GitPython, twine, jinja2, build).
+    # Only here: hooks return without loading the pipeline (twine, jinja2, build).
     from sdistmaker.pipeline import run
 
     progress = (

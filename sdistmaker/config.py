@@ -40,7 +40,11 @@ class Config:
     blacklist: tuple[str, ...] = (".svn", ".attic")
     stop_indicators: tuple[str, ...] = ()
     git_repositories: tuple[GitRepository, ...] = ()
+    svn_externals_from: tuple[str, ...] = ()
+    """Other repositories whose content svn:externals may bring into a tag."""
     build_timeout: float = 600.0
+    read_timeout: float = 600.0
+    """Seconds one command reading a repository (a listing, a fetch, a clone) may take."""
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     """How many tags are built at once."""
     legacy_python: str = ""
@@ -80,6 +84,10 @@ def _url(value: Any) -> str:
     except ValueError as error:
         raise _Invalid(f"is no valid URL ({error}): {public_url(url)}") from None
     return url
+
+
+def _url_list(value: Any) -> tuple[str, ...]:
+    return tuple(_url(url) for url in _strings(value))
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -229,7 +237,9 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "STOP_INDICATORS": ("stop_indicators", _strings),
     "OUTDIR": ("outdir", _path),
     "GIT_REPOSITORIES": ("git_repositories", _git_repositories),
+    "SVN_EXTERNALS_FROM": ("svn_externals_from", _url_list),
     "BUILD_TIMEOUT": ("build_timeout", _seconds),
+    "REPOSITORY_TIMEOUT": ("read_timeout", _seconds),
     "JOBS": ("jobs", _count),
     "LEGACY_PYTHON": ("legacy_python", _interpreter),
     "BUILD_ENVIRONMENT": ("build_environment", _variables),

@@ -53,7 +53,14 @@ def git_sources(config: Config, cache: Path) -> list[Source]:
 
     fetched: set[Path] = set()
     return [
-        GitRepository(repository.url, cache, repository.subdirectory, repository.tags, fetched)
+        GitRepository(
+            repository.url,
+            cache,
+            repository.subdirectory,
+            repository.tags,
+            fetched,
+            config.read_timeout,
+        )
         for repository in config.git_repositories
     ]
 
@@ -77,16 +84,16 @@ def _svn_tags(config: Config, state: State, report: Report, walk: bool) -> list[
     every project, that crawl's tags, for one call to svn instead of a walk."""
     from sdistmaker import svn
 
-    start = svn.reachable_base(config.base, config.base_on_server)
-    revision = svn.last_changed_revision(start)
+    options = svn.Options(config.read_timeout, config.svn_externals_from)
+    start, revision = svn.reachable_base(config.base, config.base_on_server, options.timeout)
     if state.svn.get("read") == [start, revision] and not walk:
-        projects, tags = svn.recall(state.svn)
+        projects, tags = svn.recall(state.svn, options)
         for project in projects:
             _seen(state, project)
         logger.debug("nothing changed below %s since r%s", config.base, revision)
         return tags
     projects = svn.find_projects(
-        config.base, config.base_on_server, config.blacklist, config.stop_indicators
+        config.base, config.base_on_server, config.blacklist, config.stop_indicators, options
     )
     tags = []
     complete = True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import fnmatch
 import hashlib
 import logging
@@ -10,28 +12,33 @@ import re
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-import git
-
-from sdistmaker import temporaries
+from sdistmaker import processes, temporaries
 from sdistmaker.errors import VcsError
 from sdistmaker.tags import Tag, version_from_tag_name
 from sdistmaker.urls import public_url, redact, without_credentials
-from sdistmaker.vcs import Source, refuse_link_out_of
+from sdistmaker.vcs import READ_TIMEOUT, STALL_SECONDS, Source, refuse_link_out_of, ssh_options
 
 logger = logging.getLogger(__name__)
 
-# Never wait for a password or a host key: unattended runs must fail, not hang.
 _ENVIRONMENT = {
+    # Never wait for a password or a host key: unattended runs must fail, not hang.
     "GIT_TERMINAL_PROMPT": "0",
     "GIT_ASKPASS": "true",
     "SSH_ASKPASS": "true",
     "GCM_INTERACTIVE": "never",
-    "GIT_SSH_COMMAND": "ssh -o BatchMode=yes",
+    "GIT_SSH_COMMAND": f"ssh {ssh_options()}",
+    # Only transports that read a repository: ``ext::`` runs a command, ``fd::`` waits on a
+    # file descriptor for ever, other remote helpers are programs of their own.
+    "GIT_ALLOW_PROTOCOL": "file:git:http:https:ssh",
+    # A server that stops sending is given up; a slow one is not.
+    "GIT_HTTP_LOW_SPEED_LIMIT": "1",
+    "GIT_HTTP_LOW_SPEED_TIME": str(STALL_SECONDS),
 }
 
 
@@ -83,9 +90,12 @@ class GitRepository(Source):
         subdirectory: str = "",
         tags: str = "*",
         fetched: set[Path] | None = None,
+        timeout: float = READ_TIMEOUT,
     ) -> None:
         self.location = public_url(url)
-        self._environment = _environment(url)
+        self._environment = {**os.environ, **_environment(url)}
+        self.timeout = timeout
+        """Seconds each git command reading the repository may take."""
         self.subdirectory = subdirectory.strip("/")
         self.pattern = tags
         repository = urlsplit(self.location).path.rstrip("/").rsplit("/", 1)[-1]
@@ -99,24 +109,54 @@ class GitRepository(Source):
     def key(self) -> str:
         return f"git:{self.location}#{self.subdirectory}"
 
-    def _git(self, *args: str, repository: Path | None = None, **kwargs: object) -> str:
+    def _git(
+        self,
+        *args: str,
+        repository: Path | None = None,
+        deadline: float | None = None,
+        output: IO[bytes] | None = None,
+    ) -> str:
         """Run git on the mirror (or ``repository``), named as such: were it damaged, git
-        would otherwise look for a repository in the folders around it, and might find one."""
+        would otherwise look for a repository in the folders around it, and might find one.
+        Killed at ``deadline`` (by default, the repository's timeout from now)."""
         repository = repository or self.mirror
+        program = shutil.which("git")
+        if program is None:
+            raise VcsError(f"{self.location}: the git command is not installed")
+        command = [program, f"--git-dir={repository}", *args]
+        deadline = deadline or time.monotonic() + self.timeout
         try:
-            return str(
-                git.Git(repository.parent).execute(
-                    ["git", f"--git-dir={repository}", *args], env=self._environment, **kwargs
-                )  # type: ignore[call-overload]
-            )
-        except git.GitCommandError as error:
-            raise VcsError(f"{self.location}: {_git_message(error)}") from None
+            done = processes.run(command, self._environment, deadline, output)
+        except processes.TimedOut:
+            raise VcsError(f"{self.location}: git {args[0]} timed out") from None
+        if done.code:
+            raise VcsError(f"{self.location}: {_git_message(done.errors, done.code)}")
+        return done.output.decode("utf-8", "surrogateescape").rstrip("\n")
+
+    @contextlib.contextmanager
+    def _holding(self, operation: int) -> Iterator[None]:
+        """Hold the mirror: shared (``fcntl.LOCK_SH``) to read it, exclusive to change it. A
+        mirror folder may be shared by runs for other OUTDIRs (linked in by an admin): none
+        fetches into, or replaces, a mirror another is reading or changing."""
+        self.mirror.parent.mkdir(parents=True, exist_ok=True)
+        with open(temporaries.lock_path(self.mirror), "a") as lock:
+            deadline = time.monotonic() + self.timeout
+            while not _took(lock.fileno(), operation):
+                if time.monotonic() > deadline:
+                    raise VcsError(f"{self.location}: its mirror {self.mirror} stayed in use")
+                time.sleep(0.1)
+            yield
 
     def update(self) -> None:
         """Create the mirror, or bring it up to date; deleted and moved tags follow the remote.
         A mirror git no longer takes for a repository is made anew: it is only a copy."""
         if self.mirror in self._fetched:
             return
+        with self._holding(fcntl.LOCK_EX):
+            self._update()
+        self._fetched.add(self.mirror)
+
+    def _update(self) -> None:
         if not os.path.lexists(self.mirror):
             self._clone()
         else:
@@ -133,7 +173,6 @@ class GitRepository(Source):
                     self.location,
                 )
                 self._clone()
-        self._fetched.add(self.mirror)
 
     def _damage(self) -> str | None:
         """Why git does not take the mirror for a repository; None when it does."""
@@ -157,11 +196,12 @@ class GitRepository(Source):
 
     def tags(self) -> list[Tag]:
         self.update()
-        listing = self._git(
-            "for-each-ref",
-            "refs/tags",
-            "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)",
-        )
+        with self._holding(fcntl.LOCK_SH):
+            listing = self._git(
+                "for-each-ref",
+                "refs/tags",
+                "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)",
+            )
         found = []
         for line in listing.splitlines():
             name, target, peeled = line.split("\0")
@@ -182,14 +222,29 @@ class GitRepository(Source):
             )
         return found
 
-    def export(self, tag: Tag, destination: Path) -> None:
+    def export(self, tag: Tag, destination: Path, deadline: float) -> None:
         # git archive (not a checkout) so export-subst attributes apply, as in a release tarball.
         paths = ["--", self.subdirectory + "/"] if self.subdirectory else []
-        with tempfile.TemporaryFile() as archive:
-            self._git("archive", "--format=tar", tag.identity, *paths, output_stream=archive)
+        with tempfile.TemporaryFile() as archive, self._holding(fcntl.LOCK_SH):
+            self._refuse_submodules(tag, paths, deadline)
+            self._git(
+                "archive", "--format=tar", tag.identity, *paths, deadline=deadline, output=archive
+            )
             archive.seek(0)
             _extract(archive, destination, self.subdirectory)
         _mark_as_archive(destination, tag)
+
+    def _refuse_submodules(self, tag: Tag, paths: list[str], deadline: float) -> None:
+        """An export holds no submodule (its content is another repository's), so a tag with
+        one would make an sdist without its files, for good: it fails, naming them."""
+        listing = self._git("ls-tree", "-r", "-z", tag.identity, *paths, deadline=deadline)
+        entries = [line.partition("\t") for line in listing.split("\0") if line]
+        submodules = [path for meta, _, path in entries if meta.split(" ")[1:2] == ["commit"]]
+        if submodules:
+            raise VcsError(
+                f"{self.location}: tag {tag.name} holds git submodules, which an export does "
+                f"not include: {', '.join(submodules)}"
+            )
 
 
 _ARCHIVAL = ".git_archival.txt"
@@ -240,17 +295,26 @@ def _within(destination: Path) -> Callable[[tarfile.TarInfo, str], tarfile.TarIn
     return check
 
 
-def _git_message(error: git.GitCommandError) -> str:
-    # GitPython quotes git's stderr as "\n  stderr: '...\n'": unquote the whole, not each line
-    # (the closing quote stands on a line of its own; git's own lines may end in a quote).
-    text = str(error.stderr).strip().removeprefix("stderr: '").removesuffix("'")
+def _took(descriptor: int, operation: int) -> bool:
+    try:
+        fcntl.flock(descriptor, operation | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _git_message(errors: bytes, code: int) -> str:
+    """What went wrong, in git's words: its first fatal line (advice such as "Please make sure
+    you have the correct access rights" follows it), after the line before it, where the
+    transport says why (ssh's "Connection refused" before git's "Could not read from remote
+    repository", a server's "remote:" line before "Authentication failed")."""
+    text = errors.decode("utf-8", "replace")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    # The first fatal line says what went wrong; advice such as "Please make sure you have the
-    # correct access rights" follows it.
-    fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
-    if fatal:
-        return redact(fatal[0])
-    return redact(lines[-1] if lines else f"git exited with {error.status}")
+    fatal = [n for n, line in enumerate(lines) if line.startswith(("fatal:", "error:"))]
+    if not fatal:
+        return redact(lines[-1] if lines else f"git exited with {code}")
+    first = fatal[0]
+    return redact(" ".join(lines[max(first - 1, 0) : first + 1]))
 
 
 def parse_pip_url(spec: str) -> tuple[str, str, str]:

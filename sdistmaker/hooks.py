@@ -19,7 +19,6 @@ def svn_commit_touches_tags(repository: str, revision: str) -> bool:
     """Whether the commit added, changed or deleted anything in a ``tags`` folder, or copied a
     folder that may hold some (a project or a whole group moved or branched)."""
     svnlook = shutil.which("svnlook") or "/usr/bin/svnlook"
-    # subprocess, not plumbum as in svn.py: every commit runs this, and importing less is quicker.
     result = subprocess.run(
         [svnlook, "changed", "--copy-info", "-r", revision, repository],
         capture_output=True,

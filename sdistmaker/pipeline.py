@@ -423,8 +423,7 @@ def make_sdist(
     tag_url: str, destination: str | Path, *, timeout: float = 600, legacy_python: str = ""
 ) -> Path:
     """Build the tag at ``tag_url`` (svn URL or ``git+URL@TAG``) into ``destination/<project>/``."""
-    # Imported here, as in crawl.py: what loads GitPython, plumbum and PyPA build loads only
-    # when used.
+    # Imported here, as in crawl.py: PyPA build loads only when used.
     from sdistmaker import git, svn
     from sdistmaker.build import BuildSettings, build_tag
 

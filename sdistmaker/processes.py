@@ -1,6 +1,7 @@
-"""The processes of one tag's build, its build requirements' installs included: each runs in a
-session of its own, so that at the build's deadline its whole process group goes, grandchildren
-too (``subprocess.run(timeout=…)`` kills the child alone and leaves what it started running)."""
+"""The processes sdistmaker starts: the commands that read repositories, and the steps of a
+tag's build, its build requirements' installs included. Each runs in a session of its own, so
+that at its deadline its whole process group goes, grandchildren too (``subprocess.run(timeout=…)``
+kills the child alone and leaves what it started running)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -25,23 +27,69 @@ def start(
     environment: Mapping[str, str],
     output: int | IO[bytes],
     cwd: Path | None = None,
+    errors: int | IO[bytes] = subprocess.STDOUT,
 ) -> subprocess.Popen[bytes]:
-    """``command`` started in a session of its own, no input, its output and errors to
-    ``output``. Refused (InterruptedError) while the run is stopping."""
+    """``command`` started in a session of its own, no input, its output to ``output`` and its
+    errors to ``errors`` (by default with its output). Refused (InterruptedError) while the run
+    is stopping."""
     with _lock:
         if _stopping:
-            raise InterruptedError("the run is stopping: no new build step")
+            raise InterruptedError("the run is stopping: no new process")
         process = subprocess.Popen(
             command,
             cwd=cwd,
             env=dict(environment),
             stdin=subprocess.DEVNULL,
             stdout=output,
-            stderr=subprocess.STDOUT,
+            stderr=errors,
             start_new_session=True,
         )
         _running.add(process.pid)
     return process
+
+
+class TimedOut(Exception):
+    """A command was killed, with all it started, at its deadline."""
+
+
+@dataclass(frozen=True)
+class Finished:
+    code: int
+    output: bytes
+    """What it wrote to its output; empty where that went to a file."""
+    errors: bytes
+
+
+def run(
+    command: Sequence[str],
+    environment: Mapping[str, str],
+    deadline: float,
+    output: IO[bytes] | None = None,
+) -> Finished:
+    """Run ``command`` to its end, its output kept (or written to ``output``), its errors kept;
+    raise TimedOut when ``deadline`` (``time.monotonic()``) comes first. A server that accepts
+    a connection and never answers makes some clients wait for ever (svn over svn:// has no
+    timeout, and was seen ignoring SIGTERM): only killing the process group bounds them."""
+    process = start(command, environment, output or subprocess.PIPE, errors=subprocess.PIPE)
+    try:
+        written, errors = process.communicate(timeout=max(deadline - time.monotonic(), 0))
+    except subprocess.TimeoutExpired:
+        raise TimedOut(" ".join(command)) from None
+    finally:
+        with _lock:
+            _kill(process.pid)
+            _running.discard(process.pid)
+        _close(process)
+    return Finished(process.returncode, written or b"", errors)
+
+
+def _close(process: subprocess.Popen[bytes]) -> None:
+    """Reap a killed process; its pipes are closed, not drained: a process that left its group
+    could hold them open."""
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+    process.wait()
 
 
 def wait(process: subprocess.Popen[bytes], deadline: float) -> int | None:

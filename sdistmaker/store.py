@@ -134,8 +134,9 @@ class Store:
         """Remove what runs killed midway left: files being written or published, environments
         and git mirrors being made or deleted. For the lock's holder only: no other run writes
         here meanwhile, so every temporary it finds is a dead run's."""
-        for folder in (self.private, self.environments, self.git_cache):
-            temporaries.remove_leftovers(folder)
+        temporaries.remove_leftovers(self.private)
+        for shared in (self.environments, self.git_cache):  # an admin may link them elsewhere
+            temporaries.remove_leftovers(shared, guarded=True)
 
     def load_state(self) -> State:
         try:

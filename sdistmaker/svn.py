@@ -4,42 +4,53 @@ from __future__ import annotations
 
 import logging
 import os
+import posixpath
+import shlex
+import shutil
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from plumbum import CommandNotFound, local
-
+from sdistmaker import processes
 from sdistmaker.errors import VcsError
 from sdistmaker.tags import Tag, version_from_tag_name
 from sdistmaker.urls import public_url, redact
-from sdistmaker.vcs import Source, refuse_links_out_of
+from sdistmaker.vcs import READ_TIMEOUT, STALL_SECONDS, Source, refuse_links_out_of, ssh_options
 
 logger = logging.getLogger(__name__)
 
 
-def svn(*args: str, url: str) -> str:
-    """Run svn, never interactively, English messages, UTF-8 names; errors name ``url``."""
+def svn(*args: str, url: str, deadline: float) -> str:
+    """Run svn, never interactively, English messages, UTF-8 names, killed at ``deadline``
+    (``time.monotonic()``); errors name ``url``."""
+    program = shutil.which("svn")
+    if program is None:
+        raise VcsError(f"{public_url(url)}: the svn command is not installed")
+    # An http(s) server that stops sending is given up after a while; svn:// has no such option.
+    stall = f"servers:global:http-timeout={STALL_SECONDS}"
+    command = [program, "--non-interactive", "--config-option", stall, *args]
+    environment = {**os.environ, "LC_ALL": "C.UTF-8", "SVN_SSH": _ssh_command()}
     try:
-        command = local["svn"].with_env(LC_ALL="C.UTF-8", SVN_SSH=_ssh_command())
-    except CommandNotFound:
-        raise VcsError(f"{public_url(url)}: the svn command is not installed") from None
-    code, out, err = command.run(["--non-interactive", *args], retcode=None)
-    if code:
-        lines = [line for line in err.splitlines() if line.strip()]
-        message = lines[-1] if lines else f"svn exited with {code}"
+        done = processes.run(command, environment, deadline)
+    except processes.TimedOut:
+        raise VcsError(f"{public_url(url)}: svn {args[0]} timed out") from None
+    if done.code:
+        text = done.errors.decode("utf-8", "replace")
+        lines = [line for line in text.splitlines() if line.strip()]
+        message = lines[-1] if lines else f"svn exited with {done.code}"
         raise VcsError(f"{public_url(url)}: {redact(message)}")
-    return str(out)
+    return done.output.decode("utf-8", "replace")
 
 
 def _ssh_command() -> str:
     """The command svn+ssh:// URLs are tunnelled through: the user's SVN_SSH (a key, a login
     name), else svn's own default, made to fail rather than ask for a password, a passphrase or
     whether to trust a host key (``--non-interactive`` does not reach ssh, which asks on the
-    terminal). A BatchMode the user's command sets itself comes first, and wins."""
-    return f"{os.environ.get('SVN_SSH') or 'ssh -q -o ControlMaster=no'} -o BatchMode=yes"
+    terminal). Options the user's command sets itself come first, and win."""
+    return f"{os.environ.get('SVN_SSH') or 'ssh -q -o ControlMaster=no'} {ssh_options()}"
 
 
 @dataclass(frozen=True)
@@ -50,12 +61,16 @@ class Entry:
     """The entry's last-changed revision."""
 
 
-def list_folder(url: str) -> list[Entry]:
-    root = ET.fromstring(svn("list", "--xml", url, url=url))
+def list_folder(url: str, timeout: float = READ_TIMEOUT) -> list[Entry]:
+    root = ET.fromstring(svn("list", "--xml", url, url=url, deadline=_deadline(timeout)))
     return [
         Entry(entry.findtext("name", ""), entry.get("kind", ""), _revision(entry))
         for entry in root.iter("entry")
     ]
+
+
+def _deadline(timeout: float) -> float:
+    return time.monotonic() + timeout
 
 
 def _revision(entry: ET.Element) -> str:
@@ -63,12 +78,27 @@ def _revision(entry: ET.Element) -> str:
     return "" if commit is None else commit.get("revision", "")
 
 
+@dataclass(frozen=True)
+class Options:
+    """How projects are read."""
+
+    timeout: float = READ_TIMEOUT
+    """Seconds each svn command reading the tree may take."""
+    externals_from: tuple[str, ...] = ()
+    """URLs of other repositories (or folders in them) whose content a tag's svn:externals may
+    bring in (SVN_EXTERNALS_FROM)."""
+
+
 class SvnProject(Source):
     """A folder holding ``trunk`` and/or ``tags``; each folder in ``tags`` is a release tag."""
 
-    def __init__(self, name: str, url: str, public: str, has_tags: bool = True) -> None:
+    def __init__(
+        self, name: str, url: str, public: str, has_tags: bool = True, options: Options = Options()
+    ) -> None:
         self.name = name
         self.has_tags = has_tags
+        self.options = options
+        self._roots: tuple[str, ...] = ()
         self.url = url
         """Where sdistmaker reads it (BASE_ON_SERVER when that answers)."""
         self.location = public
@@ -82,7 +112,7 @@ class SvnProject(Source):
         if not self.has_tags:  # a project with a trunk only has not released yet
             return []
         found = []
-        for entry in list_folder(f"{self.url}/tags"):
+        for entry in list_folder(f"{self.url}/tags", self.options.timeout):
             version = version_from_tag_name(entry.name)
             if entry.kind != "dir" or version is None:
                 continue
@@ -99,11 +129,144 @@ class SvnProject(Source):
             )
         return found
 
-    def export(self, tag: Tag, destination: Path) -> None:
+    def export(self, tag: Tag, destination: Path, deadline: float) -> None:
         url = f"{self.url}/tags/{quote(tag.name)}"
         # The peg revision pins the tag as it was crawled, even if it is deleted and recreated.
-        svn("export", "--quiet", f"{url}@{tag.identity}", str(destination), url=tag.location)
+        target = f"{url}@{tag.identity}"
+        _Externals(self, tag, deadline).refuse_any_from_elsewhere(target)
+        svn("export", "--quiet", target, str(destination), url=tag.location, deadline=deadline)
         refuse_links_out_of(destination)
+
+    def roots(self, deadline: float) -> tuple[str, ...]:
+        """The repository's URL as read, and as BASE names it (BASE_ON_SERVER may differ)."""
+        if not self._roots:
+            root = info(self.url, deadline).root
+            # The two differ only in how they start: BASE_ON_SERVER, or BASE.
+            pairs = zip(reversed(self.url), reversed(self.location), strict=False)
+            shorter = min(len(self.url), len(self.location))
+            same = next((n for n, (a, b) in enumerate(pairs) if a != b), shorter)
+            read, public = (
+                self.url[: len(self.url) - same],
+                self.location[: len(self.location) - same],
+            )
+            self._roots = (root, public + root[len(read) :]) if root.startswith(read) else (root,)
+        return self._roots
+
+
+class _Externals:
+    """The svn:externals a tag's export would follow, checked first: one from another
+    repository would bring into the sdist what sdistmaker can read there, which the tag's
+    committer may not. Externals in the tag's repository are followed, and checked in turn."""
+
+    DEEPEST = 8
+
+    def __init__(self, project: SvnProject, tag: Tag, deadline: float) -> None:
+        self.tag = tag
+        self.deadline = deadline
+        self.roots = project.roots(deadline)
+        self.allowed = [
+            _comparable(url).rstrip("/") for url in [*self.roots, *project.options.externals_from]
+        ]
+        self.seen: set[str] = set()
+
+    def refuse_any_from_elsewhere(
+        self, target: str, revision: Sequence[str] = (), depth: int = 0
+    ) -> None:
+        if target in self.seen:
+            return
+        self.seen.add(target)
+        command = ("propget", "-R", "--xml", *revision, "svn:externals", target)
+        listing = ET.fromstring(svn(*command, url=self.tag.location, deadline=self.deadline))
+        for found in listing.iter("target"):
+            folder = found.get("path", "")
+            for url, operative in _definitions(found.findtext("property", "")):
+                external = _absolute(url, folder, self.roots[0])
+                if not self._allowed(external):
+                    raise VcsError(
+                        f"{self.tag.location}: svn:externals on {public_url(folder)} bring in "
+                        f"{public_url(_without_peg(external))} from another repository: refused "
+                        "(SVN_EXTERNALS_FROM names those that may)"
+                    )
+                if depth == self.DEEPEST:
+                    raise VcsError(f"{self.tag.location}: svn:externals nested too deep")
+                self.refuse_any_from_elsewhere(external, operative, depth + 1)
+
+    def _allowed(self, url: str) -> bool:
+        address = _comparable(_without_peg(url))
+        return any(address == prefix or address.startswith(prefix + "/") for prefix in self.allowed)
+
+
+def _definitions(value: str) -> Iterator[tuple[str, list[str]]]:
+    """Each definition of an svn:externals value: its URL (perhaps relative, perhaps with a peg
+    revision) and the operative revision's arguments (``-r N``). Both of svn's formats: ``[-r N]
+    URL[@PEG] PATH`` and, from before svn 1.5, ``PATH [-r N] URL``."""
+    for line in value.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            words = shlex.split(line)
+        except ValueError:
+            raise VcsError(f"an svn:externals line svn cannot read either: {line!r}") from None
+        revision: list[str] = []
+        rest: list[str] = []
+        for word in words:
+            if revision == ["-r"]:
+                revision.append(word)
+            elif word.startswith("-r"):
+                revision = ["-r", word[2:]] if word != "-r" else ["-r"]
+            else:
+                rest.append(word)
+        if len(rest) != 2:
+            raise VcsError(f"an svn:externals line svn cannot read either: {line!r}")
+        yield (rest[0] if _is_url(rest[0]) else rest[1]), revision
+
+
+def _is_url(word: str) -> bool:
+    return "://" in word or word.startswith(("^/", "../", "/"))
+
+
+def _absolute(url: str, folder: str, root: str) -> str:
+    """``url`` from an svn:externals property of ``folder``, made absolute as svn does: ``^/``
+    from the repository's root, ``../`` from the folder, ``//`` with its scheme, ``/`` on its
+    server; ``..`` resolved."""
+    if url.startswith("^/"):
+        joined = f"{root}/{url[2:]}"
+    elif url.startswith("../"):
+        joined = f"{folder}/{url}"
+    elif url.startswith("//"):
+        joined = f"{urlsplit(folder).scheme}:{url}"
+    elif url.startswith("/"):
+        parts = urlsplit(folder)
+        joined = f"{parts.scheme}://{parts.netloc}{url}"
+    else:
+        joined = url
+    parts = urlsplit(joined)
+    path = posixpath.normpath(parts.path) if parts.path else ""
+    return urlunsplit(parts._replace(path="" if path == "." else path))
+
+
+def _without_peg(url: str) -> str:
+    """``url`` without its peg revision (``…/lib@1234``): svn's last ``@`` after the last ``/``."""
+    at = url.rfind("@")
+    return url[:at] if at > url.rfind("/") else url
+
+
+def _comparable(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()))
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """What stays the same while walking from BASE."""
+
+    base: str
+    """BASE as shown to users."""
+    start: str
+    """BASE as read (BASE_ON_SERVER when that answers)."""
+    blacklist: set[str]
+    stop_indicators: set[str]
+    options: Options
 
 
 def find_projects(
@@ -111,27 +274,50 @@ def find_projects(
     base_on_server: str = "",
     blacklist: Sequence[str] = (".svn", ".attic"),
     stop_indicators: Sequence[str] = (),
+    options: Options = Options(),
 ) -> list[SvnProject]:
     """Walk from BASE (read through BASE_ON_SERVER when that answers) and return every project."""
-    start = reachable_base(base, base_on_server)
+    start, _ = reachable_base(base, base_on_server, options.timeout)
     public = public_url(base.rstrip("/"))
-    return list(_walk(start, public, start, set(blacklist), set(stop_indicators)))
+    walk = _Walk(public, start, set(blacklist), set(stop_indicators), options)
+    return list(_walk(start, walk))
 
 
-def reachable_base(base: str, base_on_server: str = "") -> str:
-    """The URL to read BASE through: BASE_ON_SERVER when that answers, BASE otherwise."""
+def reachable_base(
+    base: str, base_on_server: str = "", timeout: float = READ_TIMEOUT
+) -> tuple[str, str]:
+    """The URL to read BASE through (BASE_ON_SERVER when that answers, BASE otherwise) and the
+    last revision that changed anything below it: one call, however big the tree. Either must
+    be a folder: a file there is no tree to find projects in."""
     if base_on_server:
         try:
-            svn("info", "--show-item", "kind", base_on_server, url=base_on_server)
-            return base_on_server.rstrip("/")
+            return base_on_server.rstrip("/"), _folder_revision(base_on_server, timeout)
         except VcsError as error:
             logger.warning("BASE_ON_SERVER does not answer, reading BASE instead: %s", error)
-    return base.rstrip("/")
+    return base.rstrip("/"), _folder_revision(base, timeout)
 
 
-def last_changed_revision(url: str) -> str:
-    """The last revision that changed anything below ``url``: one call, however big the tree."""
-    return svn("info", "--show-item", "last-changed-revision", url, url=url).strip()
+def _folder_revision(url: str, timeout: float) -> str:
+    found = info(url.rstrip("/"), _deadline(timeout))
+    if found.kind != "dir":
+        raise VcsError(f"{public_url(url)}: not a folder but a {found.kind}: no projects below it")
+    return found.last_changed
+
+
+@dataclass(frozen=True)
+class Info:
+    kind: str
+    last_changed: str
+    """The last revision that changed anything at or below it."""
+    root: str
+    """The URL of its repository."""
+
+
+def info(url: str, deadline: float) -> Info:
+    entry = ET.fromstring(svn("info", "--xml", url, url=url, deadline=deadline)).find("entry")
+    if entry is None:
+        raise VcsError(f"{public_url(url)}: svn info told nothing")
+    return Info(entry.get("kind", ""), _revision(entry), entry.findtext("repository/root", ""))
 
 
 def remember(
@@ -151,10 +337,12 @@ def remember(
     }
 
 
-def recall(memory: dict[str, list[dict[str, str]]]) -> tuple[list[SvnProject], list[Tag]]:
+def recall(
+    memory: dict[str, list[dict[str, str]]], options: Options = Options()
+) -> tuple[list[SvnProject], list[Tag]]:
     """The projects and tags ``remember`` kept, with no call to svn."""
     projects = {
-        p["url"]: SvnProject(p["name"], p["url"], p["public"], p["has_tags"] == "True")
+        p["url"]: SvnProject(p["name"], p["url"], p["public"], p["has_tags"] == "True", options)
         for p in memory["projects"]
     }
     tags = [
@@ -172,23 +360,22 @@ def recall(memory: dict[str, list[dict[str, str]]]) -> tuple[list[SvnProject], l
     return list(projects.values()), tags
 
 
-def _walk(
-    url: str, base: str, start: str, blacklist: set[str], stop_indicators: set[str]
-) -> Iterator[SvnProject]:
-    entries = list_folder(url)
+def _walk(url: str, walk: _Walk) -> Iterator[SvnProject]:
+    entries = list_folder(url, walk.options.timeout)
     folders = sorted(entry.name for entry in entries if entry.kind == "dir")
     if "trunk" in folders or "tags" in folders:
         name = unquote(url.rsplit("/", 1)[-1])
-        yield SvnProject(name, url, base + url[len(start) :], has_tags="tags" in folders)
+        public = walk.base + url[len(walk.start) :]
+        yield SvnProject(name, url, public, "tags" in folders, walk.options)
         return
-    if stop_indicators & {entry.name for entry in entries}:
+    if walk.stop_indicators & {entry.name for entry in entries}:
         return
     for folder in folders:
-        if folder not in blacklist:
-            yield from _walk(f"{url}/{quote(folder)}", base, start, blacklist, stop_indicators)
+        if folder not in walk.blacklist:
+            yield from _walk(f"{url}/{quote(folder)}", walk)
 
 
-def tag_from_url(url: str) -> Tag:
+def tag_from_url(url: str, options: Options = Options()) -> Tag:
     """The tag an svn URL like ``…/project/tags/1.0`` names, with its current identity."""
     url = url.rstrip("/")
     parts = url.split("/")
@@ -198,10 +385,10 @@ def tag_from_url(url: str) -> Tag:
     version = version_from_tag_name(name)
     if version is None:
         raise VcsError(f"{public_url(url)}: tag {name!r} names no PEP 440 version")
-    revision = svn("info", "--show-item", "last-changed-revision", url, url=url).strip()
+    revision = info(url, _deadline(options.timeout)).last_changed
     project_url = url.rsplit("/tags/", 1)[0]
     project = SvnProject(
-        unquote(project_url.rsplit("/", 1)[-1]), project_url, public_url(project_url)
+        unquote(project_url.rsplit("/", 1)[-1]), project_url, public_url(project_url), True, options
     )
     return Tag(
         vcs="svn",

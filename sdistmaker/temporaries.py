@@ -23,6 +23,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -60,16 +61,45 @@ def put_in_place(made: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def remove_leftovers(folder: Path) -> None:
+def remove_leftovers(folder: Path, guarded: bool = False) -> None:
     """Remove every temporary in ``folder``. Only for a process that knows that nobody else
-    writes there now: what it finds was left by a process that is gone."""
+    writes there now: what it finds was left by a process that is gone. In a ``guarded``
+    folder, which other processes may share, a temporary made for ``X`` is written only while
+    its writer holds the lock ``X.lock`` beside it (``lock_path``): one is removed only when
+    that lock can be taken."""
     try:
         with os.scandir(folder) as entries:
             found = [entry for entry in entries if entry.name.startswith(PREFIX)]
     except FileNotFoundError:
         return
     for entry in found:
-        _remove(Path(entry.path), entry.is_dir(follow_symlinks=False))
+        path = Path(entry.path)
+        purpose = entry.name[len(PREFIX) :].rsplit("-", 1)[0]
+        with _unless_in_use(lock_path(folder / purpose) if guarded else None) as free:
+            if free:
+                _remove(path, entry.is_dir(follow_symlinks=False))
+
+
+def lock_path(made: Path) -> Path:
+    """The lock held while ``made`` (a git mirror, a build environment) is being made."""
+    return made.with_name(made.name + ".lock")
+
+
+@contextlib.contextmanager
+def _unless_in_use(lock: Path | None) -> Iterator[bool]:
+    """Hold ``lock`` if nobody else does: whether it could be taken (True for no lock)."""
+    if lock is None:
+        yield True
+        return
+    try:
+        descriptor = os.open(lock, os.O_RDONLY)
+    except FileNotFoundError:
+        yield True
+        return
+    try:
+        yield _take(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _remove(path: Path, is_folder: bool) -> None:

@@ -9,6 +9,22 @@ from pathlib import Path
 from sdistmaker.errors import VcsError
 from sdistmaker.tags import Tag
 
+READ_TIMEOUT = 600.0
+"""Seconds one command reading a repository may take by default (REPOSITORY_TIMEOUT): then it
+is killed with all it started, and the repository reported."""
+STALL_SECONDS = 60
+"""Seconds a connection may pass without a byte where the protocol lets clients give up
+sooner than the deadline (http, ssh): a server that stopped answering, not a slow one."""
+
+
+def ssh_options() -> str:
+    """ssh's options for reading repositories: fail rather than ask for a password, a
+    passphrase or whether to trust a host key; give up a connection that stays silent."""
+    return (
+        f"-o BatchMode=yes -o ConnectTimeout={STALL_SECONDS} -o ServerAliveInterval=15 "
+        f"-o ServerAliveCountMax={STALL_SECONDS // 15}"
+    )
+
 
 class Source(abc.ABC):
     """One place release tags come from: an svn project, or a git repository (or a part of one)."""
@@ -28,8 +44,9 @@ class Source(abc.ABC):
         """Every release tag, with its current identity. Tags that name no version are left out."""
 
     @abc.abstractmethod
-    def export(self, tag: Tag, destination: Path) -> None:
-        """Write the tag's tree, as of its identity, into the new folder ``destination``."""
+    def export(self, tag: Tag, destination: Path, deadline: float) -> None:
+        """Write the tag's tree, as of its identity, into the new folder ``destination``, by
+        ``deadline`` (``time.monotonic()``: the build's, which the export counts against)."""
 
 
 def refuse_links_out_of(tree: Path) -> None:

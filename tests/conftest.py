@@ -40,6 +40,11 @@ NETWORK = {
 }
 
 
+def soon(seconds: float = 60) -> float:
+    """A deadline, as sdistmaker's functions take them (``time.monotonic()``)."""
+    return time.monotonic() + seconds
+
+
 def require(command: str, path: Path | None = None) -> None:
     """Skip when a tool (a command, or the file at ``path``) is missing on a developer's
     machine; in CI that is a failure."""
@@ -156,7 +161,7 @@ class SvnRepository:
         """A checkout of ``folder``: all that is added to it is committed."""
         checkout = self.checkouts / "wc"
         shutil.rmtree(checkout, ignore_errors=True)
-        run("svn", "checkout", "-q", f"{self.url}/{folder}", checkout)
+        run("svn", "checkout", "-q", "--ignore-externals", f"{self.url}/{folder}", checkout)
         yield checkout
         run("svn", "add", "-q", "--force", checkout)
         run("svn", "commit", "-q", "-m", "change", checkout)
@@ -165,6 +170,14 @@ class SvnRepository:
     def commit_files(self, folder: str, files: dict[str, str]) -> None:
         with self._working_copy(folder) as checkout:
             write_tree(checkout, files)
+
+    def set_externals(self, folder: str, definitions: str) -> None:
+        """Give ``folder`` these svn:externals (one definition a line)."""
+        value = self.checkouts / "externals.txt"
+        value.parent.mkdir(parents=True, exist_ok=True)
+        value.write_text(definitions)  # from a file: a value may start like an option ("-r 1")
+        with self._working_copy(folder) as checkout:
+            run("svn", "propset", "-q", "svn:externals", "-F", value, checkout)
 
     def commit_link(self, folder: str, name: str, target: str) -> None:
         """Commit a symbolic link (svn:special) ``name`` to ``target`` into ``folder``."""

@@ -254,6 +254,31 @@ def silent_index() -> Iterator[str]:
 
 
 @contextlib.contextmanager
+def tarpit() -> Iterator[int]:
+    """A TCP server on 127.0.0.1 that accepts every connection and never sends a byte, as a
+    server whose service hangs does; yields its port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                held.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for connection in [*held, listener]:
+            connection.close()
+
+
+@contextlib.contextmanager
 def http_server(handler: Callable[..., http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
     """An HTTP server on 127.0.0.1 in a thread of its own, stopped on leaving; yields host:port."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

@@ -57,7 +57,7 @@ from conftest import (
 )
 from index_checks import assert_consistent
 from sdistmaker.distributions import is_distribution
-from servers import free_port, http_server, make_wheel, silent_index, wait_for
+from servers import free_port, http_server, make_wheel, silent_index, tarpit, wait_for
 
 COMMAND = str(Path(sys.executable).parent / "sdists_from_tags")
 SECRET = "s3cret-pa55word"
@@ -545,6 +545,84 @@ def git_repository_refusing_the_password_in_its_url(world: World) -> Arranged:
 # Tags that do not build: the tag and its URL named, its log named, status 1; reported once.
 
 
+# Servers that accept a connection and never answer: each command reading a repository is killed
+# at REPOSITORY_TIMEOUT, the repository reported, the others read.
+
+
+@pytest.fixture
+def hanging_port() -> Iterator[int]:
+    with tarpit() as port:
+        yield port
+
+
+@bad_input
+def base_on_a_server_that_never_answers(world: World) -> Arranged:
+    port = world.request.getfixturevalue("hanging_port")
+    world.publish()
+    world.git.commit(setup_py_project("beta", "1.1"))
+    world.git.tag("1.1")
+    base = f"svn://127.0.0.1:{port}/repository"
+    defaults = world.defaults(BASE=base, REPOSITORY_TIMEOUT=2)
+    result = yield Expect(1, [rf"failed reading: {re.escape(base)}: svn info timed out"], defaults)
+    assert "beta/beta-1.1.tar.gz" in distributions(world.outdir)
+    assert result.seconds < QUICK
+    assert not running(f"127.0.0.1:{port}"), "svn still runs"
+
+
+@bad_input
+def git_repository_on_a_server_that_never_answers(world: World) -> Arranged:
+    """Over http, as over svn://: git waits for ever for an answer that never comes."""
+    address = world.request.getfixturevalue("hanging_port")
+    world.publish()
+    world.svn.tag("libs/alpha", "1.1", setup_py_project("alpha", "1.1"))
+    url = f"http://127.0.0.1:{address}/acme/hangs.git"
+    defaults = world.defaults(GIT_REPOSITORIES=[url, world.git.url], REPOSITORY_TIMEOUT=2)
+    result = yield Expect(1, [rf"failed reading: {re.escape(url)}: git fetch timed out"], defaults)
+    assert "alpha/alpha-1.1.tar.gz" in distributions(world.outdir)
+    assert result.seconds < QUICK
+    assert not running(url), "git still runs"
+
+
+@bad_input
+def git_urls_naming_transports_that_read_no_repository(world: World) -> Arranged:
+    """``fd::17`` waits on a file descriptor for ever; ``ext::`` runs a command: git reads
+    repositories over file, git, http(s) and ssh only."""
+    world.publish()
+    marker = world.root / "ext-ran"
+    urls = ["fd::17", f"ext::sh -c touch% {marker}"]
+    lines = [
+        r"failed reading: fd::17: fatal: transport 'fd' not allowed",
+        rf"failed reading: {re.escape(urls[1])}: fatal: transport 'ext' not allowed",
+    ]
+    result = yield Expect(1, lines, world.defaults(GIT_REPOSITORIES=[world.git.url, *urls]))
+    assert result.seconds < QUICK
+    assert not marker.exists()
+
+
+@bad_input
+def git_repository_whose_ssh_connection_is_refused(world: World) -> Arranged:
+    """git's own line ("Could not read from remote repository") says where, ssh's line before
+    it says why: both are told."""
+    require("ssh")
+    world.publish()
+    port = free_port()
+    url = f"ssh://git@127.0.0.1:{port}/acme/web.git"
+    line = (
+        f"failed reading: {url}: ssh: connect to host 127.0.0.1 port {port}: Connection refused "
+        "fatal: Could not read from remote repository."
+    )
+    yield Expect(1, [re.escape(line)], world.defaults(GIT_REPOSITORIES=[world.git.url, url]))
+
+
+@bad_input
+def base_naming_a_file(world: World) -> Arranged:
+    """svn lists a file as a folder holding itself: the crawl found nothing, and said nothing."""
+    world.publish()
+    base = f"{world.svn.url}/libs/alpha/trunk/setup.py"
+    line = f"failed reading: {base}: not a folder but a file: no projects below it"
+    yield Expect(1, [re.escape(line)], world.defaults(BASE=base))
+
+
 @bad_input
 def upload_without_credentials(world: World) -> Arranged:
     """No TWINE_USERNAME, TWINE_PASSWORD or keyring: each file's upload fails in one line, and
@@ -630,6 +708,80 @@ def stopped_by_a_signal(name: str, stop: signal.Signals, to_group: bool, said: s
 
 stopped_by_a_signal("run_stopped_by_ctrl_c", signal.SIGINT, True, "interrupted")
 stopped_by_a_signal("run_stopped_by_sigterm", signal.SIGTERM, False, "terminated")
+
+
+@bad_input
+def svn_externals_bringing_in_another_repository(world: World) -> Arranged:
+    """An export would bring in what sdistmaker can read in another repository, which the
+    tag's committer may not: refused, whether the tag's own externals name it or those of a
+    folder of its repository that the tag's externals bring in."""
+    world.publish()
+    vault = SvnRepository(world.root / "vault")
+    vault.add_project("keys", {"key.txt": SECRET})
+    elsewhere = f"{vault.url}/keys/trunk"
+    world.svn.add_project("libs/shared", {"shared.txt": "shared\n"})
+    world.svn.set_externals("libs/shared/trunk", f"{elsewhere} keys")
+    world.svn.set_externals("libs/alpha/trunk", f"-r 1 {elsewhere}@1 keys")
+    world.svn.tag("libs/alpha", "1.1", setup_py_project("alpha", "1.1"))
+    world.svn.set_externals("libs/alpha/trunk", "^/libs/shared/trunk shared")
+    world.svn.tag("libs/alpha", "1.2", setup_py_project("alpha", "1.2"))
+    # A repository beside this one, relative to its root; svn's old format (path first).
+    world.svn.set_externals("libs/alpha/trunk", "^/../vault/keys/trunk keys")
+    world.svn.tag("libs/alpha", "1.3", setup_py_project("alpha", "1.3"))
+    world.svn.set_externals("libs/alpha/trunk", f"keys -r1 {elsewhere}")
+    world.svn.tag("libs/alpha", "1.4", setup_py_project("alpha", "1.4"))
+    lines = []
+    for tag, holder in [
+        ("1.1", world.svn_tag_url("alpha", "1.1")),
+        ("1.2", f"{world.svn.url}/libs/shared/trunk"),
+        ("1.3", world.svn_tag_url("alpha", "1.3")),
+        ("1.4", world.svn_tag_url("alpha", "1.4")),
+    ]:
+        url = world.svn_tag_url("alpha", tag)
+        reason = (
+            f"export failed: {url}: svn:externals on {holder} bring in {elsewhere} from another "
+            "repository: refused (SVN_EXTERNALS_FROM names those that may)"
+        )
+        lines.append(world.fails("alpha", tag, url, re.escape(reason)))
+    yield Expect(1, lines)
+    assert not [p for p in world.scratch.rglob("key.txt")]
+
+
+@bad_input
+def svn_external_on_a_server_that_never_answers(world: World) -> Arranged:
+    """An external that is allowed, on a server that hangs: the export counts against the
+    build's time."""
+    port = world.request.getfixturevalue("hanging_port")
+    world.publish()
+    server = f"svn://127.0.0.1:{port}"
+    world.svn.set_externals("libs/alpha/trunk", f"{server}/repository/lib lib")
+    world.svn.tag("libs/alpha", "1.1", setup_py_project("alpha", "1.1"))
+    url = world.svn_tag_url("alpha", "1.1")
+    reason = rf"export failed: {re.escape(url)}: svn \w+ timed out"
+    defaults = world.defaults(BUILD_TIMEOUT=3, SVN_EXTERNALS_FROM=[server])
+    result = yield Expect(1, [world.fails("alpha", "1.1", url, reason)], defaults)
+    assert result.seconds < QUICK
+    assert not running(f"127.0.0.1:{port}"), "svn still runs"
+
+
+@bad_input
+def git_tag_holding_a_submodule(world: World) -> Arranged:
+    """An export holds no submodule: the sdist would lack its files, for good."""
+    world.publish()
+    vendored = GitRepository(world.root / "git" / "vendored")
+    vendored.commit({"lib.c": "int lib;\n"})
+    world.git.git(
+        "-c", "protocol.file.allow=always", "submodule", "add", "-q", vendored.url, "vendor/lib"
+    )
+    world.git.commit(setup_py_project("beta", "1.1"))
+    world.git.tag("1.1")
+    url = f"git+{world.git.url}@1.1"
+    reason = (
+        f"export failed: {world.git.url}: tag 1.1 holds git submodules, which an export does not "
+        "include: vendor/lib"
+    )
+    yield Expect(1, [world.fails("beta", "1.1", url, re.escape(reason))])
+    assert distributions(world.outdir) == ["alpha/alpha-1.0.tar.gz", "beta/beta-1.0.tar.gz"]
 
 
 @bad_input
@@ -1385,13 +1537,14 @@ def git_mirror_damaged(world: World) -> Arranged:
     made anew in the run, which builds what is new in it (a run as cron starts it says nothing
     of that: nothing is for anyone to do), and the runs after it go on as ever."""
     world.publish()
-    [mirror] = (world.outdir / ".sdistmaker" / "git").iterdir()
+    [mirror] = (world.outdir / ".sdistmaker" / "git").glob("*.git")
     shutil.rmtree(mirror / "objects")
     world.git.commit(setup_py_project("beta", "1.1"))
     world.git.tag("1.1")
     yield Expect(0)
     assert "beta/beta-1.1.tar.gz" in distributions(world.outdir)
-    assert list((world.outdir / ".sdistmaker" / "git").iterdir()) == [mirror]
+    kept = (world.outdir / ".sdistmaker" / "git").iterdir()
+    assert [path for path in kept if path.suffix != ".lock"] == [mirror]
     world.git.commit(setup_py_project("beta", "1.2"))
     world.git.tag("1.2")
     after = world.run()

@@ -494,7 +494,7 @@ def test_a_run_with_nothing_new_below_base_costs_one_svn_call(
     assert len(run_counting()) > 3  # the first run walks the tree
     assert published(tmp_path / "out") == ["a/a-1.0.tar.gz", "b/b-1.0.tar.gz"]
     [only] = run_counting()
-    assert only.startswith("--non-interactive info --show-item last-changed-revision")
+    assert only.startswith("--non-interactive ") and " info --xml " in only
 
     svn_repository.tag("libs/b", "1.1", setup_py_project("b", "1.1"))
     assert len(run_counting()) > 1

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import GitRepository as Repo
-from conftest import hatchling_project, run, write_defaults
+from conftest import hatchling_project, run, soon, write_defaults
 from sdistmaker.config import Config
 from sdistmaker.config import GitRepository as Entry
 from sdistmaker.crawl import git_sources
@@ -19,6 +19,11 @@ from servers import git_http_server, redirecting_server
 
 MakeGit = Callable[[str], Repo]
 COMMAND = str(Path(sys.executable).parent / "sdists_from_tags")
+
+
+def mirrors_in(cache: Path) -> list[str]:
+    """What is kept in a folder of mirrors, but for the locks held while each is changed."""
+    return sorted(name for name in os.listdir(cache) if not name.endswith(".lock"))
 
 
 def versions(repository: GitRepository) -> dict[str, tuple[str, str]]:
@@ -83,7 +88,7 @@ def test_export_of_a_subdirectory_keeps_export_subst(make_git: MakeGit, tmp_path
     repo.tag("web-1.0")
     source = GitRepository(repo.url, tmp_path / "cache", subdirectory="web")
     [tag] = source.tags()
-    source.export(tag, tmp_path / "export")
+    source.export(tag, tmp_path / "export", soon())
     exported = sorted(p.name for p in (tmp_path / "export").iterdir())
     assert exported == [".git_archival.txt", "pyproject.toml"]
     assert (tmp_path / "export" / ".git_archival.txt").read_text() == f"node: {sha}\n"
@@ -102,7 +107,7 @@ def test_export_refuses_links_out_of_the_tree(
     [tag] = source.tags()
     message = f"link escape points out of the tag, to {target}"
     with pytest.raises(VcsError, match=f"^{re.escape(message)}$"):
-        source.export(tag, tmp_path / "export")
+        source.export(tag, tmp_path / "export", soon())
 
 
 def test_export_keeps_links_within_the_tree(make_git: MakeGit, tmp_path: Path) -> None:
@@ -114,7 +119,7 @@ def test_export_keeps_links_within_the_tree(make_git: MakeGit, tmp_path: Path) -
     repo.tag("1.0")
     source = GitRepository(repo.url, tmp_path / "cache")
     [tag] = source.tags()
-    source.export(tag, tmp_path / "export")
+    source.export(tag, tmp_path / "export", soon())
     assert (tmp_path / "export" / "README.txt").read_text() == "x"
     assert (tmp_path / "export" / "docs" / "pyproject.toml").is_symlink()
 
@@ -130,14 +135,14 @@ def test_a_subdirectory_export_refuses_links_out_of_the_subdirectory(
     source = GitRepository(repo.url, tmp_path / "cache", subdirectory="web")
     [tag] = source.tags()
     with pytest.raises(VcsError, match=r"^link secret\.txt points out of the tag"):
-        source.export(tag, tmp_path / "export")
+        source.export(tag, tmp_path / "export", soon())
 
 
 def test_a_missing_repository_is_an_error_naming_it(tmp_path: Path) -> None:
     url = str(tmp_path / "missing.git")
     with pytest.raises(VcsError, match=rf"^{url}: .*"):
         GitRepository(url, tmp_path / "cache").tags()
-    assert not list((tmp_path / "cache").iterdir())  # no half-made mirror is left behind
+    assert mirrors_in(tmp_path / "cache") == []  # no half-made mirror is left behind
 
 
 def _objects_removed(mirror: Path) -> None:
@@ -175,8 +180,8 @@ def test_a_mirror_git_no_longer_takes_for_a_repository_is_made_anew(
     [said] = caplog.messages
     assert said.startswith(f"damaged git mirror {source.mirror} (fatal: ")
     assert said.endswith(f"): making it anew from {repo.url}")
-    assert os.listdir(tmp_path / "cache") == [source.mirror.name]  # nothing set aside is left
-    again.export(again.tags()[-1], tmp_path / "export")
+    assert mirrors_in(tmp_path / "cache") == [source.mirror.name]  # nothing set aside is left
+    again.export(again.tags()[-1], tmp_path / "export", soon())
     assert (tmp_path / "export" / "pyproject.toml").exists()
 
 
@@ -215,7 +220,7 @@ def test_a_repository_that_cannot_be_read_keeps_its_mirror(
     with pytest.raises(VcsError, match=rf"^{re.escape(repo.url)}: fatal: .*"):
         GitRepository(repo.url, tmp_path / "cache").tags()
     assert source.mirror.stat().st_ino == kept
-    assert os.listdir(tmp_path / "cache") == [source.mirror.name]
+    assert mirrors_in(tmp_path / "cache") == [source.mirror.name]
 
 
 def test_a_password_in_the_url_never_shows(tmp_path: Path) -> None:
@@ -267,7 +272,7 @@ def test_no_stray_files_from_an_export(make_git: MakeGit, tmp_path: Path) -> Non
     repo.tag("1.0")
     source = GitRepository(repo.url, tmp_path / "cache")
     [tag] = source.tags()
-    source.export(tag, tmp_path / "export")
+    source.export(tag, tmp_path / "export", soon())
     assert sorted(
         str(p.relative_to(tmp_path / "export")) for p in (tmp_path / "export").rglob("*")
     ) == ["p", "p/__init__.py", "pyproject.toml"]
@@ -295,7 +300,7 @@ def test_projects_of_one_repository_share_its_mirror_and_one_fetch_a_run(
     assert [t.name for t in api.tags()] == ["api-1.0"]  # the mirror is not fetched again
     _, api_next_run = git_sources(config, cache)
     assert sorted(t.name for t in api_next_run.tags()) == ["api-1.0", "api-2.0"]
-    assert [p.name for p in cache.iterdir()] == [web.mirror.name]  # one clone
+    assert mirrors_in(cache) == [web.mirror.name]  # one clone
     assert (web.name, api.name) == ("web", "api")
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SvnRepository, setup_py_project
+from conftest import SvnRepository, setup_py_project, soon
 from sdistmaker import svn
 from sdistmaker.errors import VcsError
 
@@ -101,7 +101,7 @@ def test_export_uses_the_crawled_revision_even_after_the_tag_is_recreated(
     [tag] = project.tags()
     repo.delete("p/tags/1.0")
     repo.tag("p", "1.0", {"setup.py": "raise SystemExit('recreated')\n"})
-    project.export(tag, tmp_path / "export")
+    project.export(tag, tmp_path / "export", soon())
     assert "version='1.0'" in (tmp_path / "export" / "setup.py").read_text()
 
 
@@ -116,7 +116,7 @@ def test_export_refuses_links_out_of_the_tree(
     [tag] = project.tags()
     message = f"link escape points out of the tag, to {target}"
     with pytest.raises(VcsError, match=f"^{re.escape(message)}$"):
-        project.export(tag, tmp_path / "export")
+        project.export(tag, tmp_path / "export", soon())
 
 
 def test_export_keeps_links_within_the_tree(svn_repository: SvnRepository, tmp_path: Path) -> None:
@@ -126,7 +126,7 @@ def test_export_keeps_links_within_the_tree(svn_repository: SvnRepository, tmp_p
     svn_repository.tag("p", "1.0")
     [project] = svn.find_projects(svn_repository.url)
     [tag] = project.tags()
-    project.export(tag, tmp_path / "export")
+    project.export(tag, tmp_path / "export", soon())
     assert (tmp_path / "export" / "README.txt").read_text() == "x"
     assert (tmp_path / "export" / "docs" / "setup.py").is_symlink()
 
@@ -139,7 +139,7 @@ def test_names_with_spaces_and_unicode_survive(
     [project] = svn.find_projects(svn_repository.url)
     [tag] = project.tags()
     assert (tag.project, tag.name, tag.version) == ("pröject", "pröject 1.0", "1.0")
-    project.export(tag, tmp_path / "export")
+    project.export(tag, tmp_path / "export", soon())
     assert (tmp_path / "export" / "setup.py").exists()
 
 
@@ -197,16 +197,23 @@ exit 255
 """
 
 
+BATCH = (
+    "-o BatchMode=yes -o ConnectTimeout=60 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 "
+    "svn.example.invalid svnserve -t"
+)
+
+
 @pytest.mark.parametrize(
     ("svn_ssh", "arguments"),
     [
-        ("", "-q -o ControlMaster=no -o BatchMode=yes svn.example.invalid svnserve -t"),
-        ("{bin}/ssh -i /srv/key", "-i /srv/key -o BatchMode=yes svn.example.invalid svnserve -t"),
+        ("", f"-q -o ControlMaster=no {BATCH}"),
+        ("{bin}/ssh -i /srv/key", f"-i /srv/key {BATCH}"),
     ],
     ids=["svn's own ssh command", "the user's SVN_SSH"],
 )
 def test_svn_over_ssh_never_lets_ssh_ask(tmp_path: Path, svn_ssh: str, arguments: str) -> None:
-    """ssh asks for passwords and host keys on the terminal, past svn's --non-interactive."""
+    """ssh asks for passwords and host keys on the terminal, past svn's --non-interactive, and
+    waits for ever on a server that stopped answering."""
     tools = tmp_path / "bin"
     tools.mkdir()
     (tools / "ssh").write_text(SSH_STAND_IN)
@@ -221,3 +228,55 @@ def test_svn_over_ssh_never_lets_ssh_ask(tmp_path: Path, svn_ssh: str, arguments
     assert result.returncode == 1
     assert result.stderr.startswith(f"{url}: svn: E")
     assert (tools / "arguments").read_text() == arguments + "\n"
+
+
+def test_externals_of_the_tags_repository_are_exported(
+    svn_repository: SvnRepository, tmp_path: Path
+) -> None:
+    svn_repository.add_project("shared", {"shared.txt": "shared\n"})
+    svn_repository.add_project("p", setup_py_project("p", "1.0"))
+    svn_repository.set_externals(
+        "p/trunk", "^/shared/trunk shared\n../../../shared/trunk/shared.txt copy.txt"
+    )
+    svn_repository.tag("p", "1.0")
+    [project] = [p for p in svn.find_projects(svn_repository.url) if p.name == "p"]
+    [tag] = project.tags()
+    project.export(tag, tmp_path / "export", soon())
+    assert (tmp_path / "export" / "shared" / "shared.txt").read_text() == "shared\n"
+    assert (tmp_path / "export" / "copy.txt").read_text() == "shared\n"
+
+
+def test_externals_from_a_repository_svn_externals_from_names_are_exported(
+    svn_repository: SvnRepository, tmp_path: Path
+) -> None:
+    other = SvnRepository(tmp_path / "other")
+    other.add_project("lib", {"lib.txt": "lib\n"})
+    svn_repository.add_project("p", setup_py_project("p", "1.0"))
+    svn_repository.set_externals("p/trunk", f"{other.url}/lib/trunk lib")
+    svn_repository.tag("p", "1.0")
+    options = svn.Options(externals_from=(f"{other.url}/lib",))
+    [project] = svn.find_projects(svn_repository.url, options=options)
+    [tag] = project.tags()
+    project.export(tag, tmp_path / "export", soon())
+    assert (tmp_path / "export" / "lib" / "lib.txt").read_text() == "lib\n"
+    # Only below what it names: a folder beside it is another's.
+    options = svn.Options(externals_from=(f"{other.url}/li",))
+    [project] = svn.find_projects(svn_repository.url, options=options)
+    with pytest.raises(VcsError, match="from another repository: refused"):
+        project.export(tag, tmp_path / "again", soon())
+
+
+@pytest.mark.parametrize(
+    ("definition", "absolute"),
+    [
+        ("^/shared/lib", "https://svn.example.com/repos/shared/lib"),
+        ("^/../other/lib", "https://svn.example.com/other/lib"),
+        ("../../lib", "https://svn.example.com/repos/p/lib"),
+        ("//mirror.example.com/repos/lib", "https://mirror.example.com/repos/lib"),
+        ("/elsewhere/lib", "https://svn.example.com/elsewhere/lib"),
+        ("https://svn.example.com/repos/a/../../x", "https://svn.example.com/x"),
+    ],
+)
+def test_relative_externals_are_read_as_svn_reads_them(definition: str, absolute: str) -> None:
+    folder = "https://svn.example.com/repos/p/tags/1.0"
+    assert svn._absolute(definition, folder, "https://svn.example.com/repos") == absolute
