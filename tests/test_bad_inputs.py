@@ -1531,6 +1531,46 @@ def state_file_of_the_wrong_shape(world: World) -> Arranged:
     assert "alpha/alpha-1.1.tar.gz" not in distributions(world.outdir)
 
 
+MAKING_A_MIRROR = """\
+import fcntl, os, sys, time
+lock, temporary, seconds, report = sys.argv[1:]
+with open(lock, "a") as held:
+    fcntl.flock(held, fcntl.LOCK_EX)
+    os.mkdir(temporary)
+    print("making", flush=True)
+    time.sleep(float(seconds))
+    with open(report, "w") as written:
+        written.write("intact" if os.path.isdir(temporary) else "removed")
+    os.rmdir(temporary)
+"""
+
+
+@bad_input
+def git_mirrors_shared_with_a_run_for_another_outdir(world: World) -> Arranged:
+    """An admin links the folder of git mirrors of two OUTDIRs together: while the run for the
+    other OUTDIR makes a mirror anew, this run neither removes what it is making nor fetches
+    into that mirror; it waits, then reads it."""
+    world.publish()
+    mirrors = world.outdir / ".sdistmaker" / "git"
+    shared = world.root / "shared-mirrors"
+    mirrors.rename(shared)
+    mirrors.symlink_to(shared)
+    [mirror] = shared.glob("*.git")
+    temporary = shared / f".sdistmaker-tmp-{mirror.name}-x1y2z3"
+    report = world.root / "report"
+    world.git.commit(setup_py_project("beta", "1.1"))
+    world.git.tag("1.1")
+    arguments = [str(shared / f"{mirror.name}.lock"), str(temporary), "3", str(report)]
+    other = subprocess.Popen(
+        [sys.executable, "-c", MAKING_A_MIRROR, *arguments], stdout=subprocess.PIPE, text=True
+    )
+    assert other.stdout is not None and other.stdout.readline() == "making\n"
+    yield Expect(0)
+    assert other.wait(10) == 0
+    assert report.read_text() == "intact"
+    assert "beta/beta-1.1.tar.gz" in distributions(world.outdir)
+
+
 @bad_input
 def git_mirror_damaged(world: World) -> Arranged:
     """A git mirror is sdistmaker's own copy: one that git no longer takes for a repository is
