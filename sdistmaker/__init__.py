@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sdistmaker.config import Config, GitRepository, load_defaults
     from sdistmaker.errors import BuildError, ConfigError, SdistmakerError, VcsError
+    from sdistmaker.lock import Busy
     from sdistmaker.pipeline import Summary, make_sdist, run
-    from sdistmaker.store import Busy
     from sdistmaker.upload import Repository, UploadError
 
 # Imported on first use: a commit hook that only asks svnlook must not pay for the whole pipeline.
@@ -24,7 +24,7 @@ _WHERE = {
     "Summary": "pipeline",
     "make_sdist": "pipeline",
     "run": "pipeline",
-    "Busy": "store",
+    "Busy": "lock",
     "Repository": "upload",
     "UploadError": "upload",
 }

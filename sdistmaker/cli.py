@@ -15,7 +15,8 @@ from typing import TextIO
 from sdistmaker.config import Config, load_defaults
 from sdistmaker.errors import ConfigError, SdistmakerError
 from sdistmaker.hooks import git_push_touches_tags, start_background_run, svn_commit_touches_tags
-from sdistmaker.store import Busy, Store
+from sdistmaker.lock import Busy, Stalled
+from sdistmaker.store import Store
 from sdistmaker.tags import Tag
 
 logger = logging.getLogger("sdistmaker")
@@ -197,6 +198,9 @@ def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
     except Busy as error:
         logger.info("%s; it is doing the work, leaving", error)
         return EXIT_OK
+    except Stalled as error:  # said every time: the index stays as it is until someone acts
+        logger.critical("%s", error)
+        return EXIT_FAILED
     except ConfigError as error:  # a template in TEMPLATES
         logger.critical("%s", error)
         return EXIT_USAGE

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sdistmaker import index, serve
+from sdistmaker import index, processes, serve
 from sdistmaker.config import Config
 from sdistmaker.crawl import crawl
 from sdistmaker.errors import BuildError, SdistmakerError
@@ -82,11 +82,15 @@ def run(
 ) -> Summary:
     """Build every new release tag the defaults describe and render the index.
 
-    ``render_only`` renders the index without crawling. Raises Busy when another run is going,
-    ConfigError (before anything is built) when a template in TEMPLATES is wrong.
+    ``render_only`` renders the index without crawling. Raises Busy when another run is going
+    (Stalled when it has not got on for longer than it may), ConfigError (before anything is
+    built) when a template in TEMPLATES is wrong.
     """
     store = Store(config.outdir)
-    with store.lock(wait):
+    # A run gets on at least once in its longest step (each has a deadline), and in what it
+    # does between them (rendering, hashing): a run holding the lock longer without is stuck.
+    stalled_after = max(config.build_timeout, config.read_timeout) + 600
+    with store.lock(wait, stalled_after) as lock, processes.telling(lock.getting_on):
         job = _Run(config, store, dry_run=dry_run, retry_failed=retry_failed)
         try:
             # What killed runs left, found with a look at a few folders: a run with nothing new
@@ -253,7 +257,7 @@ class _Run:
         # nothing to build.
         from concurrent.futures import Future, ThreadPoolExecutor
 
-        from sdistmaker import processes, sandbox
+        from sdistmaker import sandbox
         from sdistmaker.build import BuildSettings
         from sdistmaker.environments import Environments
 

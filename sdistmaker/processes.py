@@ -11,7 +11,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -20,6 +20,20 @@ _lock = threading.Lock()
 _running: set[int] = set()
 """The process groups started here and not yet reaped."""
 _stopping = False
+_ended: Callable[[], None] | None = None
+"""Told whenever a process started here ends (see ``telling``)."""
+
+
+@contextlib.contextmanager
+def telling(ended: Callable[[], None]) -> Iterator[None]:
+    """Call ``ended`` whenever a process started here ends, meanwhile: what a run takes for a
+    sign that it gets on (each process has a deadline)."""
+    global _ended
+    _ended = ended
+    try:
+        yield
+    finally:
+        _ended = None
 
 
 def start(
@@ -80,7 +94,14 @@ def run(
             _kill(process.pid)
             _running.discard(process.pid)
         _close(process)
+        _tell()
     return Finished(process.returncode, written or b"", errors)
+
+
+def _tell() -> None:
+    ended = _ended
+    if ended is not None:
+        ended()
 
 
 def _close(process: subprocess.Popen[bytes]) -> None:
@@ -105,6 +126,7 @@ def wait(process: subprocess.Popen[bytes], deadline: float) -> int | None:
             # Unreaped until here, its number is not anyone else's yet.
             _running.discard(process.pid)
         process.wait()
+        _tell()
 
 
 def stop_all() -> None:

@@ -24,10 +24,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-import filelock
-
 from sdistmaker import temporaries
 from sdistmaker.errors import SdistmakerError
+from sdistmaker.lock import RunLock
 
 PRIVATE = ".sdistmaker"
 STATE_VERSION = 1
@@ -43,10 +42,6 @@ class AlreadyPublished(StoreError):
     def __init__(self, path: Path) -> None:
         super().__init__(f"{path} is already published; it is kept as it is")
         self.path = path
-
-
-class Busy(SdistmakerError):
-    """Another run holds the lock on OUTDIR."""
 
 
 @dataclass
@@ -113,22 +108,12 @@ class Store:
             raise StoreError(f"{self.outdir}: cannot create OUTDIR: {error.strerror}") from None
 
     @contextlib.contextmanager
-    def lock(self, wait: float = 0) -> Iterator[None]:
-        """Hold OUTDIR for one run; raise Busy when another run holds it past ``wait`` seconds."""
+    def lock(self, wait: float = 0, stalled_after: float = 3600) -> Iterator[RunLock]:
+        """Hold OUTDIR for one run (see RunLock.hold): the lock, to say the run gets on."""
         self._prepare()
-        lock = filelock.FileLock(self.private / "lock", timeout=wait)
-        try:
-            lock.acquire()
-        except filelock.Timeout:
-            raise Busy(f"{self.outdir}: another sdistmaker run holds the lock") from None
-        except OSError as error:  # e.g. OUTDIR on a file system mounted read-only
-            raise StoreError(
-                f"{self.outdir}: cannot lock OUTDIR: {error.strerror or error}"
-            ) from None
-        try:
-            yield
-        finally:
-            lock.release()
+        lock = RunLock(self.outdir, self.private)
+        with lock.hold(wait, stalled_after):
+            yield lock
 
     def remove_leftovers(self) -> None:
         """Remove what runs killed midway left: files being written or published, environments

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import posixpath
@@ -161,13 +162,20 @@ class _Externals:
     DEEPEST = 8
 
     def __init__(self, project: SvnProject, tag: Tag, deadline: float) -> None:
+        self.project = project
         self.tag = tag
         self.deadline = deadline
-        self.roots = project.roots(deadline)
-        self.allowed = [
-            _comparable(url).rstrip("/") for url in [*self.roots, *project.options.externals_from]
-        ]
         self.seen: set[str] = set()
+
+    @functools.cached_property
+    def roots(self) -> tuple[str, ...]:
+        # Asked only of a tag that has externals: most have none.
+        return self.project.roots(self.deadline)
+
+    @functools.cached_property
+    def allowed(self) -> list[str]:
+        urls = [*self.roots, *self.project.options.externals_from]
+        return [_comparable(url).rstrip("/") for url in urls]
 
     def refuse_any_from_elsewhere(
         self, target: str, revision: Sequence[str] = (), depth: int = 0

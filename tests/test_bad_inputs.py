@@ -1504,6 +1504,39 @@ def lock_left_by_a_killed_run(world: World) -> Arranged:
 
 
 @bad_input
+def lock_held_by_a_run_that_hangs(world: World) -> Arranged:
+    """Every step of a run has a deadline: a run holding the lock that has not got on for
+    longer than its longest step is stuck. While it holds the lock the index stays as it is,
+    so every run that finds it so says it, quiet or not, naming it."""
+    world.publish()
+    holder = hold_lock(world.outdir, 60)
+    try:
+        two_hours_ago = time.time() - 2 * 3600
+        os.utime(world.outdir / ".sdistmaker" / "lock-holder.json", (two_hours_ago,) * 2)
+        line = (
+            rf"{re.escape(str(world.outdir))}: another sdistmaker run holds the lock "
+            rf"\(pid {holder.pid}, since \S+Z: -c .*\) and has not got on for 2 h 0 min: "
+            "it may hang"
+        )
+        yield Expect(1, [line])
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@bad_input
+def lock_held_by_a_run_that_gets_on(world: World) -> Arranged:
+    """Runs overlap freely: the run holding the lock does the work, the other leaves quietly."""
+    world.publish()
+    holder = hold_lock(world.outdir, 60)
+    try:
+        yield Expect(0)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@bad_input
 def state_file_damaged(world: World) -> Arranged:
     """What was built is no longer known for sure: the run stops before it builds anything
     twice or publishes over a file, and says which file to look at."""

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from sdistmaker.store import Busy, State, Store, StoreError, TagRecord, publish
+from sdistmaker.lock import Busy
+from sdistmaker.store import State, Store, StoreError, TagRecord, publish
 from sdistmaker.svn import SvnProject, remember
 from sdistmaker.tags import Tag
 from sdistmaker.temporaries import PREFIX
