@@ -216,9 +216,14 @@ def _git_repository(value: Any) -> GitRepository:
         if not isinstance(value.get(key, ""), str):
             raise _Invalid(f"{key!r} must be a string")
         _string(value.get(key, ""))
+    subdirectory = value.get("subdirectory", "").strip("/")
+    if {".", ".."} & set(subdirectory.split("/")):
+        raise _Invalid(
+            f"'subdirectory' must be a folder inside the repository, not {subdirectory!r}"
+        )
     return GitRepository(
         url=value["url"],
-        subdirectory=value.get("subdirectory", "").strip("/"),
+        subdirectory=subdirectory,
         tags=value.get("tags") or "*",
     )
 

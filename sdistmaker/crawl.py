@@ -13,10 +13,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from packaging.utils import canonicalize_name
-
 from sdistmaker.config import Config
 from sdistmaker.errors import SdistmakerError
+from sdistmaker.names import project_name
 from sdistmaker.store import State
 from sdistmaker.tags import Tag
 from sdistmaker.urls import public_url
@@ -76,7 +75,11 @@ def _read(location: str, read: Callable[[], Sequence[T]], report: Report) -> tup
 
 
 def _seen(state: State, source: Source) -> None:
-    state.projects[canonicalize_name(source.name)] = source.key
+    """Note a project the crawl found, for the page it gets before any of its tags builds:
+    only under a name a distribution can have (a folder named ``+`` is no project's page)."""
+    name = project_name(source.name)
+    if name is not None:
+        state.projects[name] = source.key
 
 
 def _svn_tags(config: Config, state: State, report: Report, walk: bool) -> list[Tag]:

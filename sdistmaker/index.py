@@ -23,7 +23,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from sdistmaker.distributions import (
@@ -34,6 +33,7 @@ from sdistmaker.distributions import (
 )
 from sdistmaker.errors import ConfigError
 from sdistmaker.index_cache import Entry, IndexCache, Overview, Record, Settings
+from sdistmaker.names import is_project_name
 from sdistmaker.pages import Project, Renderer, TagFailure, Yanked
 from sdistmaker.store import write_atomically
 
@@ -74,6 +74,9 @@ def update(
     at every folder (files put there by other means, a lost index cache).
     """
     failures = failures or {}
+    # Only a project name names a folder here: YANKED, a state or a crawl of an older version
+    # may name "+" (the pages for people) or "..".
+    placeholders = {name for name in placeholders if is_project_name(name)}
     cache = IndexCache(private)
     renderer = Renderer(yanked, templates, cache.folder / "compiled")
     settings = _settings(renderer, yanked, failures, placeholders)
@@ -101,6 +104,7 @@ def update(
         examine = {*_project_folders(outdir), *overview.names()}
     else:
         examine = {*changed, *resettled}
+    examine = {name for name in examine if is_project_name(name)}
 
     rendered: list[str] = []
     retired: list[str] = []
@@ -180,7 +184,7 @@ def _project_folders(outdir: Path) -> list[str]:
         for entry in entries:
             if entry.name.startswith(".") or entry.name == BROWSE or not entry.is_dir():
                 continue
-            if canonicalize_name(entry.name) != entry.name:
+            if not is_project_name(entry.name):
                 logger.warning("%s is no normalised project name: not indexed", entry.path)
                 continue
             folders.append(entry.name)

@@ -27,6 +27,7 @@ from typing import Any, BinaryIO, TypeVar
 from sdistmaker import temporaries
 from sdistmaker.errors import SdistmakerError
 from sdistmaker.lock import RunLock
+from sdistmaker.names import is_project_name
 
 PRIVATE = ".sdistmaker"
 STATE_VERSION = 1
@@ -280,7 +281,6 @@ def _file_name(name: str) -> str:
     return f"{encoded[: _LONGEST_NAME - len(digest) - 1]}~{digest}"
 
 
-_NORMALISED_NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 _NOT_IN_FILE_NAMES = re.compile(r"^\.|[^A-Za-z0-9._-]")
 _LONGEST_NAME = 200
 """Characters: file systems take 255 bytes, and a suffix (``.log``) may follow."""
@@ -294,7 +294,7 @@ def publish(built: Path, root: Path, distribution: str, staging: Path | None = N
     """Put ``built`` at ``root/<distribution>/<name>``: complete or not at all, never replacing.
     It is copied into ``staging`` first (on the same file system; by default the project's
     folder)."""
-    if not _NORMALISED_NAME.fullmatch(distribution):  # never a path: it names a folder in root
+    if not is_project_name(distribution):  # never a path: it names a folder in root
         raise StoreError(f"{distribution!r} is no normalised distribution name")
     folder = root / distribution
     target = folder / built.name

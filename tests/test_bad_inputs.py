@@ -416,6 +416,14 @@ defaults_file_error(
 )
 
 
+defaults_file_error(
+    "defaults_file_with_a_git_subdirectory_out_of_the_repository",
+    "GIT_REPOSITORIES = [{'url': '/srv/git/mono.git', 'subdirectory': 'web/../..'}]\n",
+    r":2: GIT_REPOSITORIES 'subdirectory' must be a folder inside the repository, not "
+    r"'web/\.\./\.\.'",
+)
+
+
 @bad_input
 def defaults_file_missing(world: World) -> Arranged:
     world.publish()
@@ -815,6 +823,34 @@ def distribution_renamed_between_tags(world: World) -> Arranged:
     ]
     root = json.loads((world.outdir / "index.json").read_text())
     assert [p["name"] for p in root["projects"]] == ["alpha", "beta", "beta-renamed"]
+
+
+def front_page_lists(outdir: Path) -> list[str]:
+    """The projects the front page for people links to."""
+    page = (outdir / "+" / "index.html").read_text()
+    return sorted(set(re.findall(r'href="([^"/]+)\.html"', page)))
+
+
+@bad_input
+def project_folder_named_as_no_distribution_can_be(world: World) -> Arranged:
+    """A project folder named ``+`` (where the pages for people are): before its first tag it
+    gets no page of its own there; once it publishes (under its distribution's name), the
+    front page for people stays."""
+    world.svn.add_project("libs/+", setup_py_project("plus", "1.0"))
+    world.publish()
+    assert front_page_lists(world.outdir) == ["alpha", "beta"]
+    world.svn.tag("libs/+", "1.0")
+    yield Expect(0)
+    assert front_page_lists(world.outdir) == ["alpha", "beta", "plus"]
+    assert "plus/plus-1.0.tar.gz" in distributions(world.outdir)
+
+
+@bad_input
+def yanked_naming_no_project_that_can_be(world: World) -> Arranged:
+    """YANKED names projects as people write them: ``+`` is none, and its folder is not one."""
+    world.publish()
+    yield Expect(0, defaults=world.defaults(YANKED={"+": {"1.0": "no such project"}}))
+    assert front_page_lists(world.outdir) == ["alpha", "beta"]
 
 
 ESCAPE = f"/tmp/sdistmaker-escape-{uuid.uuid4()}"
