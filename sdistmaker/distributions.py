@@ -16,16 +16,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.utils import InvalidWheelFilename, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from sdistmaker.archives import ArchiveError, amount, entries
 from sdistmaker.errors import SdistmakerError
+from sdistmaker.names import releases_named
 
 if TYPE_CHECKING:
     from packaging.metadata import RawMetadata
 
-SUFFIXES = (".tar.gz", ".zip", ".whl")
 
 # PEP 643: an sdist's metadata speaks for its wheels only from Metadata-Version 2.2 on, and only
 # where these fields are not left to the build. pip resolves from the .metadata file alone.
@@ -75,10 +75,6 @@ class DistributionFile:
     """Hash of the ``<file>.metadata`` beside it; empty when its metadata is not to be trusted."""
     mtime_ns: int = 0
     """The file's mtime when it was read; a changed one means it must be read again."""
-
-
-def is_distribution(name: str) -> bool:
-    return name.endswith(SUFFIXES) and not name.startswith(".")
 
 
 @dataclass(frozen=True)
@@ -159,26 +155,12 @@ def check_release_name(filename: str, name: str, version: str) -> None:
     """Refuse a file name that does not say the name and version its metadata says: installers
     read them from the name. An sdist's is ``<name>-<version>.tar.gz``, the name as written
     (setuptools' ``old.thing-1.0.tar.gz``) or normalised; a wheel's as PEP 427 has it."""
-    wanted = (canonicalize_name(name), Version(version))
-    says: set[tuple[str, Version | None]]
-    if filename.endswith(".whl"):
-        try:
-            named, release, _, _ = parse_wheel_filename(filename)
-        except InvalidWheelFilename:
-            raise ArchiveError("no wheel file name (PEP 427)") from None
-        says = {(named, release)}
-    else:
-        stem = filename.removesuffix(".tar.gz")
-        says = {_release(stem[:at], stem[at + 1 :]) for at, c in enumerate(stem) if c == "-"}
-    if wanted not in says:
-        raise ArchiveError(f"its name does not say {name} {version}, as its metadata does")
-
-
-def _release(name: str, version: str) -> tuple[str, Version | None]:
     try:
-        return canonicalize_name(name), Version(version)
-    except InvalidVersion:
-        return canonicalize_name(name), None
+        says = releases_named(filename)
+    except InvalidWheelFilename:
+        raise ArchiveError("no wheel file name (PEP 427)") from None
+    if (canonicalize_name(name), Version(version)) not in says:
+        raise ArchiveError(f"its name does not say {name} {version}, as its metadata does")
 
 
 def read_distribution(path: Path) -> tuple[DistributionFile, bytes | None]:

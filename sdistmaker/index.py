@@ -25,15 +25,10 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from sdistmaker.distributions import (
-    DistributionError,
-    DistributionFile,
-    is_distribution,
-    read_distribution,
-)
+from sdistmaker.distributions import DistributionError, DistributionFile, read_distribution
 from sdistmaker.errors import ConfigError
 from sdistmaker.index_cache import Entry, IndexCache, Overview, Record, Settings
-from sdistmaker.names import is_project_name
+from sdistmaker.names import is_distribution, is_project_name
 from sdistmaker.pages import Project, Renderer, TagFailure, Yanked
 from sdistmaker.store import write_atomically
 

@@ -382,7 +382,7 @@ class _Run:
             )
         if sdist.name not in self.state.unindexed:
             self.state.unindexed.append(sdist.name)
-        path = self._store(sdist.path, sdist.name)
+        path = self._store(sdist.path, sdist)
         return Release(tag, path, sdist.name, sdist.route, self._publish_wheel(tag, made))
 
     def _publish_wheel(self, tag: Tag, made: _Made) -> Path | None:
@@ -392,17 +392,18 @@ class _Run:
                 raise made.wheel_error
             if made.wheel is None or made.sdist is None:
                 return None
-            return self._store(made.wheel, made.sdist.name)
+            return self._store(made.wheel, made.sdist)
         except SdistmakerError as error:
             self._fail(tag.culprit, f"{error} (log: {made.log})", new=True)
             return None
 
-    def _store(self, built: Path, distribution: str) -> Path:
-        """Publish ``built``. A file of its name that no tag's record claims was left by a run
-        killed before it saved the state (files are published first), or put there by hand: it
-        is kept and recorded as this tag's, instead of the tag failing for good."""
+    def _store(self, built: Path, sdist: Sdist) -> Path:
+        """Publish ``built``, of ``sdist``'s release. A file of its name that no tag's record
+        claims was left by a run killed before it saved the state (files are published first),
+        or put there by hand: it is kept and recorded as this tag's, instead of the tag failing
+        for good."""
         try:
-            return self.store.publish(built, distribution)
+            return self.store.publish(built, sdist.name, sdist.version)
         except AlreadyPublished as taken:
             relative = str(taken.path.relative_to(self.config.outdir))
             if any(relative in (r.file, r.wheel) for r in self.state.tags.values()):
@@ -444,6 +445,6 @@ def make_sdist(
         except BuildError as error:
             raise BuildError(f"{public_url(tag_url)}: {error}") from None
         try:
-            return publish(sdist.path, destination, sdist.name)
+            return publish(sdist.path, destination, sdist.name, sdist.version)
         except OSError as error:
             raise StoreError(_disk_problem(error, destination)) from None

@@ -27,7 +27,7 @@ from typing import Any, BinaryIO, TypeVar
 from sdistmaker import temporaries
 from sdistmaker.errors import SdistmakerError
 from sdistmaker.lock import RunLock
-from sdistmaker.names import is_project_name
+from sdistmaker.names import is_distribution, is_project_name, names_release
 
 PRIVATE = ".sdistmaker"
 STATE_VERSION = 1
@@ -35,6 +35,10 @@ STATE_VERSION = 1
 
 class StoreError(SdistmakerError):
     pass
+
+
+class AlreadyReleased(StoreError):
+    """Another file of that kind is published for the same release; it is kept as it is."""
 
 
 class AlreadyPublished(StoreError):
@@ -149,8 +153,8 @@ class Store:
         names hold."""
         return self.logs / _file_name(project) / f"{_file_name(tag_name)}.log"
 
-    def publish(self, built: Path, distribution: str) -> Path:
-        return publish(built, self.outdir, distribution, staging=self.private)
+    def publish(self, built: Path, distribution: str, version: str) -> Path:
+        return publish(built, self.outdir, distribution, version, staging=self.private)
 
 
 class _WrongShape(Exception):
@@ -290,16 +294,20 @@ def _percent_encoded(match: re.Match[str]) -> str:
     return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8", "surrogatepass"))
 
 
-def publish(built: Path, root: Path, distribution: str, staging: Path | None = None) -> Path:
-    """Put ``built`` at ``root/<distribution>/<name>``: complete or not at all, never replacing.
-    It is copied into ``staging`` first (on the same file system; by default the project's
-    folder)."""
+def publish(
+    built: Path, root: Path, distribution: str, version: str, staging: Path | None = None
+) -> Path:
+    """Put ``built``, a distribution file of release ``distribution`` ``version``, at
+    ``root/<distribution>/<name>``: complete or not at all, never replacing, and only where no
+    other file of its kind (an sdist, a wheel) is that release's. It is copied into ``staging``
+    first (on the same file system; by default the project's folder)."""
     if not is_project_name(distribution):  # never a path: it names a folder in root
         raise StoreError(f"{distribution!r} is no normalised distribution name")
     folder = root / distribution
     target = folder / built.name
     if target.exists():
         raise AlreadyPublished(target)
+    _refuse_another_of_the_release(built.name, folder, distribution, version)
     folder.mkdir(parents=True, exist_ok=True)
     staging = staging or folder
     with _regular_file(built) as reading:
@@ -315,6 +323,25 @@ def publish(built: Path, root: Path, distribution: str, staging: Path | None = N
         finally:
             os.unlink(partial)
     return target
+
+
+def _refuse_another_of_the_release(
+    filename: str, folder: Path, distribution: str, version: str
+) -> None:
+    """A release is published once: a second sdist of it (tags ``1.0`` and ``v1.0``, or
+    ``1.0.0``; a name in another case) would hold other content, and which one ``==1.0``
+    installs would depend on the order installers list them."""
+    kind = filename.endswith(".whl")
+    with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
+        for entry in entries:
+            if (
+                entry.name.endswith(".whl") == kind
+                and is_distribution(entry.name)
+                and names_release(entry.name, distribution, version)
+            ):
+                raise AlreadyReleased(
+                    f"{distribution} {version} is published already, as {folder.name}/{entry.name}"
+                )
 
 
 @contextlib.contextmanager

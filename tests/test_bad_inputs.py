@@ -56,7 +56,7 @@ from conftest import (
     write_tree,
 )
 from index_checks import assert_consistent
-from sdistmaker.distributions import is_distribution
+from sdistmaker.names import is_distribution
 from servers import free_port, http_server, make_wheel, silent_index, tarpit, wait_for
 
 COMMAND = str(Path(sys.executable).parent / "sdists_from_tags")
@@ -800,6 +800,30 @@ def tag_whose_version_is_not_the_built_one(world: World) -> Arranged:
     reason = r"built version 1.0 but the tag is version 1.0.1 \(alpha-1.0.tar.gz\)"
     yield Expect(1, [world.fails("alpha", "1.0.1", url, reason)])
     assert not [name for name in distributions(world.outdir) if "1.0.1" in name]
+
+
+@bad_input
+def release_tagged_again_under_another_name(world: World) -> Arranged:
+    """``v1.0``, ``1.0.0`` and ``1.0.0.0`` are release 1.0 as ``1.0`` is: a release is
+    published once, else which file ``==1.0`` installs would depend on the order installers
+    list them. Each later tag is refused once, as a moved tag is."""
+    world.publish()
+    world.svn.tag("libs/alpha", "v1.0")
+    world.svn.tag("libs/alpha", "1.0.0", setup_py_project("alpha", "1.0.0"))
+    world.svn.tag("libs/alpha", "1.0.0.0", setup_py_project("alpha", "1.0.0.0"))
+    published = world.outdir / "alpha" / "alpha-1.0.tar.gz"
+    reasons = {
+        "1.0.0": "alpha 1.0.0 is published already, as alpha/alpha-1.0.tar.gz",
+        "1.0.0.0": "alpha 1.0.0.0 is published already, as alpha/alpha-1.0.tar.gz",
+        "v1.0": f"{published} is already published; it is kept as it is",
+    }
+    lines = [
+        world.fails("alpha", tag, world.svn_tag_url("alpha", tag), re.escape(reason))
+        for tag, reason in reasons.items()
+    ]
+    yield Expect(1, lines)
+    assert distributions(world.outdir) == ["alpha/alpha-1.0.tar.gz", "beta/beta-1.0.tar.gz"]
+    assert world.run().code == 0  # said once
 
 
 @bad_input

@@ -25,7 +25,7 @@ from conftest import (
     write_defaults,
 )
 from sdistmaker.cli import make_sdist, sdists_from_tags
-from sdistmaker.distributions import is_distribution
+from sdistmaker.names import is_distribution
 from sdistmaker.store import Store
 
 MakeGit = Callable[[str], GitRepository]

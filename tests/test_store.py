@@ -21,7 +21,7 @@ def test_publish_puts_a_complete_readable_file_in_the_project_folder(tmp_path: P
     built.write_bytes(b"sdist")
     store = Store(tmp_path / "out")
     with store.lock():
-        path = store.publish(built, "p")
+        path = store.publish(built, "p", "1.0")
     assert path == tmp_path / "out" / "p" / "p-1.0.tar.gz"
     assert path.read_bytes() == b"sdist"
     assert path.stat().st_mode & 0o777 == 0o644
@@ -35,7 +35,7 @@ def test_a_published_file_is_never_replaced(tmp_path: Path) -> None:
     built = tmp_path / "p-1.0.tar.gz"
     built.write_bytes(b"rebuilt")
     with pytest.raises(StoreError, match=r"p-1\.0\.tar\.gz is already published; it is kept"):
-        publish(built, tmp_path / "dest", "p")
+        publish(built, tmp_path / "dest", "p", "1.0")
     assert (tmp_path / "dest" / "p" / "p-1.0.tar.gz").read_bytes() == b"original"
     assert [p.name for p in (tmp_path / "dest" / "p").iterdir()] == ["p-1.0.tar.gz"]
 
@@ -57,7 +57,7 @@ def test_only_a_regular_file_is_published(
     built = tmp_path / "p-1.0.tar.gz"
     make(built)
     with pytest.raises(StoreError, match=re.escape(f"p-1.0.tar.gz {message}")):
-        publish(built, tmp_path / "dest", "p", staging=tmp_path)
+        publish(built, tmp_path / "dest", "p", "1.0", staging=tmp_path)
     assert list((tmp_path / "dest" / "p").iterdir()) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dest", "p-1.0.tar.gz"]
 
@@ -260,5 +260,33 @@ def test_only_a_normalised_distribution_name_names_a_folder(tmp_path: Path, name
     built = tmp_path / "p-1.0.tar.gz"
     built.write_bytes(b"sdist")
     with pytest.raises(StoreError, match="is no normalised distribution name"):
-        publish(built, tmp_path / "out", name)
+        publish(built, tmp_path / "out", name, "1.0")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "published", ["Alpha.Thing-1.0.tar.gz", "alpha_thing-1.0.0.tar.gz", "alpha-thing-1.0.zip"]
+)
+def test_a_release_is_published_once(tmp_path: Path, published: str) -> None:
+    """However its file is named: the name in another case or with other separators, the
+    version written otherwise (``1.0.0`` is ``1.0``)."""
+    (tmp_path / "dest" / "alpha-thing").mkdir(parents=True)
+    (tmp_path / "dest" / "alpha-thing" / published).write_bytes(b"first")
+    built = tmp_path / "alpha_thing-1.0.tar.gz"
+    built.write_bytes(b"second")
+    with pytest.raises(
+        StoreError,
+        match=rf"^alpha-thing 1\.0 is published already, as alpha-thing/{re.escape(published)}$",
+    ):
+        publish(built, tmp_path / "dest", "alpha-thing", "1.0")
+    assert [p.name for p in (tmp_path / "dest" / "alpha-thing").iterdir()] == [published]
+
+
+def test_a_release_gets_a_wheel_beside_its_sdist(tmp_path: Path) -> None:
+    for name in ("alpha_thing-1.0.tar.gz", "alpha_thing-1.0-py3-none-any.whl"):
+        (tmp_path / name).write_bytes(b"built")
+        publish(tmp_path / name, tmp_path / "dest", "alpha-thing", "1.0")
+    wheel = tmp_path / "alpha_thing-1.0-py2.py3-none-any.whl"
+    wheel.write_bytes(b"another")
+    with pytest.raises(StoreError, match="published already"):
+        publish(wheel, tmp_path / "dest", "alpha-thing", "1.0")
