@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ from packaging.version import InvalidVersion, Version
 from sdistmaker.archives import ArchiveError, amount, entries
 from sdistmaker.errors import SdistmakerError
 from sdistmaker.names import releases_named
+from sdistmaker.published import timestamp
 
 if TYPE_CHECKING:
     from packaging.metadata import RawMetadata
@@ -185,9 +185,7 @@ def read_distribution(path: Path) -> tuple[DistributionFile, bytes | None]:
         version=version,
         sha256=_sha256(path),
         size=stat.st_size,
-        upload_time=datetime.fromtimestamp(stat.st_mtime, timezone.utc).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
-        ),
+        upload_time=timestamp(stat.st_mtime),  # unless the folder's record says otherwise
         requires_python=raw.get("requires_python", ""),
         summary=raw.get("summary", ""),
         metadata_sha256=hashlib.sha256(metadata.data).hexdigest() if trusted else "",

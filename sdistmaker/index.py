@@ -20,17 +20,18 @@ import contextlib
 import logging
 import os
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from packaging.version import Version
 
+from sdistmaker import published
+from sdistmaker.atomic import write_atomically
 from sdistmaker.distributions import DistributionError, DistributionFile, read_distribution
 from sdistmaker.errors import ConfigError
 from sdistmaker.index_cache import Entry, IndexCache, Overview, Record, Settings
 from sdistmaker.names import is_distribution, is_project_name
 from sdistmaker.pages import Project, Renderer, TagFailure, Yanked
-from sdistmaker.store import write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -197,9 +198,11 @@ def _read_project(
     folder: Path, previous: Mapping[str, DistributionFile], staging: Path
 ) -> tuple[Project, dict[str, str]]:
     """The project's files (none when its folder is gone): known facts for files seen before,
-    the file itself for new ones."""
+    the file itself for new ones; each published when the folder's record says (a file's own
+    time moves when it is restored from a backup)."""
     facts: dict[str, DistributionFile] = {}
     problems: dict[str, str] = {}
+    recorded = published.read(folder).published
     try:
         with os.scandir(folder) as found:
             entries = list(found)
@@ -216,6 +219,8 @@ def _read_project(
             except DistributionError as error:
                 problems[entry.name] = str(error)
                 continue
+        if entry.name in recorded:
+            known = replace(known, upload_time=recorded[entry.name])
         facts[entry.name] = known
     files = sorted(facts.values(), key=lambda f: (Version(f.version), f.filename))
     return Project(folder.name, tuple(files)), problems

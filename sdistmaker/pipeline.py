@@ -8,20 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sdistmaker import index, processes, serve
+from sdistmaker import index, processes, published, serve
 from sdistmaker.config import Config
 from sdistmaker.crawl import crawl
 from sdistmaker.errors import BuildError, SdistmakerError
+from sdistmaker.names import is_distribution, is_project_name
 from sdistmaker.pages import TagFailure
-from sdistmaker.store import (
-    AlreadyPublished,
-    State,
-    Store,
-    StoreError,
-    TagRecord,
-    now,
-    publish,
-)
+from sdistmaker.published import now
+from sdistmaker.store import AlreadyPublished, State, Store, StoreError, TagRecord, publish
 from sdistmaker.tags import Release, Tag
 from sdistmaker.temporaries import BuildFolder, remove_abandoned_build_folders
 from sdistmaker.urls import public_url
@@ -123,6 +117,8 @@ class _Run:
         self.summary = Summary()
 
     def go(self, progress: Progress | None) -> Summary:
+        if not self.dry_run:
+            self._record_folders()
         todo = [tag for tag in self._crawl() if self._needs_build(tag)]
         if self.dry_run:
             for tag in todo:
@@ -133,6 +129,18 @@ class _Run:
             self._upload()
             return self.render()
         return self.summary
+
+    def _record_folders(self) -> None:
+        """Once: give the folders of an OUTDIR from before records theirs, so that the state's
+        loss does not lose who publishes them."""
+        if self.state.folders_recorded:
+            return
+        for distribution, owner in self.state.owners.items():
+            folder = self.config.outdir / distribution
+            if is_project_name(distribution) and folder.is_dir():
+                published.record_files_of(folder, owner, self.store.private)
+        self.state.folders_recorded = True
+        self.store.save_state(self.state)
 
     def _upload(self) -> None:
         """Upload every built file each repository lacks; what fails is tried again next run."""
@@ -366,12 +374,7 @@ class _Run:
         assert made.sdist is not None
         sdist = made.sdist
         earlier = sorted(d for d, key in self.state.owners.items() if key == tag.project_key)
-        owner = self.state.owners.setdefault(sdist.name, tag.project_key)
-        if owner != tag.project_key:
-            raise BuildError(
-                f"distribution {sdist.name} is already published from {owner}, "
-                f"not from {tag.project_key}"
-            )
+        self._claim(sdist.name, tag.project_key)
         if earlier and sdist.name not in earlier:
             # Allowed (projects do get renamed), but installers see a new project: say so.
             logger.warning(
@@ -382,8 +385,25 @@ class _Run:
             )
         if sdist.name not in self.state.unindexed:
             self.state.unindexed.append(sdist.name)
-        path = self._store(sdist.path, sdist)
+        path = self._store(sdist.path, sdist, tag)
         return Release(tag, path, sdist.name, sdist.route, self._publish_wheel(tag, made))
+
+    def _claim(self, distribution: str, key: str) -> None:
+        """Let the VCS project ``key`` publish ``distribution``, unless another does: as the
+        state says, or else the record in the project's folder (the state may be lost). A
+        folder holding files of a project neither names is not given to a new one."""
+        folder = self.config.outdir / distribution
+        owner = self.state.owners.get(distribution) or published.read(folder).owner
+        if not owner and any(is_distribution(p.name) for p in _entries(folder)):
+            raise BuildError(
+                f"distribution {distribution} is published already, but neither the state nor "
+                f"{folder / published.RECORD} says from which project: not from {key}"
+            )
+        if owner and owner != key:
+            raise BuildError(
+                f"distribution {distribution} is already published from {owner}, not from {key}"
+            )
+        self.state.owners[distribution] = key
 
     def _publish_wheel(self, tag: Tag, made: _Made) -> Path | None:
         """A wheel that does not build is reported; the sdist stays published all the same."""
@@ -392,24 +412,31 @@ class _Run:
                 raise made.wheel_error
             if made.wheel is None or made.sdist is None:
                 return None
-            return self._store(made.wheel, made.sdist)
+            return self._store(made.wheel, made.sdist, tag)
         except SdistmakerError as error:
             self._fail(tag.culprit, f"{error} (log: {made.log})", new=True)
             return None
 
-    def _store(self, built: Path, sdist: Sdist) -> Path:
+    def _store(self, built: Path, sdist: Sdist, tag: Tag) -> Path:
         """Publish ``built``, of ``sdist``'s release. A file of its name that no tag's record
         claims was left by a run killed before it saved the state (files are published first),
         or put there by hand: it is kept and recorded as this tag's, instead of the tag failing
         for good."""
         try:
-            return self.store.publish(built, sdist.name, sdist.version)
+            return self.store.publish(built, sdist.name, sdist.version, tag.project_key)
         except AlreadyPublished as taken:
             relative = str(taken.path.relative_to(self.config.outdir))
             if any(relative in (r.file, r.wheel) for r in self.state.tags.values()):
                 raise
             logger.info("kept %s, published before this tag was recorded", relative)
             return taken.path
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except FileNotFoundError:
+        return []
 
 
 @dataclass
@@ -445,6 +472,6 @@ def make_sdist(
         except BuildError as error:
             raise BuildError(f"{public_url(tag_url)}: {error}") from None
         try:
-            return publish(sdist.path, destination, sdist.name, sdist.version)
+            return publish(sdist.path, destination, sdist.name, sdist.version, tag.project_key)
         except OSError as error:
             raise StoreError(_disk_problem(error, destination)) from None

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from sdistmaker.store import write_atomically
+from sdistmaker.atomic import write_atomically
 
 APACHE_RULES = "private-names.apache.conf"
 NGINX_RULES = "private-names.nginx.conf"

@@ -20,11 +20,11 @@ import shutil
 import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from sdistmaker import temporaries
+from sdistmaker import published, temporaries
+from sdistmaker.atomic import write_atomically
 from sdistmaker.errors import SdistmakerError
 from sdistmaker.lock import RunLock
 from sdistmaker.names import is_distribution, is_project_name, names_release
@@ -91,10 +91,9 @@ class State:
     """The last complete crawl below BASE: what it read at which revision, and what it found."""
     unsandboxed: bool = False
     """The last builds ran without a sandbox, and that was said."""
-
-
-def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    folders_recorded: bool = False
+    """Every project folder of an owner has its record (see published.py); OUTDIRs from
+    before records get theirs once."""
 
 
 class Store:
@@ -153,8 +152,8 @@ class Store:
         names hold."""
         return self.logs / _file_name(project) / f"{_file_name(tag_name)}.log"
 
-    def publish(self, built: Path, distribution: str, version: str) -> Path:
-        return publish(built, self.outdir, distribution, version, staging=self.private)
+    def publish(self, built: Path, distribution: str, version: str, owner: str) -> Path:
+        return publish(built, self.outdir, distribution, version, owner, self.private)
 
 
 class _WrongShape(Exception):
@@ -187,6 +186,7 @@ def _state(data: object) -> State:
         unindexed=_strings(top.get("unindexed", []), "unindexed"),
         svn=_svn_memory(top.get("svn", {}), "svn"),
         unsandboxed=_of(bool, top.get("unsandboxed", False), "unsandboxed"),
+        folders_recorded=_of(bool, top.get("folders_recorded", False), "folders_recorded"),
     )
 
 
@@ -295,11 +295,17 @@ def _percent_encoded(match: re.Match[str]) -> str:
 
 
 def publish(
-    built: Path, root: Path, distribution: str, version: str, staging: Path | None = None
+    built: Path,
+    root: Path,
+    distribution: str,
+    version: str,
+    owner: str,
+    staging: Path | None = None,
 ) -> Path:
     """Put ``built``, a distribution file of release ``distribution`` ``version``, at
-    ``root/<distribution>/<name>``: complete or not at all, never replacing, and only where no
-    other file of its kind (an sdist, a wheel) is that release's. It is copied into ``staging``
+    ``root/<distribution>/<name>``: complete or not at all, never replacing, only where no
+    other file of its kind (an sdist, a wheel) is that release's, and only where ``owner`` (a
+    VCS project's key) publishes, as the folder's record says. It is copied into ``staging``
     first (on the same file system; by default the project's folder)."""
     if not is_project_name(distribution):  # never a path: it names a folder in root
         raise StoreError(f"{distribution!r} is no normalised distribution name")
@@ -311,6 +317,7 @@ def publish(
     folder.mkdir(parents=True, exist_ok=True)
     staging = staging or folder
     with _regular_file(built) as reading:
+        _record(folder, built.name, owner, staging)
         descriptor, partial = temporaries.new_file(staging, built.name)
         try:
             with open(descriptor, "wb") as writing:
@@ -323,6 +330,18 @@ def publish(
         finally:
             os.unlink(partial)
     return target
+
+
+def _record(folder: Path, filename: str, owner: str, staging: Path) -> None:
+    """Note in the folder's record who publishes ``filename`` and when, before it is published:
+    a record names no file that was not published, or is being published (a kill may leave
+    that one out: it shows the file's time)."""
+    record = published.read(folder)
+    if record.owner and record.owner != owner:
+        raise StoreError(f"{folder.name} is published from {record.owner}, not from {owner}")
+    record.owner = owner
+    record.published.setdefault(filename, published.now())
+    published.write(folder, record, staging)
 
 
 def _refuse_another_of_the_release(
@@ -364,26 +383,3 @@ def _regular_file(built: Path) -> Iterator[BinaryIO]:
 def _fsync(path: str) -> None:
     with open(path, "rb") as file:
         os.fsync(file.fileno())
-
-
-def write_atomically(path: Path, data: bytes, staging: Path, durable: bool = True) -> None:
-    """Replace ``path`` in one step: readers see the old content or the new, never a part.
-
-    The new content is written in ``staging`` first, a folder on the same file system (OUTDIR's
-    private one, where the next run finds what a killed one was writing, however many folders
-    it writes to). ``durable`` also waits for the disk; pages, which can always be rendered
-    again, skip that.
-    """
-    descriptor, partial = temporaries.new_file(staging, path.name)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-            if durable:
-                file.flush()
-                os.fsync(file.fileno())
-        os.chmod(partial, 0o644)
-        os.replace(partial, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(partial)
-        raise

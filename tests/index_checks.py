@@ -22,8 +22,9 @@ PRIVATE = ".sdistmaker"
 BROWSE = "+"
 PAGES = ("index.html", "index.json")
 PUBLISHED = (".tar.gz", ".whl", ".metadata")
-"""What may be seen in a project folder besides its pages: runs write anything else (files being
-written) in their own folder."""
+"""What may be seen in a project folder besides its pages and its record: runs write anything
+else (files being written) in their own folder."""
+RECORD = ".sdistmaker-published.json"
 
 
 def visible(outdir: Path) -> dict[str, tuple[int, int]]:
@@ -120,9 +121,11 @@ def assert_links_resolve(outdir: Path, files: bool = False) -> None:
 
 def _assert_consistent_project(outdir: Path, folder: Path, hashes: dict[str, str]) -> None:
     for entry in folder.iterdir():
-        assert entry.name in PAGES or entry.name.endswith(PUBLISHED), entry
+        assert entry.name in (*PAGES, RECORD) or entry.name.endswith(PUBLISHED), entry
         if entry.name.endswith(".tar.gz"):
             assert_complete_sdist(entry)
+        if entry.name == RECORD:  # whole, and naming who publishes
+            assert json.loads(entry.read_text())["owner"], entry
     if (folder / "index.json").exists():
         data = json.loads((folder / "index.json").read_text())
         assert data["name"] == folder.name

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import io
 import json
 import os
 import re
@@ -1622,6 +1623,100 @@ def state_file_of_the_wrong_shape(world: World) -> Arranged:
     yield Expect(1, [re.escape(line)], index_intact=False)
     assert state.read_bytes() == damaged
     assert "alpha/alpha-1.1.tar.gz" not in distributions(world.outdir)
+
+
+@bad_input
+def state_file_lost_while_another_repository_builds_a_published_name(world: World) -> Arranged:
+    """Without its state, a run knows nothing it built: it builds every tag again (each
+    published file is kept, and recorded anew). A repository crawled before beta's, building
+    beta too, does not get the name: beta's folder says who publishes it."""
+    world.publish()
+    (world.outdir / ".sdistmaker" / "state.json").unlink()
+    world.svn.add_project("libs/intruder", setup_py_project("beta", "9.9"))
+    world.svn.tag("libs/intruder", "9.9")
+    url = world.svn_tag_url("intruder", "9.9")
+    reason = (
+        f"distribution beta is already published from git:{world.git.url}#, "
+        f"not from svn:{world.svn.url}/libs/intruder"
+    )
+    yield Expect(1, [world.fails("intruder", "9.9", url, re.escape(reason))])
+    assert distributions(world.outdir) == ["alpha/alpha-1.0.tar.gz", "beta/beta-1.0.tar.gz"]
+    world.git.commit(setup_py_project("beta", "1.1"))
+    world.git.tag("1.1")
+    assert world.run().code == 0
+    assert "beta/beta-1.1.tar.gz" in distributions(world.outdir)
+
+
+@bad_input
+def folders_from_before_records_then_the_state_lost(world: World) -> Arranged:
+    """An OUTDIR from a version of sdistmaker that kept no record in its folders gets them from
+    its state, once, before the state can be lost; a folder whose files no record and no
+    state speak for is given to no repository."""
+    world.publish()
+    for record in world.outdir.glob("*/.sdistmaker-published.json"):
+        record.unlink()
+    state = world.outdir / ".sdistmaker" / "state.json"
+    data = json.loads(state.read_text())
+    del data["folders_recorded"]
+    state.write_text(json.dumps(data))
+    assert world.run().code == 0
+    state.unlink()
+    (world.outdir / "gamma").mkdir()
+    with tarfile.open(world.outdir / "gamma" / "gamma-1.0.tar.gz", "w:gz") as by_hand:
+        metadata = b"Metadata-Version: 2.1\nName: gamma\nVersion: 1.0\n"
+        member = tarfile.TarInfo("gamma-1.0/PKG-INFO")
+        member.size = len(metadata)
+        by_hand.addfile(member, io.BytesIO(metadata))
+    world.svn.add_project("libs/intruder", setup_py_project("beta", "9.9"))
+    world.svn.tag("libs/intruder", "9.9")
+    world.svn.add_project("libs/gamma", setup_py_project("gamma", "2.0"))
+    world.svn.tag("libs/gamma", "2.0")
+    lines = []
+    for project, tag, reason in [
+        (
+            "gamma",
+            "2.0",
+            f"distribution gamma is published already, but neither the state nor "
+            f"{world.outdir}/gamma/.sdistmaker-published.json says from which project: "
+            f"not from svn:{world.svn.url}/libs/gamma",
+        ),
+        (
+            "intruder",
+            "9.9",
+            f"distribution beta is already published from git:{world.git.url}#, "
+            f"not from svn:{world.svn.url}/libs/intruder",
+        ),
+    ]:
+        url = world.svn_tag_url(project, tag)
+        lines.append(world.fails(project, tag, url, re.escape(reason)))
+    yield Expect(1, lines)
+    assert "beta/beta-9.9.tar.gz" not in distributions(world.outdir)
+    assert "gamma/gamma-2.0.tar.gz" not in distributions(world.outdir)
+
+
+def upload_times(outdir: Path) -> dict[str, str]:
+    """Each file's upload time, as installers read it (PEP 700)."""
+    times = {}
+    for page in outdir.glob("*/index.json"):
+        for file in json.loads(page.read_text())["files"]:
+            times[file["filename"]] = file["upload-time"]
+    return times
+
+
+@bad_input
+def outdir_restored_from_a_backup(world: World) -> Arranged:
+    """A restore gives every file a new time (as ``cp -r`` does), and drops what the index
+    remembers: the upload time installers see (uv's ``--exclude-newer``) stays the time each
+    file was published."""
+    world.publish()
+    before = upload_times(world.outdir)
+    assert len(before) == 2
+    restored = time.time() + 7 * 24 * 3600
+    for path in world.outdir.rglob("*"):
+        os.utime(path, (restored, restored), follow_symlinks=False)
+    shutil.rmtree(world.outdir / ".sdistmaker" / "index")
+    yield Expect(0)
+    assert upload_times(world.outdir) == before
 
 
 MAKING_A_MIRROR = """\

@@ -76,6 +76,7 @@ def test_the_layout_puts_pages_beside_the_files(index: Path) -> None:
         "legacy",
     ]
     assert sorted(p.name for p in (index / "acme-lib").iterdir()) == [
+        ".sdistmaker-published.json",  # who publishes it, and when each file was published
         "acme_lib-1.0.tar.gz",
         "acme_lib-1.0.tar.gz.metadata",
         "acme_lib-1.1.tar.gz",

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from sdistmaker import published
 from sdistmaker.lock import Busy
 from sdistmaker.store import State, Store, StoreError, TagRecord, publish
 from sdistmaker.svn import SvnProject, remember
@@ -21,11 +22,17 @@ def test_publish_puts_a_complete_readable_file_in_the_project_folder(tmp_path: P
     built.write_bytes(b"sdist")
     store = Store(tmp_path / "out")
     with store.lock():
-        path = store.publish(built, "p", "1.0")
+        path = store.publish(built, "p", "1.0", "svn:p")
     assert path == tmp_path / "out" / "p" / "p-1.0.tar.gz"
     assert path.read_bytes() == b"sdist"
     assert path.stat().st_mode & 0o777 == 0o644
-    assert [p.name for p in (tmp_path / "out" / "p").iterdir()] == ["p-1.0.tar.gz"]
+    assert sorted(p.name for p in (tmp_path / "out" / "p").iterdir()) == [
+        published.RECORD,
+        "p-1.0.tar.gz",
+    ]
+    record = published.read(tmp_path / "out" / "p")
+    assert record.owner == "svn:p"
+    assert list(record.published) == ["p-1.0.tar.gz"]
     assert not [p for p in store.private.iterdir() if p.name.startswith(PREFIX)]
 
 
@@ -35,7 +42,7 @@ def test_a_published_file_is_never_replaced(tmp_path: Path) -> None:
     built = tmp_path / "p-1.0.tar.gz"
     built.write_bytes(b"rebuilt")
     with pytest.raises(StoreError, match=r"p-1\.0\.tar\.gz is already published; it is kept"):
-        publish(built, tmp_path / "dest", "p", "1.0")
+        publish(built, tmp_path / "dest", "p", "1.0", "svn:p")
     assert (tmp_path / "dest" / "p" / "p-1.0.tar.gz").read_bytes() == b"original"
     assert [p.name for p in (tmp_path / "dest" / "p").iterdir()] == ["p-1.0.tar.gz"]
 
@@ -57,7 +64,7 @@ def test_only_a_regular_file_is_published(
     built = tmp_path / "p-1.0.tar.gz"
     make(built)
     with pytest.raises(StoreError, match=re.escape(f"p-1.0.tar.gz {message}")):
-        publish(built, tmp_path / "dest", "p", "1.0", staging=tmp_path)
+        publish(built, tmp_path / "dest", "p", "1.0", "svn:p", staging=tmp_path)
     assert list((tmp_path / "dest" / "p").iterdir()) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dest", "p-1.0.tar.gz"]
 
@@ -260,7 +267,7 @@ def test_only_a_normalised_distribution_name_names_a_folder(tmp_path: Path, name
     built = tmp_path / "p-1.0.tar.gz"
     built.write_bytes(b"sdist")
     with pytest.raises(StoreError, match="is no normalised distribution name"):
-        publish(built, tmp_path / "out", name, "1.0")
+        publish(built, tmp_path / "out", name, "1.0", "svn:p")
     assert not (tmp_path / "out").exists()
 
 
@@ -278,15 +285,27 @@ def test_a_release_is_published_once(tmp_path: Path, published: str) -> None:
         StoreError,
         match=rf"^alpha-thing 1\.0 is published already, as alpha-thing/{re.escape(published)}$",
     ):
-        publish(built, tmp_path / "dest", "alpha-thing", "1.0")
+        publish(built, tmp_path / "dest", "alpha-thing", "1.0", "svn:p")
     assert [p.name for p in (tmp_path / "dest" / "alpha-thing").iterdir()] == [published]
 
 
 def test_a_release_gets_a_wheel_beside_its_sdist(tmp_path: Path) -> None:
     for name in ("alpha_thing-1.0.tar.gz", "alpha_thing-1.0-py3-none-any.whl"):
         (tmp_path / name).write_bytes(b"built")
-        publish(tmp_path / name, tmp_path / "dest", "alpha-thing", "1.0")
+        publish(tmp_path / name, tmp_path / "dest", "alpha-thing", "1.0", "svn:p")
     wheel = tmp_path / "alpha_thing-1.0-py2.py3-none-any.whl"
     wheel.write_bytes(b"another")
     with pytest.raises(StoreError, match="published already"):
-        publish(wheel, tmp_path / "dest", "alpha-thing", "1.0")
+        publish(wheel, tmp_path / "dest", "alpha-thing", "1.0", "svn:p")
+
+
+def test_a_folder_another_project_publishes_is_not_published_to(tmp_path: Path) -> None:
+    """Its record says who publishes it, whatever the state says (the state may be lost)."""
+    built = tmp_path / "p-1.0.tar.gz"
+    built.write_bytes(b"sdist")
+    publish(built, tmp_path / "dest", "p", "1.0", "svn:p")
+    again = tmp_path / "p-2.0.tar.gz"
+    again.write_bytes(b"another's")
+    with pytest.raises(StoreError, match=r"^p is published from svn:p, not from git:elsewhere#$"):
+        publish(again, tmp_path / "dest", "p", "2.0", "git:elsewhere#")
+    assert not (tmp_path / "dest" / "p" / "p-2.0.tar.gz").exists()

@@ -1,0 +1,72 @@
+"""What a project's folder records of itself, beside its files: which VCS project publishes it,
+and when each file was published.
+
+sdistmaker's state says the same, but the state can be lost (deleted, not in a backup), and
+then a project's name would go to whichever repository is crawled first. Kept in the folder,
+with the files it speaks for, the record comes back with them from a backup, and keeps the
+upload time installers see (PEP 700, uv's ``--exclude-newer``) from moving with the files'
+times when they are restored. A dot file: the web server configurations serve none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sdistmaker.atomic import write_atomically
+from sdistmaker.names import is_distribution
+
+RECORD = ".sdistmaker-published.json"
+
+
+@dataclass
+class Record:
+    owner: str = ""
+    """The VCS project (``Tag.project_key``) that publishes the project; empty: not known."""
+    published: dict[str, str] = field(default_factory=dict)
+    """File name -> when it was published, as yyyy-mm-ddThh:mm:ssZ."""
+
+
+def read(folder: Path) -> Record:
+    """The folder's record; an empty one where there is none, or none that can be read (a
+    record is written whole or not at all: one that cannot be read was not written here)."""
+    try:
+        data = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+        owner, published = data["owner"], data["published"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return Record()
+    if not isinstance(owner, str) or not isinstance(published, dict):
+        return Record()
+    return Record(owner, {k: v for k, v in published.items() if isinstance(v, str)})
+
+
+def write(folder: Path, record: Record, staging: Path) -> None:
+    data = {"owner": record.owner, "published": dict(sorted(record.published.items()))}
+    text = json.dumps(data, indent=1) + "\n"
+    write_atomically(folder / RECORD, text.encode(), staging)
+
+
+def record_files_of(folder: Path, owner: str, staging: Path) -> None:
+    """Give a folder from before records (a version of sdistmaker that wrote none) its record:
+    published by ``owner``, each file when its time says now."""
+    if read(folder).owner:
+        return
+    times = {
+        entry.name: timestamp(entry.stat().st_mtime)
+        for entry in os.scandir(folder)
+        if is_distribution(entry.name) and entry.is_file(follow_symlinks=False)
+    }
+    write(folder, Record(owner, times), staging)
+
+
+def now() -> str:
+    return timestamp(time.time())
+
+
+def timestamp(seconds: float) -> str:
+    """A time as PEP 700 writes it: yyyy-mm-ddThh:mm:ssZ."""
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
