@@ -52,8 +52,9 @@ BUILD_TIMEOUT = 600
 
 # Seconds one command reading a repository (an svn listing, a git fetch, the first clone of a
 # large repository) may take before it is killed and the repository counts as unreadable for
-# this run; the other repositories are still read. A server that stops answering over http(s)
-# or ssh is given up after a minute of silence whatever this says.
+# this run; the other repositories are still read. An upload to UPLOAD_TO is given up after as
+# long. A server that stops answering over http(s) or ssh is given up after a minute of silence
+# whatever this says.
 REPOSITORY_TIMEOUT = 600
 
 # Names that are yours alone (globs, e.g. "acme-*"): when no project of such a name is here, the

@@ -147,18 +147,22 @@ class _Run:
         if not self.config.upload_to:
             return
         # Only here: twine and what it needs take longer to import than a run with nothing new.
-        from sdistmaker.upload import Repository, UploadError
+        from sdistmaker.upload import Repository, UploadError, UploadTimedOut
 
         repositories = [Repository(url) for url in self.config.upload_to]
+        silent: set[str] = set()
+        """Repositories that did not answer in time: not asked again this run."""
         built = [r for r in self.state.tags.values() if r.status == "built"]
         for relative in [f for record in built for f in (record.file, record.wheel) if f]:
             done = self.state.uploads.setdefault(relative, [])
             for repository in repositories:
-                if repository.name in done:
+                if repository.name in done or repository.name in silent:
                     continue
                 try:
-                    repository.upload(self.config.outdir / relative)
+                    repository.upload(self.config.outdir / relative, self.config.read_timeout)
                 except UploadError as error:
+                    if isinstance(error, UploadTimedOut):
+                        silent.add(repository.name)
                     self._fail(f"uploading {relative}", str(error), new=True)
                     continue
                 done.append(repository.name)

@@ -10,8 +10,11 @@ import contextlib
 import io
 import logging
 import os
+import socket
 import tarfile
+import threading
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,12 +26,29 @@ from twine.settings import Settings
 
 from sdistmaker.errors import SdistmakerError
 from sdistmaker.urls import public_url, redact
+from sdistmaker.vcs import STALL_SECONDS
 
 logger = logging.getLogger(__name__)
 
 
 class UploadError(SdistmakerError):
     """An upload failed; the message names the repository, never a password."""
+
+
+class UploadTimedOut(UploadError):
+    """The repository did not answer in time: its other files wait for the next run."""
+
+
+@contextlib.contextmanager
+def _silence_limited(seconds: float) -> Iterator[None]:
+    """Sockets made meanwhile give up after ``seconds`` without a byte (requests, and so twine,
+    set no timeout of their own and take the default)."""
+    before = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(before)
 
 
 @dataclass(frozen=True)
@@ -43,8 +63,30 @@ class Repository:
     def name(self) -> str:
         return public_url(self.url)
 
-    def upload(self, path: Path) -> None:
-        """Upload ``path``; a file the repository already has counts as uploaded."""
+    def upload(self, path: Path, timeout: float = 600) -> None:
+        """Upload ``path``; a file the repository already has counts as uploaded. Raise
+        UploadTimedOut after ``timeout`` seconds, or when the repository stays silent for a
+        minute: twine waits for ever for a server that accepts a connection and never answers.
+        An upload given up on goes on in the background as long as the run does; the next run
+        finds the file there, or tries again."""
+        failed: list[UploadError] = []
+
+        def attempt() -> None:
+            try:
+                self._upload(path)
+            except UploadError as error:
+                failed.append(error)
+
+        with _silence_limited(min(timeout, STALL_SECONDS)):
+            worker = threading.Thread(target=attempt, daemon=True)
+            worker.start()
+            worker.join(timeout)
+        if worker.is_alive():
+            raise UploadTimedOut(f"{self.name}: {path.name} not uploaded: timed out")
+        if failed:
+            raise failed[0]
+
+    def _upload(self, path: Path) -> None:
         # As twine's command line does: given values first, then its variables (then keyring,
         # asked by twine as it uploads: a password missing everywhere is its NonInteractive).
         password = self.password or os.environ.get("TWINE_PASSWORD")

@@ -647,6 +647,24 @@ def upload_without_credentials(world: World) -> Arranged:
 
 
 @bad_input
+def upload_to_a_server_that_never_answers(world: World) -> Arranged:
+    """twine waits for ever for an answer: the upload is given up after REPOSITORY_TIMEOUT, the
+    repository is not asked again in this run, and the next run tries again."""
+    port = world.request.getfixturevalue("hanging_port")
+    world.publish()
+    repository = f"http://127.0.0.1:{port}/"
+    # One file's upload is given up (the first of the state's), not every file's.
+    line = (
+        rf"failed uploading (alpha|beta)/\1-1\.0\.tar\.gz: {re.escape(repository)}: "
+        r"\1-1\.0\.tar\.gz not uploaded: timed out"
+    )
+    env = {"TWINE_USERNAME": "builder", "TWINE_PASSWORD": SECRET}
+    defaults = world.defaults(UPLOAD_TO=repository, REPOSITORY_TIMEOUT=2)
+    result = yield Expect(1, [line], defaults, env=env)
+    assert result.seconds < QUICK
+
+
+@bad_input
 def tag_without_setup_py_or_pyproject_toml(world: World) -> Arranged:
     world.publish()
     world.svn.add_project("libs/notes", {"README.txt": "no Python project here\n"})
