@@ -91,6 +91,9 @@ class State:
     """The last complete crawl below BASE: what it read at which revision, and what it found."""
     unsandboxed: bool = False
     """The last builds ran without a sandbox, and that was said."""
+    hidden: str = ""
+    """Why other users could not read OUTDIR at the last run, as it was said; empty when they
+    could."""
 
 
 def now() -> str:
@@ -108,7 +111,8 @@ class Store:
 
     def _prepare(self) -> None:
         try:
-            self.private.mkdir(parents=True, exist_ok=True)
+            make_served_folder(self.outdir)
+            self.private.mkdir(exist_ok=True)
         except OSError as error:
             raise StoreError(f"{self.outdir}: cannot create OUTDIR: {error.strerror}") from None
 
@@ -196,6 +200,7 @@ def _state(data: object) -> State:
         unindexed=_strings(top.get("unindexed", []), "unindexed"),
         svn=_svn_memory(top.get("svn", {}), "svn"),
         unsandboxed=_of(bool, top.get("unsandboxed", False), "unsandboxed"),
+        hidden=_of_str(top.get("hidden", ""), "hidden"),
     )
 
 
@@ -294,7 +299,8 @@ def _file_name(name: str) -> str:
     return f"{encoded[: _LONGEST_NAME - len(digest) - 1]}~{digest}"
 
 
-_NORMALISED_NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+NORMALISED_NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+"""A project name as PEP 503 normalises it: what names a project's folder."""
 _NOT_IN_FILE_NAMES = re.compile(r"^\.|[^A-Za-z0-9._-]")
 _LONGEST_NAME = 200
 """Characters: file systems take 255 bytes, and a suffix (``.log``) may follow."""
@@ -304,17 +310,32 @@ def _percent_encoded(match: re.Match[str]) -> str:
     return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8", "surrogatepass"))
 
 
+def make_served_folder(folder: Path) -> None:
+    """Make ``folder``, and the folders above it that are missing, readable and searchable by
+    every user (0755) whatever the umask: a web server serves them as a user of its own."""
+    missing = []
+    while not folder.is_dir() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        try:
+            made.mkdir()
+        except FileExistsError:  # another process made it meanwhile: its mode is not ours to set
+            continue
+        os.chmod(made, 0o755)
+
+
 def publish(built: Path, root: Path, distribution: str, staging: Path | None = None) -> Path:
     """Put ``built`` at ``root/<distribution>/<name>``: complete or not at all, never replacing.
     It is copied into ``staging`` first (on the same file system; by default the project's
     folder)."""
-    if not _NORMALISED_NAME.fullmatch(distribution):  # never a path: it names a folder in root
+    if not NORMALISED_NAME.fullmatch(distribution):  # never a path: it names a folder in root
         raise StoreError(f"{distribution!r} is no normalised distribution name")
     folder = root / distribution
     target = folder / built.name
     if target.exists():
         raise AlreadyPublished(target)
-    folder.mkdir(parents=True, exist_ok=True)
+    make_served_folder(folder)
     staging = staging or folder
     with _regular_file(built) as reading:
         descriptor, partial = temporaries.new_file(staging, built.name)
