@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from sdistmaker.store import Busy, State, Store, StoreError, TagRecord, publish
+from sdistmaker.store import (
+    Busy,
+    State,
+    Store,
+    StoreError,
+    TagRecord,
+    make_served_folder,
+    publish,
+)
 from sdistmaker.svn import SvnProject, remember
 from sdistmaker.tags import Tag
 from sdistmaker.temporaries import PREFIX
@@ -261,3 +269,20 @@ def test_only_a_normalised_distribution_name_names_a_folder(tmp_path: Path, name
     with pytest.raises(StoreError, match="is no normalised distribution name"):
         publish(built, tmp_path / "out", name)
     assert not (tmp_path / "out").exists()
+
+
+def test_folders_made_to_be_served_are_open_to_every_user_whatever_the_umask(
+    tmp_path: Path,
+) -> None:
+    """The folders above too (a new OUTDIR's parent): a web server runs as a user of its own.
+    A folder that was there keeps its mode: it is not sdistmaker's to set."""
+    (tmp_path / "srv").mkdir(mode=0o750)
+    before = os.umask(0o077)
+    try:
+        make_served_folder(tmp_path / "srv" / "pypi" / "acme-lib")
+    finally:
+        os.umask(before)
+    modes = [
+        (tmp_path / p).stat().st_mode & 0o777 for p in ("srv", "srv/pypi", "srv/pypi/acme-lib")
+    ]
+    assert modes == [0o750, 0o755, 0o755]
