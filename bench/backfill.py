@@ -91,6 +91,7 @@ def main() -> int:
     parser.add_argument("--hatchling-tags", type=int, default=20)
     arguments = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sdistmaker-bench-"))
+    work.chmod(0o755)  # as a served OUTDIR's: a run says when others cannot read it
     try:
         repositories = [work / "repos" / "setuptools", work / "repos" / "hatchling"]
         make_repository(repositories[0], SETUPTOOLS, "bench_setuptools", arguments.setuptools_tags)

@@ -43,6 +43,7 @@ def main() -> int:
     parser.add_argument("--commits", type=int, default=20)
     arguments = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sdistmaker-bench-hook-"))
+    work.chmod(0o755)  # as a served OUTDIR's: a run says when others cannot read it
     try:
         repository = work / "repo"
         subprocess.run(["svnadmin", "create", str(repository)], check=True)

@@ -83,6 +83,7 @@ def main() -> int:
     parser.add_argument("--tags", type=int, default=2000)
     arguments = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sdistmaker-bench-noop-"))
+    work.chmod(0o755)  # as a served OUTDIR's: a run says when others cannot read it
     try:
         url = svn_repository(work / "svn", arguments.tags // 2)
         git_repository(work / "git", arguments.tags - arguments.tags // 2)

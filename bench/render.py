@@ -95,6 +95,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=9, help="W4 runs in each index")
     arguments = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sdistmaker-bench-render-"))
+    work.chmod(0o755)  # as a served OUTDIR's: a run says when others cannot read it
     try:
         outdir = work / "large" / "out"
         defaults = make_index(outdir, arguments.projects, arguments.files)

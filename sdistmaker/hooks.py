@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from sdistmaker.errors import VcsError
+from sdistmaker.store import make_served_folder
 
 HOOK_LOG = "hook.log"
 
@@ -50,7 +51,8 @@ def git_push_touches_tags(lines: Iterable[str]) -> bool:
 def start_background_run(defaults: Path, private: Path) -> None:
     """Start ``sdists_from_tags`` detached from the hook: own session, no inherited streams
     (a child holding the hook's output open makes the svn client wait), output to a log."""
-    private.mkdir(parents=True, exist_ok=True)
+    make_served_folder(private.parent)  # OUTDIR, when no run has made it yet
+    private.mkdir(exist_ok=True)
     environment = dict(os.environ)
     # Hooks run with an empty environment; builds need a home (caches) and a path.
     environment.setdefault("HOME", os.path.expanduser("~"))

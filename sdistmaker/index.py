@@ -32,6 +32,7 @@ from sdistmaker.errors import ConfigError
 from sdistmaker.index_cache import Entry, IndexCache, Overview, Record, Settings
 from sdistmaker.names import is_distribution, is_project_name
 from sdistmaker.pages import Project, Renderer, TagFailure, Yanked
+from sdistmaker.store import make_served_folder
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ class IndexResult:
     projects looked at."""
     examined: set[str]
     """The projects looked at; others were not (and their problems not either)."""
+    projects: list[str] | None = None
+    """Every project the index lists, when it looked at them; None when nothing changed."""
 
 
 def update(
@@ -77,9 +80,9 @@ def update(
     renderer = Renderer(yanked, templates, cache.folder / "compiled")
     settings = _settings(renderer, yanked, failures, placeholders)
     before = cache.settings()
-    (outdir / BROWSE).mkdir(exist_ok=True)
+    make_served_folder(outdir / BROWSE)
     for name in placeholders:
-        (outdir / name).mkdir(exist_ok=True)
+        make_served_folder(outdir / name)
 
     # A new template changes every page; a project's settings only its own.
     everything = before is None or before.signature != settings.signature
@@ -140,7 +143,13 @@ def update(
         cache.forget(name)
     if settings != before:
         cache.save_settings(settings)
-    return IndexResult(rendered, problems, examine)
+    return IndexResult(rendered, problems, examine, overview.names())
+
+
+def projects(private: Path) -> list[str]:
+    """Every project the index lists, as it remembers them in ``private``."""
+    overview = IndexCache(private).overview()
+    return overview.names() if overview is not None else []
 
 
 def check_templates(private: Path, templates: Path) -> None:

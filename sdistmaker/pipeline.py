@@ -182,7 +182,13 @@ class _Run:
             changed=None if everything else self.state.unindexed,
         )
         self.state.unindexed = []
-        serve.write_server_rules(self.store.private, self.config.private_names, self.config.source)
+        serve.write_server_rules(
+            self.store.private,
+            self.config.private_names,
+            self.config.source,
+            self._known_names(result.projects),
+        )
+        self._say_whether_hidden()
         for relative, message in result.problems.items():
             self._problem(_FILE + relative, "indexing", message)
         for key, message in [(k, m) for k, m in self.state.problems.items() if k.startswith(_FILE)]:
@@ -205,6 +211,24 @@ class _Run:
             self.state.problems.pop(location, None)
         else:
             self._problem(location, "reading", str(error))
+
+    def _known_names(self, indexed: list[str] | None) -> set[str]:
+        """Every project sdistmaker knows: those the crawl has seen, those that publish, and
+        those the index lists (``indexed``, None when the index did not look at them)."""
+        if indexed is None:
+            indexed = index.projects(self.store.private)
+        return {*self.state.projects, *self.state.owners, *indexed}
+
+    def _say_whether_hidden(self) -> None:
+        """That a web server cannot read OUTDIR is said as loud as a new failure, once while
+        it stays so (so that quiet runs say it too: cron mails it); later runs say it as a
+        warning. Nothing failed, and the index serves its own user (file://): the exit status
+        is not changed."""
+        hidden = serve.hidden_from_others(self.config.outdir)
+        if hidden:
+            level = logging.WARNING if hidden == self.state.hidden else logging.ERROR
+            logger.log(level, "%s", hidden)
+        self.state.hidden = hidden
 
     def _placeholders(self) -> set[str]:
         """Projects the crawl has seen that publish nothing yet, by their VCS name."""

@@ -94,6 +94,9 @@ class State:
     folders_recorded: bool = False
     """Every project folder of an owner has its record (see published.py); OUTDIRs from
     before records get theirs once."""
+    hidden: str = ""
+    """Why other users could not read OUTDIR at the last run, as it was said; empty when they
+    could."""
 
 
 class Store:
@@ -107,7 +110,8 @@ class Store:
 
     def _prepare(self) -> None:
         try:
-            self.private.mkdir(parents=True, exist_ok=True)
+            make_served_folder(self.outdir)
+            self.private.mkdir(exist_ok=True)
         except OSError as error:
             raise StoreError(f"{self.outdir}: cannot create OUTDIR: {error.strerror}") from None
 
@@ -187,6 +191,7 @@ def _state(data: object) -> State:
         svn=_svn_memory(top.get("svn", {}), "svn"),
         unsandboxed=_of(bool, top.get("unsandboxed", False), "unsandboxed"),
         folders_recorded=_of(bool, top.get("folders_recorded", False), "folders_recorded"),
+        hidden=_of_str(top.get("hidden", ""), "hidden"),
     )
 
 
@@ -294,6 +299,21 @@ def _percent_encoded(match: re.Match[str]) -> str:
     return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8", "surrogatepass"))
 
 
+def make_served_folder(folder: Path) -> None:
+    """Make ``folder``, and the folders above it that are missing, readable and searchable by
+    every user (0755) whatever the umask: a web server serves them as a user of its own."""
+    missing = []
+    while not folder.is_dir() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        try:
+            made.mkdir()
+        except FileExistsError:  # another process made it meanwhile: its mode is not ours to set
+            continue
+        os.chmod(made, 0o755)
+
+
 def publish(
     built: Path,
     root: Path,
@@ -314,7 +334,7 @@ def publish(
     if target.exists():
         raise AlreadyPublished(target)
     _refuse_another_of_the_release(built.name, folder, distribution, version)
-    folder.mkdir(parents=True, exist_ok=True)
+    make_served_folder(folder)
     staging = staging or folder
     with _regular_file(built) as reading:
         _record(folder, built.name, owner, staging)

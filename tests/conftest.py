@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import textwrap
 import time
 import uuid
@@ -53,6 +54,31 @@ def require(command: str, path: Path | None = None) -> None:
         if IN_CI:
             pytest.fail(f"{command} is not installed; CI must install it")
         pytest.skip(f"{command} is not installed")
+
+
+def mount(*arguments: str) -> None:
+    """Mount, or skip where that is not allowed (not root, no CAP_SYS_ADMIN); in CI, fail."""
+    require("mount")
+    result = subprocess.run(["mount", *arguments], capture_output=True, text=True)
+    if result.returncode:
+        reason = f"cannot mount here ({result.stderr.strip()})"
+        if IN_CI:
+            pytest.fail(f"{reason}; CI must run these tests as root, allowed to mount")
+        pytest.skip(reason)
+
+
+def unmount(folder: Path) -> None:
+    subprocess.run(["umount", str(folder)], check=True, capture_output=True)
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str) -> Iterator[None]:
+    """A tmpfs of ``size`` on ``folder``: a disk that fills up in a moment (or an empty one)."""
+    mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder))
+    try:
+        yield
+    finally:
+        unmount(folder)
 
 
 def run(*args: str | Path, cwd: Path | None = None) -> str:
@@ -248,6 +274,33 @@ def install_hook(hooks: Path, name: str, defaults: Path, arguments: str) -> None
         f"exec {BIN / 'sdists_from_tags'} -q --defaults-file={defaults} {arguments}\n"
     )
     hook.chmod(0o755)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests' folders go below one that other users may search (pytest's own is private),
+    as a served OUTDIR's do: the web servers' user reads them, and a run says when it could not.
+    Before pytest makes its folders, from this setting."""
+    if config.option.basetemp is None:
+        config.option.basetemp = tempfile.mkdtemp(prefix="sdistmaker-tests-")
+        config.stash[_MADE_BASETEMP] = Path(config.option.basetemp)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    made = config.stash.get(_MADE_BASETEMP, None)
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
+
+
+_MADE_BASETEMP = pytest.StashKey[Path]()
+
+
+@pytest.fixture
+def tmp_path(tmp_path: Path) -> Path:
+    """pytest's, readable and searchable by other users (see pytest_configure)."""
+    for folder in (tmp_path.parent, tmp_path):
+        folder.chmod(0o755)
+    return tmp_path
 
 
 @pytest.fixture(autouse=True)

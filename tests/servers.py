@@ -106,7 +106,7 @@ def apache(outdir: Path, upstream: str, prefix: str = "/simple") -> Iterator[int
     require("apache2")
     work = Path(tempfile.mkdtemp(prefix="sdistmaker-apache-"))
     port = free_port()
-    modules = ["mpm_event", "authz_core", "alias", "dir", "mime", "rewrite", "headers"]
+    modules = ["mpm_event", "authz_core", "alias", "dir", "mime", "rewrite", "headers", "lua"]
     loads = "".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so\n" for m in modules)
     user = "User www-data\nGroup www-data\n" if os.geteuid() == 0 else ""
     virtual_host = fill_in(
@@ -143,7 +143,7 @@ def nginx(outdir: Path, upstream: str) -> Iterator[int]:
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
     http = fill_in(
-        readme_example("normalisation)::"),
+        readme_example("negotiation)::"),
         {
             "http {\n": f"http {{\n    access_log off;\n{temporary}",
             "server {\n": f"server {{\n        listen 127.0.0.1:{port};\n",

@@ -42,17 +42,19 @@ import pytest
 
 from conftest import (
     HANGING_SETUP_PY,
-    IN_CI,
     SLEEPER,
     GitRepository,
     SvnRepository,
     all_gone,
     crafted_project,
     hold_lock,
+    mount,
     pyproject_setuptools_project,
     require,
     running,
     setup_py_project,
+    small_disk,
+    unmount,
     write_defaults,
     write_tree,
 )
@@ -101,6 +103,8 @@ class Expect:
     """Variables the run gets besides the test's own."""
     quiet: bool = True
     """False: run without -q, as a person does, to see what a run says besides failures."""
+    umask: int = -1
+    """The umask the run starts with; -1: the test's own."""
     index_intact: bool = True
     """False where the case itself damaged sdistmaker's records or put foreign files in OUTDIR,
     so that the index cannot be checked as a whole."""
@@ -146,6 +150,7 @@ class World:
         env: dict[str, str] | None = None,
         quiet: bool = True,
         stop: Stop | None = None,
+        umask: int = -1,
     ) -> Result:
         started = time.monotonic()
         with subprocess.Popen(
@@ -156,6 +161,7 @@ class World:
             text=True,
             env={**os.environ, "TMPDIR": str(self.scratch), **(env or {})},
             start_new_session=True,
+            umask=umask,
         ) as process:
             deadline = started + 120  # a hang fails the test instead of stopping the suite
             if stop is not None:
@@ -235,7 +241,7 @@ def test_bad_input(case: Case, world: World) -> None:
     try:
         expect = next(arrange)
         before = world.published()
-        result = world.run(expect.defaults, expect.env, expect.quiet, expect.stop)
+        result = world.run(expect.defaults, expect.env, expect.quiet, expect.stop, expect.umask)
 
         assert "Traceback" not in result.output, result.output
         assert result.code == expect.code, result.output
@@ -314,40 +320,15 @@ def password_server() -> Iterator[str]:
 # OUTDIR on a disk that is full, or mounted read-only. The tests run as root in CI and mount.
 
 
-def _mount(*arguments: str) -> None:
-    """Mount, or skip where that is not allowed (not root, no CAP_SYS_ADMIN); in CI, fail."""
-    require("mount")
-    result = subprocess.run(["mount", *arguments], capture_output=True, text=True)
-    if result.returncode:
-        reason = f"cannot mount here ({result.stderr.strip()})"
-        if IN_CI:
-            pytest.fail(f"{reason}; CI must run these tests as root, allowed to mount")
-        pytest.skip(reason)
-
-
-def _unmount(folder: Path) -> None:
-    subprocess.run(["umount", str(folder)], check=True, capture_output=True)
-
-
-@contextlib.contextmanager
-def small_disk(folder: Path, size: str) -> Iterator[None]:
-    """A tmpfs of ``size`` on ``folder``: a disk that fills up in a moment."""
-    _mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder))
-    try:
-        yield
-    finally:
-        _unmount(folder)
-
-
 @contextlib.contextmanager
 def read_only(folder: Path) -> Iterator[None]:
     """``folder`` read-only for everyone, root too (who ignores permission bits)."""
-    _mount("--bind", str(folder), str(folder))
+    mount("--bind", str(folder), str(folder))
     try:
-        _mount("-o", "remount,ro,bind", str(folder))
+        mount("-o", "remount,ro,bind", str(folder))
         yield
     finally:
-        _unmount(folder)
+        unmount(folder)
 
 
 def fill(path: Path) -> None:
@@ -1568,6 +1549,44 @@ def new_outdir_on_a_read_only_mount(world: World) -> Arranged:
     with read_only(fresh):
         line = f"{fresh}: cannot create OUTDIR: Read-only file system"
         yield Expect(1, [re.escape(line)], world.defaults(OUTDIR="fresh"))
+
+
+@bad_input
+def run_under_a_umask_that_hides_everything(world: World) -> Arranged:
+    """umask 077 (a hardened account's cron): every folder a run makes to be served (OUTDIR, a
+    project's, a placeholder's, the pages for people's) is readable and searchable by other
+    users all the same, as the files are: a web server runs as a user of its own. Only
+    sdistmaker's own folder stays as the umask makes it."""
+    world.svn.mkdir("libs/gamma/trunk")  # crawled, nothing tagged: a placeholder
+    yield Expect(0, umask=0o077)
+    served = [world.outdir, *(world.outdir / name for name in ("alpha", "beta", "gamma", "+"))]
+    assert [oct(folder.stat().st_mode & 0o777) for folder in served] == ["0o755"] * 5
+    files = [path for path in world.outdir.rglob("*") if ".sdistmaker" not in path.parts]
+    assert {oct(path.stat().st_mode & 0o777) for path in files if path.is_file()} == {"0o644"}
+    assert (world.outdir / ".sdistmaker").stat().st_mode & 0o777 == 0o700
+
+
+@bad_input
+def outdir_hidden_from_other_users(world: World) -> Arranged:
+    """OUTDIR's parent lets no other user through (0700): a web server, running as a user of its
+    own, sees none of it. A run says so as loud as a new failure the first time, quiet or not
+    (cron mails it), then only as a warning while it stays so; nothing failed: status 0. Said
+    again once it happens again."""
+    world.publish()
+    world.root.chmod(0o700)
+    line = f"{world.outdir} is hidden from other users (a web server): {world.root} lacks o+x"
+    yield Expect(0, [re.escape(line)])
+    assert (world.run().code, world.run().output) == (0, "")
+    assert world.run(quiet=False).lines[0] == line
+    world.root.chmod(0o755)
+    world.outdir.chmod(0o711)
+    listed = f"{world.outdir} is hidden from other users (a web server): it lacks o+r"
+    assert world.run().lines == [listed]
+    world.outdir.chmod(0o755)
+    assert world.run().output == ""
+    world.root.chmod(0o700)
+    assert world.run().lines == [line]
+    world.root.chmod(0o755)
 
 
 @bad_input

@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GitRepository, SvnRepository, hatchling_project, write_defaults
+from conftest import GitRepository, SvnRepository, hatchling_project, sdist, write_defaults
 from sdistmaker.cli import sdists_from_tags
-from sdistmaker.serve import APACHE_RULES, NGINX_RULES, name_pattern
+from sdistmaker.serve import (
+    APACHE_RULES,
+    NGINX_RULES,
+    PATTERN_LENGTH,
+    known_patterns,
+    name_pattern,
+)
 
 MakeGit = Callable[[str], GitRepository]
 
@@ -35,15 +41,59 @@ def test_rules_for_both_servers_are_written_from_the_defaults(tmp_path: Path) ->
     assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
     private = tmp_path / "out" / ".sdistmaker"
     apache = (private / APACHE_RULES).read_text()
-    assert f"from PRIVATE_NAMES in {defaults}" in apache
-    assert 'RewriteCond %{ENV:SDISTMAKER_MISSING} "^(?:acme\\-[^/]*)$"' in apache
-    assert "RewriteRule ^ - [R=404,L]" in apache
+    assert apache.startswith(f"# Written by sdistmaker from PRIVATE_NAMES in {defaults} and ")
+    assert 'RewriteCond %{ENV:SDISTMAKER_MISSING} "^(?:acme\\-[^/]*)$"\n' in apache
+    assert apache.endswith("RewriteRule ^ - [R=404,L]\n")
     assert 'if ($sdistmaker_project ~ "^(?:acme\\-[^/]*)$")' in (private / NGINX_RULES).read_text()
 
     defaults.write_text("OUTDIR = 'out'\n")
     assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
     assert "RewriteRule" not in (private / APACHE_RULES).read_text()
     assert "if (" not in (private / NGINX_RULES).read_text()
+
+
+def test_the_rules_know_every_project_sdistmaker_knows(
+    svn_repository: SvnRepository, tmp_path: Path
+) -> None:
+    """Crawled (acme.fresh, nothing tagged), publishing (under a name of its own: the
+    distribution tool-kit of the svn project tools), and folders put in the index by other
+    means: none of them may go upstream while its folder is out of sight."""
+    svn_repository.mkdir("libs/acme.fresh/trunk")
+    svn_repository.add_project("libs/tools", hatchling_project("tool_kit", "1.0"))
+    svn_repository.tag("libs/tools", "1.0")
+    defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out")
+    outdir = tmp_path / "out"
+    (outdir / "by-hand").mkdir(parents=True)
+    sdist(
+        outdir / "by-hand",
+        "Metadata-Version: 2.1\nName: by-hand\nVersion: 1.0\n",
+        "by_hand-1.0.tar.gz",
+    )
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+
+    known = ["acme-fresh", "by-hand", "tool-kit", "tools"]
+    apache = (outdir / ".sdistmaker" / APACHE_RULES).read_text()
+    nginx = (outdir / ".sdistmaker" / NGINX_RULES).read_text()
+    pattern = "^(?:" + "|".join(known) + ")$"
+    assert f"and the projects it knows ({len(known)})," in apache.splitlines()[0]
+    assert f'RewriteCond %{{ENV:SDISTMAKER_MISSING}} "{pattern}"\nRewriteRule' in apache
+    assert f'if ($sdistmaker_project ~ "{pattern}") {{\n    set $sdistmaker_private 1;' in nginx
+
+    # A run with nothing new keeps them all, the index's too.
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    assert (outdir / ".sdistmaker" / APACHE_RULES).read_text() == apache
+
+
+def test_known_names_are_matched_exactly_in_patterns_the_servers_take() -> None:
+    names = sorted({f"team{n % 40}-lib-{n}" for n in range(12_000)} | {"a", "a-b"})
+    patterns = known_patterns(names)
+    assert max(len(pattern) for pattern in patterns) <= PATTERN_LENGTH < 4000
+    compiled = [re.compile(pattern) for pattern in patterns]
+    assert all(sum(bool(p.match(name)) for p in compiled) == 1 for name in names)
+    for stranger in ("team1-lib", "team1-lib-10", "ateam1-lib-1", "b", "a-", "team1-lib-1-"):
+        assert not any(p.match(stranger) for p in compiled), stranger
+    assert known_patterns([]) == []
 
 
 def test_a_crawled_project_with_nothing_published_gets_a_page_of_its_own(

@@ -11,7 +11,7 @@ import pytest
 
 from sdistmaker import published
 from sdistmaker.lock import Busy
-from sdistmaker.store import State, Store, StoreError, TagRecord, publish
+from sdistmaker.store import State, Store, StoreError, TagRecord, make_served_folder, publish
 from sdistmaker.svn import SvnProject, remember
 from sdistmaker.tags import Tag
 from sdistmaker.temporaries import PREFIX
@@ -272,21 +272,21 @@ def test_only_a_normalised_distribution_name_names_a_folder(tmp_path: Path, name
 
 
 @pytest.mark.parametrize(
-    "published", ["Alpha.Thing-1.0.tar.gz", "alpha_thing-1.0.0.tar.gz", "alpha-thing-1.0.zip"]
+    "existing", ["Alpha.Thing-1.0.tar.gz", "alpha_thing-1.0.0.tar.gz", "alpha-thing-1.0.zip"]
 )
-def test_a_release_is_published_once(tmp_path: Path, published: str) -> None:
+def test_a_release_is_published_once(tmp_path: Path, existing: str) -> None:
     """However its file is named: the name in another case or with other separators, the
     version written otherwise (``1.0.0`` is ``1.0``)."""
     (tmp_path / "dest" / "alpha-thing").mkdir(parents=True)
-    (tmp_path / "dest" / "alpha-thing" / published).write_bytes(b"first")
+    (tmp_path / "dest" / "alpha-thing" / existing).write_bytes(b"first")
     built = tmp_path / "alpha_thing-1.0.tar.gz"
     built.write_bytes(b"second")
     with pytest.raises(
         StoreError,
-        match=rf"^alpha-thing 1\.0 is published already, as alpha-thing/{re.escape(published)}$",
+        match=rf"^alpha-thing 1\.0 is published already, as alpha-thing/{re.escape(existing)}$",
     ):
         publish(built, tmp_path / "dest", "alpha-thing", "1.0", "svn:p")
-    assert [p.name for p in (tmp_path / "dest" / "alpha-thing").iterdir()] == [published]
+    assert [p.name for p in (tmp_path / "dest" / "alpha-thing").iterdir()] == [existing]
 
 
 def test_a_release_gets_a_wheel_beside_its_sdist(tmp_path: Path) -> None:
@@ -309,3 +309,20 @@ def test_a_folder_another_project_publishes_is_not_published_to(tmp_path: Path) 
     with pytest.raises(StoreError, match=r"^p is published from svn:p, not from git:elsewhere#$"):
         publish(again, tmp_path / "dest", "p", "2.0", "git:elsewhere#")
     assert not (tmp_path / "dest" / "p" / "p-2.0.tar.gz").exists()
+
+
+def test_folders_made_to_be_served_are_open_to_every_user_whatever_the_umask(
+    tmp_path: Path,
+) -> None:
+    """The folders above too (a new OUTDIR's parent): a web server runs as a user of its own.
+    A folder that was there keeps its mode: it is not sdistmaker's to set."""
+    (tmp_path / "srv").mkdir(mode=0o750)
+    before = os.umask(0o077)
+    try:
+        make_served_folder(tmp_path / "srv" / "pypi" / "acme-lib")
+    finally:
+        os.umask(before)
+    modes = [
+        (tmp_path / p).stat().st_mode & 0o777 for p in ("srv", "srv/pypi", "srv/pypi/acme-lib")
+    ]
+    assert modes == [0o750, 0o755, 0o755]
