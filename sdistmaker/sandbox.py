@@ -21,9 +21,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 REFUSED_AS_ROOT = (
-    "not built: sdistmaker runs as root and bubblewrap (bwrap, with setpriv) cannot make a "
-    "sandbox here, and a tag's code never runs as root: install bubblewrap, or run sdistmaker "
-    "as a user of its own"
+    "sdistmaker runs as root and bubblewrap (bwrap, with setpriv) cannot make a sandbox here: "
+    "a tag's code never runs as root (install bubblewrap, or run sdistmaker as a user of its own)"
 )
 
 
