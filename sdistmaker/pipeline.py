@@ -14,6 +14,7 @@ from sdistmaker.crawl import crawl
 from sdistmaker.errors import BuildError, SdistmakerError
 from sdistmaker.pages import TagFailure
 from sdistmaker.store import (
+    PRIVATE,
     AlreadyPublished,
     State,
     Store,
@@ -462,8 +463,14 @@ def make_sdist(
         else:
             tag = svn.tag_from_url(tag_url)
         log = workdir / "build.log"
+        # As in a run: nothing of sdistmaker's records, if the destination is an OUTDIR, nor of
+        # the repository, when it is on this machine's disk.
+        hidden = [destination / PRIVATE, local_folder(tag.location)]
+        settings = BuildSettings(
+            timeout, legacy_python, hidden=tuple(path for path in hidden if path is not None)
+        )
         try:
-            sdist = build_tag(tag, workdir / "work", BuildSettings(timeout, legacy_python), log)
+            sdist = build_tag(tag, workdir / "work", settings, log)
         except BuildError as error:
             raise BuildError(f"{public_url(tag_url)}: {error}") from None
         try:

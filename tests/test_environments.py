@@ -31,6 +31,7 @@ def made(log: Path) -> int:
     return sum(" venv " in line for line in log.read_text().splitlines())
 
 
+@pytest.mark.usefixtures("installer")
 def test_an_environment_is_made_once_and_reused(tmp_path: Path) -> None:
     environments = Environments(tmp_path / "envs")
     log = tmp_path / "log"

@@ -205,6 +205,39 @@ def test_as_root_every_kind_of_project_builds_as_nobody_with_wheels(
     assert (tmp_path / "dest" / "scm" / "scm-1.0.tar.gz").exists()
 
 
+LOOKING_AROUND = """\
+found = []
+for path in [{state!r}, {repository!r}]:
+    try:
+        found.append(open(path).read().strip())
+    except OSError:
+        pass
+from setuptools import setup
+setup(name="alpha", version="1.1", description="found: " + " | ".join(found))
+"""
+
+
+@pytest.mark.usefixtures("confined")
+def test_make_sdist_builds_see_neither_the_records_where_it_publishes_nor_the_repository() -> None:
+    """The destination may be a run's OUTDIR, the tag's repository on this machine's disk:
+    as in a run, builds see nothing of either."""
+    with unhidden_folder() as folder:
+        folder.chmod(0o755)  # as /srv is: only what sdistmaker hides is hidden
+        state = folder / "pypi" / ".sdistmaker" / "state.json"
+        write_tree(state.parent, {state.name: "a run's state\n"})
+        repository = SvnRepository(folder / "svn")
+        files = {
+            "setup.py": LOOKING_AROUND.format(
+                state=str(state), repository=str(repository.root / "format")
+            )
+        }
+        repository.add_project("alpha", files)
+        repository.tag("alpha", "1.1")
+        assert make_sdist([f"{repository.url}/alpha/tags/1.1", str(folder / "pypi")]) == 0
+        metadata = sdist_metadata(folder / "pypi" / "alpha" / "alpha-1.1.tar.gz")
+    assert "Summary: found: \n" in metadata
+
+
 def sdist_metadata(path: Path) -> str:
     with tarfile.open(path) as archive:
         member = archive.extractfile(f"{path.name.removesuffix('.tar.gz')}/PKG-INFO")
