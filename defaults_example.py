@@ -95,7 +95,7 @@ YANKED = {
 # service is started). Commit hooks and cron start sdistmaker with an (almost) empty environment.
 # Build requirements are installed as wheels only, never from a URL or path: one that has no
 # wheel there fails the build (put a wheel of it on that index, or in a folder named by
-# UV_FIND_LINKS and PIP_FIND_LINKS). Names in PRIVATE_NAMES and those built here come only from
+# UV_FIND_LINKS and PIP_FIND_LINKS). Names in PRIVATE_NAMES and of projects here come only from
 # OUTDIR (looked in first) and those find-links folders.
 BUILD_ENVIRONMENT = {
     # "PIP_INDEX_URL": "https://pypi.example.com/simple/",

@@ -6,11 +6,11 @@ installed (pip otherwise), byte-compiled (so no backend call compiles setuptools
 made again when it grows old, so that unpinned requirements still move on.
 
 Environments are made outside the sandbox builds run in, so what goes in runs none of its code
-meanwhile: wheels only, from the index, never a URL or path. Names that are private (PRIVATE_NAMES,
-and every name built here) come only from this index (OUTDIR, looked in first) or the find-links,
-never from a public index, however high a version it offers: the requirements are resolved first,
-the resolution checked, and exactly what was checked installed. Making one counts against the
-deadline of the build that needs it.
+meanwhile: wheels only, from the index, never a URL or path. Private names (PRIVATE_NAMES, and
+those of the projects here) come only from this index (OUTDIR, looked in first) or the
+find-links, never from another index, however high a version it offers: the requirements are
+resolved first, the resolution checked, and exactly what was checked installed. Making one
+counts against the deadline of the build that needs it.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class PrivateNames:
     globs: tuple[str, ...] = ()
     """PRIVATE_NAMES: globs of normalised names."""
     names: frozenset[str] = frozenset()
-    """The normalised names built here."""
+    """The normalised names of the projects here: those crawled, those published."""
     index: Path | None = None
     """OUTDIR, an index installers look in first."""
 
@@ -357,8 +357,8 @@ def _refuse_private_from_elsewhere(
             if not any(_within(url, source) for source in sources):
                 raise BuildError(
                     f"build requirement {package.name} {package.version} is a private name "
-                    f"(PRIVATE_NAMES, or built here) but would come from {public_url(url)}: "
-                    "only OUTDIR and the find-links may provide it"
+                    "(PRIVATE_NAMES, or a project of this index) but would come from "
+                    f"{public_url(url)}: only OUTDIR and the find-links may provide it"
                 )
 
 

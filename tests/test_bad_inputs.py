@@ -1425,9 +1425,9 @@ def build_requirement_of_a_private_name_from_a_public_index(world: World) -> Arr
             PRIVATE_NAMES=["acme-*"], WHEELS=True, BUILD_ENVIRONMENT=environment
         )
         refused = re.escape(
-            f"build requirement {PLUGIN} 9.0 is a private name (PRIVATE_NAMES, or built here) "
-            f"but would come from {index}/{PLUGIN}/acme_build_plugin-9.0-py3-none-any.whl: "
-            "only OUTDIR and the find-links may provide it"
+            f"build requirement {PLUGIN} 9.0 is a private name (PRIVATE_NAMES, or a project of "
+            f"this index) but would come from {index}/{PLUGIN}/"
+            "acme_build_plugin-9.0-py3-none-any.whl: only OUTDIR and the find-links may provide it"
         )
         alpha_url = world.svn_tag_url("alpha", "1.1")
         yield Expect(

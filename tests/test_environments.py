@@ -288,8 +288,9 @@ def test_a_private_name_is_never_installed_from_a_public_index(
             private=private,
         )
     assert str(error.value) == (
-        f"build requirement {PLUGIN} 9.0 is a private name (PRIVATE_NAMES, or built here) but "
-        f"would come from {plugin.public}/{PLUGIN}/acme_build_plugin-9.0-py3-none-any.whl: "
+        f"build requirement {PLUGIN} 9.0 is a private name (PRIVATE_NAMES, or a project of "
+        f"this index) but would come from {plugin.public}/{PLUGIN}/"
+        "acme_build_plugin-9.0-py3-none-any.whl: "
         "only OUTDIR and the find-links may provide it"
     )
     assert [path.name for path in envs.iterdir() if not path.name.endswith(".lock")] == []
