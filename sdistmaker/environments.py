@@ -370,7 +370,7 @@ def _sources(private: PrivateNames, installers: Mapping[str, str]) -> list[str]:
             if "://" in location:
                 sources.append(location)
             elif location:
-                sources.append(Path(location).resolve().as_uri())
+                sources.append(Path(location).absolute().as_uri())
     return sources
 
 
@@ -383,8 +383,9 @@ def _within(url: str, source: str) -> bool:
     folder = unquote(place.path)
     if not folder.endswith("/") and not (place.scheme == "file" and Path(folder).is_dir()):
         folder = posixpath.dirname(folder)
-    path = posixpath.normpath(unquote(file.path))
-    return path.startswith(posixpath.normpath(folder).rstrip("/") + "/")
+    # On this machine, the folders themselves, whatever links lead there.
+    normal = os.path.realpath if file.scheme == "file" else posixpath.normpath
+    return normal(unquote(file.path)).startswith(normal(folder).rstrip("/") + "/")
 
 
 def _host(netloc: str) -> str:

@@ -354,3 +354,22 @@ def test_installers_get_their_caches_and_certificates_but_no_secret(
     # This index first.
     assert variables["UV_INDEX"] == "file:///srv/pypi https://pypi.example/simple"
     assert variables["PIP_EXTRA_INDEX_URL"] == "file:///srv/pypi"
+
+
+def test_a_private_name_from_the_find_links_is_installed_whatever_link_leads_there(
+    tmp_path: Path, plugin: Plugin
+) -> None:
+    """The find-links folder named through a link (as /opt/wheels often is): its wheels are the
+    folder's all the same."""
+    (tmp_path / "linked").symlink_to(plugin.links)
+    installers = plugin.installers()
+    installers["UV_FIND_LINKS"] = installers["PIP_FIND_LINKS"] = str(tmp_path / "linked")
+    python = Environments(tmp_path / "envs").python(
+        {f"{PLUGIN}<2"},
+        "",
+        installers,
+        tmp_path / "log",
+        deadline=soon(),
+        private=PrivateNames(globs=("acme-*",)),
+    )
+    assert installed(python) == ["acme_build_plugin-1.0"]
