@@ -59,7 +59,9 @@ REPOSITORY_TIMEOUT = 600
 
 # Names that are yours alone (globs, e.g. "acme-*"): when no project of such a name is here, the
 # web server answers 404 instead of sending the installer to PyPI, where anyone could publish
-# it (dependency confusion). Projects sdistmaker has crawled are protected anyway.
+# it (dependency confusion), and a build requirement of such a name is installed only from OUTDIR
+# or the find-links of BUILD_ENVIRONMENT, never from another index. Projects sdistmaker has
+# crawled are protected anyway.
 PRIVATE_NAMES = [
     # "acme-*",
 ]
@@ -90,19 +92,23 @@ YANKED = {
 # browse/project.html (for people). A relative path is relative to the folder of this file.
 # TEMPLATES = "templates"
 
-# Environment variables every build gets, on top of sdistmaker's own: where build requirements
-# come from, a proxy, certificates. Build requirements are installed as wheels only, never from a
-# URL or path: one that has no wheel there fails the build (put a wheel of it on that index, or
-# in a folder named by UV_FIND_LINKS and PIP_FIND_LINKS). Commit hooks and cron start sdistmaker
-# with an (almost) empty environment, so whatever your builds need from the network belongs here.
-# Builds inherit none of sdistmaker's variables whose names look secret (TWINE_*, *PASSWORD*,
-# *PASSWD*, *TOKEN*, *SECRET*, *CREDENTIAL*, *API_KEY*, *PRIVATE_KEY*, *AUTH*, *_PAT, *PASS),
-# nor one whose value is a URL with a user or password in it (an index, a proxy): name here one
-# that a build really needs.
+# Environment variables every build gets: where build requirements come from, a proxy,
+# certificates. Builds run code from tags: of sdistmaker's own environment they get only PATH,
+# HOME, LANG, LANGUAGE, LC_* and TZ (whatever its name, any other variable may hold a secret:
+# a signing key, a job token, a webhook's URL), and the installers of their build requirements
+# also where their caches are and which certificates they trust (UV_CACHE_DIR, PIP_CACHE_DIR,
+# XDG_CACHE_HOME, SSL_CERT_FILE, SSL_CERT_DIR, PIP_CERT, REQUESTS_CA_BUNDLE, UV_NATIVE_TLS,
+# UV_SYSTEM_CERTS). Everything else a build needs belongs here; None gives a variable as
+# sdistmaker's environment has it, to keep a password out of this file (a proxy's, set where the
+# service is started). Commit hooks and cron start sdistmaker with an (almost) empty environment.
+# Build requirements are installed as wheels only, never from a URL or path: one that has no
+# wheel there fails the build (put a wheel of it on that index, or in a folder named by
+# UV_FIND_LINKS and PIP_FIND_LINKS). Names in PRIVATE_NAMES and of projects here come only from
+# OUTDIR (looked in first) and those find-links folders.
 BUILD_ENVIRONMENT = {
     # "PIP_INDEX_URL": "https://pypi.example.com/simple/",
     # "UV_INDEX_URL": "https://pypi.example.com/simple/",
-    # "HTTPS_PROXY": "http://proxy.example.com:3128",
+    # "HTTPS_PROXY": None,  # as sdistmaker's environment has it
     # "SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt",
 }
 

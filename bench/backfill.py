@@ -93,7 +93,9 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="sdistmaker-bench-"))
     work.chmod(0o755)  # as a served OUTDIR's: a run says when others cannot read it
     try:
-        repositories = [work / "repos" / "setuptools", work / "repos" / "hatchling"]
+        # Named as their projects: a project crawled here takes its name from PyPI, for
+        # build requirements too.
+        repositories = [work / "repos" / "bench-setuptools", work / "repos" / "bench-hatchling"]
         make_repository(repositories[0], SETUPTOOLS, "bench_setuptools", arguments.setuptools_tags)
         make_repository(repositories[1], HATCHLING, "bench_hatchling", arguments.hatchling_tags)
         tags = arguments.setuptools_tags + arguments.hatchling_tags

@@ -29,7 +29,7 @@ from packaging.version import InvalidVersion, Version
 from sdistmaker import archives, processes, sandbox
 from sdistmaker.archives import ArchiveError
 from sdistmaker.distributions import check_file_name, check_release_name, read_metadata
-from sdistmaker.environments import Environments
+from sdistmaker.environments import Environments, PrivateNames
 from sdistmaker.errors import BuildError, VcsError
 from sdistmaker.tags import Tag
 
@@ -57,12 +57,16 @@ class BuildSettings:
     """Seconds one tag's build may take, all routes together."""
     legacy_python: str = ""
     """An interpreter for the last route of old setup.py projects; empty: no such route."""
-    environment: Mapping[str, str] = field(default_factory=dict)
-    """Variables every build gets on top of sdistmaker's own (index, proxy, certificates)."""
+    environment: Mapping[str, str | None] = field(default_factory=dict)
+    """Variables every build gets besides the few every build needs (index, proxy,
+    certificates); None for one of sdistmaker's own, given as it is there."""
     environments: Environments | None = None
     """Where build environments are kept between builds; None: made anew for each build."""
     hidden: tuple[Path, ...] = ()
-    """Files and folders builds must not read (the defaults file: it may hold passwords)."""
+    """Files and folders builds must not read: the defaults file (it may hold passwords),
+    sdistmaker's records, the repositories on this machine."""
+    private: PrivateNames = field(default_factory=PrivateNames)
+    """Names of build requirements that only this index and the find-links may provide."""
 
 
 class _RouteFailed(Exception):
@@ -72,6 +76,7 @@ class _RouteFailed(Exception):
 def build_tag(tag: Tag, workdir: Path, settings: BuildSettings, log: Path) -> Sdist:
     """Export ``tag`` into ``workdir`` and build it; the sdist is left in ``workdir/dist``."""
     assert tag.source is not None
+    workdir.mkdir(parents=True, exist_ok=True)
     source = workdir / "source"
     # The export counts against the build's time: what it fetches (svn:externals) may hang.
     deadline = time.monotonic() + settings.timeout
@@ -112,10 +117,14 @@ def build_sdist(
     deadline = deadline or time.monotonic() + settings.timeout
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text("")
+    # The build may run as another user (nobody, when sdistmaker is root): the tree it builds
+    # is its own; no code of the tag's has run yet.
+    sandbox.hand_over(source, recursive=True)
     failures: dict[str, list[str]] = {}
     for route in routes:
         shutil.rmtree(outdir, ignore_errors=True)
         outdir.mkdir(parents=True)
+        sandbox.hand_over(outdir)
         environment = _environment(source, outdir.parent / "tmp", version, project, settings)
         try:
             if route == ROUTE_LEGACY_PYTHON:
@@ -159,6 +168,7 @@ def build_wheel(sdist: Sdist, workdir: Path, settings: BuildSettings, log: Path)
     outdir = workdir / "wheel"
     outdir.mkdir()
     environment = _environment(source, workdir / "tmp", sdist.version, sdist.name, settings)
+    sandbox.hand_over(workdir, recursive=True)
     deadline = time.monotonic() + settings.timeout
     try:
         _backend_build(source, outdir, "wheel", sdist.route, environment, settings, deadline, log)
@@ -209,6 +219,7 @@ def _backend_build(
     """
     constraints = "setuptools<58\n" if route == ROUTE_OLD_SETUPTOOLS else ""
     environments = settings.environments or Environments(outdir.parent / "environments")
+    private = settings.private
 
     def runner(
         cmd: Sequence[str],
@@ -220,12 +231,19 @@ def _backend_build(
 
     try:
         requirements = set(ProjectBuilder(source, runner=runner).build_system_requires)
-        python = environments.python(requirements, constraints, environment, log, deadline=deadline)
+        python = environments.python(
+            requirements, constraints, environment, log, deadline=deadline, private=private
+        )
         builder = ProjectBuilder(source, python_executable=str(python), runner=runner)
         extra = builder.get_requires_for_build(distribution)
         if extra - requirements:
             python = environments.python(
-                requirements | extra, constraints, environment, log, deadline=deadline
+                requirements | extra,
+                constraints,
+                environment,
+                log,
+                deadline=deadline,
+                private=private,
             )
             builder = ProjectBuilder(source, python_executable=str(python), runner=runner)
         builder.build(distribution, outdir)
@@ -243,19 +261,13 @@ def _environment(
     source: Path, tmp: Path, version: str, project: str, settings: BuildSettings
 ) -> dict[str, str]:
     tmp.mkdir(parents=True, exist_ok=True)
+    sandbox.hand_over(tmp)
     project_table = _pyproject(source).get("project")
     name = project_table.get("name") if isinstance(project_table, dict) else None
     suffix = re.sub(r"[-_.]+", "_", str(name or project)).upper()
-    # Builds run code from tags: they get no upload credentials and no secrets (BUILD_ENVIRONMENT
-    # gives back what a build really needs).
-    inherited = {
-        name: value
-        for name, value in os.environ.items()
-        if not _SECRET.search(name) and not _URL_CREDENTIALS.search(value)
-    }
     return dict(
-        inherited,
-        **settings.environment,
+        _inherited(),
+        **_given(settings.environment),
         TMPDIR=str(tmp),
         # An exported tree has no VCS metadata: tell setuptools-scm and hatch-vcs the version.
         SETUPTOOLS_SCM_PRETEND_VERSION=version,
@@ -263,14 +275,29 @@ def _environment(
     )
 
 
-_SECRET = re.compile(
-    r"^TWINE_|PASSWORD|PASSWD|TOKEN|SECRET|CREDENTIAL|API_?KEY|PRIVATE_?KEY|AUTH|(^|_)PAT$|PASS$",
-    re.IGNORECASE,
-)
-"""Names of variables builds do not inherit from sdistmaker's environment."""
-_URL_CREDENTIALS = re.compile(r"://[^/@\s]+@")
-"""Values builds do not inherit either: URLs with a user (often a token) or a password in them,
-as an index or a proxy may be given."""
+def _inherited() -> dict[str, str]:
+    """What a build gets of sdistmaker's environment: what it needs to run at all (where
+    programs are, the home folder, the language and time zone), nothing else. Builds run code
+    from tags, and a variable's name does not tell whether it holds a secret (a signing key, a
+    job token, a webhook's URL)."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name in _INHERITED or name.startswith("LC_")
+    }
+
+
+_INHERITED = frozenset({"PATH", "HOME", "LANG", "LANGUAGE", "TZ"})
+
+
+def _given(variables: Mapping[str, str | None]) -> dict[str, str]:
+    """BUILD_ENVIRONMENT's variables; one set to None has its value in sdistmaker's environment,
+    or is left out when it has none there."""
+    return {
+        name: os.environ[name] if value is None else value
+        for name, value in variables.items()
+        if value is not None or name in os.environ
+    }
 
 
 def _run(
@@ -289,6 +316,8 @@ def _run(
     if time.monotonic() >= deadline:
         raise BuildError("build timed out")
     confined = sandbox.confined(command, workdir, settings.hidden)
+    if confined is None and sandbox.build_user() is not None:
+        raise BuildError(sandbox.REFUSED_AS_ROOT)
     with open(log, "ab") as output:
         note = "" if confined else " (not sandboxed: bubblewrap is not available)"
         output.write(f"=== route {route}: {' '.join(command)}{note}\n".encode())

@@ -48,8 +48,9 @@ class Config:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     """How many tags are built at once."""
     legacy_python: str = ""
-    build_environment: dict[str, str] = field(default_factory=dict)
-    """Variables every build gets: an index URL, a proxy, certificates."""
+    build_environment: dict[str, str | None] = field(default_factory=dict)
+    """Variables every build gets: an index URL, a proxy, certificates; None for one given as
+    sdistmaker's environment has it."""
     yanked: dict[str, dict[str, str]] = field(default_factory=dict)
     """Normalised project name -> normalised version -> reason (PEP 592)."""
     upload_to: tuple[str, ...] = ()
@@ -122,15 +123,15 @@ def _path(value: Any) -> str:
     return _string(os.fsdecode(value))
 
 
-def _variables(value: Any) -> dict[str, str]:
+def _variables(value: Any) -> dict[str, str | None]:
     if not isinstance(value, dict) or not all(
-        isinstance(k, str) and k and isinstance(v, str) for k, v in value.items()
+        isinstance(k, str) and k and (v is None or isinstance(v, str)) for k, v in value.items()
     ):
-        raise _Invalid(f"must map variable names to strings, not {value!r}")
+        raise _Invalid(f"must map variable names to strings or None, not {value!r}")
     for name, text in value.items():
         if "=" in name or "\0" in name:
             raise _Invalid(f"holds {name!r}, which no variable can be named")
-        if "\0" in text:
+        if text is not None and "\0" in text:
             raise _Invalid(f"gives {name} a NUL character, which no variable can hold")
     return dict(value)
 

@@ -15,10 +15,10 @@ from sdistmaker.errors import BuildError, SdistmakerError
 from sdistmaker.names import is_distribution, is_project_name
 from sdistmaker.pages import TagFailure
 from sdistmaker.published import now
-from sdistmaker.store import AlreadyPublished, State, Store, StoreError, TagRecord, publish
+from sdistmaker.store import PRIVATE, AlreadyPublished, State, Store, StoreError, TagRecord, publish
 from sdistmaker.tags import Release, Tag
 from sdistmaker.temporaries import BuildFolder, remove_abandoned_build_folders
-from sdistmaker.urls import public_url
+from sdistmaker.urls import local_folder, public_url
 
 if TYPE_CHECKING:
     from sdistmaker.build import BuildSettings, Sdist
@@ -29,6 +29,8 @@ Progress = Callable[[int, int, Tag], None]
 _FILE = "(file) "
 """Prefix of the problem keys of stored files, beside those of repositories (their URLs: no
 URL starts with a parenthesis, while ``file:`` would be a repository's too)."""
+_SANDBOX = "(sandbox)"
+"""The problem key of builds refused for want of a sandbox."""
 
 
 @dataclass
@@ -293,18 +295,19 @@ class _Run:
         # nothing to build.
         from concurrent.futures import Future, ThreadPoolExecutor
 
-        from sdistmaker import sandbox
         from sdistmaker.build import BuildSettings
-        from sdistmaker.environments import Environments
+        from sdistmaker.environments import Environments, PrivateNames
 
-        self._say_whether_sandboxed(sandbox.bubblewrap() is not None)
-
+        if not self._may_build():
+            return
+        known = frozenset(self.state.owners) | frozenset(self.state.projects)
         settings = BuildSettings(
             self.config.build_timeout,
             self.config.legacy_python,
             self.config.build_environment,
             Environments(self.store.environments),
-            hidden=(self.config.source,) if self.config.source else (),
+            hidden=self._hidden(),
+            private=PrivateNames(self.config.private_names, known, self.config.outdir),
         )
         pool = ThreadPoolExecutor(max_workers=self.config.jobs)
         futures: list[tuple[Tag, Future[_Made]]] = []
@@ -331,16 +334,36 @@ class _Run:
                 if future.done() and not future.cancelled() and future.exception() is None:
                     future.result().folder.remove()
 
-    def _say_whether_sandboxed(self, sandboxed: bool) -> None:
-        """That builds run without a sandbox is said as loud as a new failure, so that quiet
-        runs say it too (cron mails it), once while it stays so; later runs say it as a
-        warning. Nothing failed: the exit status is not changed."""
+    def _may_build(self) -> bool:
+        """Whether tags may be built here. That builds run without a sandbox is said as loud as a
+        new failure, so that quiet runs say it too (cron mails it), once while it stays so;
+        later runs say it as a warning. Nothing failed: the exit status is not changed. As root,
+        nothing is built without a sandbox (a tag's code never runs as root): a problem of the
+        run, reported once while it lasts, the tags left for a run that can build them."""
+        from sdistmaker import sandbox
+
+        sandboxed = sandbox.bubblewrap() is not None
+        if not sandboxed and sandbox.build_user() is not None:
+            self._problem(_SANDBOX, "building", sandbox.REFUSED_AS_ROOT)
+            return False
+        self.state.problems.pop(_SANDBOX, None)
         if sandboxed:
             self.state.unsandboxed = False
-            return
+            return True
         level = logging.WARNING if self.state.unsandboxed else logging.ERROR
         logger.log(level, "builds are not sandboxed: bubblewrap (bwrap) is not available")
         self.state.unsandboxed = True
+        return True
+
+    def _hidden(self) -> tuple[Path, ...]:
+        """What builds must not read: the defaults file (it may hold passwords), sdistmaker's
+        records (the state, other tags' logs, the git mirrors of every repository with all
+        their branches, the build environments: a build is given back its own) and the
+        repositories read from this machine's disk."""
+        config = self.config
+        urls = [config.base, config.base_on_server, *(r.url for r in config.git_repositories)]
+        folders = [config.source, self.store.private, *(local_folder(url) for url in urls if url)]
+        return tuple(folder for folder in folders if folder is not None)
 
     def _make(self, tag: Tag, settings: BuildSettings) -> _Made:
         """Export and build one tag in a folder of its own. Runs in a worker: touches no state."""
@@ -350,7 +373,9 @@ class _Run:
         made = _Made(BuildFolder(), self._log(tag))
         try:
             try:
-                made.sdist = build_tag(tag, made.folder.path, settings, made.log)
+                # A folder the build may own (nobody, when sdistmaker is root), in one only
+                # sdistmaker's user may enter.
+                made.sdist = build_tag(tag, made.folder.path / "tag", settings, made.log)
             except SdistmakerError as error:
                 made.error = error
                 return made
@@ -495,8 +520,14 @@ def make_sdist(
         else:
             tag = svn.tag_from_url(tag_url)
         log = workdir / "build.log"
+        # As in a run: nothing of sdistmaker's records, if the destination is an OUTDIR, nor of
+        # the repository, when it is on this machine's disk.
+        hidden = [destination / PRIVATE, local_folder(tag.location)]
+        settings = BuildSettings(
+            timeout, legacy_python, hidden=tuple(path for path in hidden if path is not None)
+        )
         try:
-            sdist = build_tag(tag, workdir / "work", BuildSettings(timeout, legacy_python), log)
+            sdist = build_tag(tag, workdir / "work", settings, log)
         except BuildError as error:
             raise BuildError(f"{public_url(tag_url)}: {error}") from None
         try:

@@ -81,6 +81,38 @@ def small_disk(folder: Path, size: str) -> Iterator[None]:
         unmount(folder)
 
 
+def require_root() -> None:
+    """Skip what only a run as root shows where the tests run as another user; CI runs them as
+    root, and fails."""
+    if os.geteuid() != 0:
+        if IN_CI:
+            pytest.fail("CI must run the tests as root")
+        pytest.skip("the tests do not run as root")
+
+
+@contextlib.contextmanager
+def unhidden_folder() -> Iterator[Path]:
+    """A new folder only root may enter, where servers keep their data (/srv): outside the
+    temporary and home folders, which builds never see, so that only what sdistmaker hides of
+    it is hidden."""
+    require_root()
+    folder = Path(tempfile.mkdtemp(prefix="sdistmaker-test-", dir="/srv"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def tools_but_bubblewrap(folder: Path) -> str:
+    """A PATH of ``folder`` alone, holding the tools runs use but bwrap: no sandbox can be made."""
+    folder.mkdir(exist_ok=True)
+    for tool in ("uv", "git", "svn", "svnlook"):
+        found = shutil.which(tool)
+        if found and not (folder / tool).exists():
+            (folder / tool).symlink_to(found)
+    return str(folder)
+
+
 def run(*args: str | Path, cwd: Path | None = None) -> str:
     result = subprocess.run(
         [str(a) for a in args],

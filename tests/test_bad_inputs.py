@@ -51,16 +51,28 @@ from conftest import (
     mount,
     pyproject_setuptools_project,
     require,
+    require_root,
     running,
     setup_py_project,
     small_disk,
+    tools_but_bubblewrap,
+    unhidden_folder,
     unmount,
     write_defaults,
     write_tree,
 )
 from index_checks import assert_consistent
 from sdistmaker.names import is_distribution
-from servers import free_port, http_server, make_wheel, silent_index, tarpit, wait_for
+from sdistmaker.sandbox import REFUSED_AS_ROOT
+from servers import (
+    free_port,
+    http_server,
+    make_wheel,
+    silent_index,
+    tarpit,
+    upstream_index,
+    wait_for,
+)
 
 COMMAND = str(Path(sys.executable).parent / "sdists_from_tags")
 SECRET = "s3cret-pa55word"
@@ -134,7 +146,7 @@ class World:
         settings: dict[str, object] = {
             "BASE": self.svn.url,
             "GIT_REPOSITORIES": [self.git.url],
-            "OUTDIR": "out",
+            "OUTDIR": str(self.outdir),
         }
         return write_defaults(self.root, **{**settings, **changes})
 
@@ -151,10 +163,11 @@ class World:
         quiet: bool = True,
         stop: Stop | None = None,
         umask: int = -1,
+        options: tuple[str, ...] = (),
     ) -> Result:
         started = time.monotonic()
         with subprocess.Popen(
-            [COMMAND, *(["-q"] if quiet else []), "-d", str(defaults or self.defaults())],
+            [COMMAND, *(["-q"] if quiet else []), *options, "-d", str(defaults or self.defaults())],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -1353,6 +1366,201 @@ def build_reading_secrets(world: World) -> Arranged:
     assert not [p for p in written if SECRET.encode() in p.read_bytes()]
 
 
+HUNTING = """\
+import os, subprocess, sys
+from setuptools import setup
+
+records = os.path.join({outdir!r}, ".sdistmaker")
+
+
+def nonempty(found):
+    if not found:
+        raise OSError("nothing there")
+    return found
+
+
+def logs():
+    folder = os.path.join(records, "logs")
+    paths = [os.path.join(f, name) for f, _, names in os.walk(folder) for name in names]
+    return "".join(open(path).read() for path in nonempty(paths))
+
+
+def mirrors():
+    git = os.path.join(records, "git")
+    command = ["git", "--git-dir", "{{}}", "log", "--all", "-p"]
+    return "".join(
+        subprocess.run([part.format(os.path.join(git, name)) for part in command],
+                       check=True, capture_output=True, text=True).stdout
+        for name in nonempty(os.listdir(git))
+    )
+
+
+def other_environments():
+    own = os.path.basename(sys.prefix)
+    kept = os.listdir(os.path.join(records, "environments"))
+    return nonempty([name for name in kept if name != own and not name.endswith(".lock")])
+
+
+looks = {{
+    "the state": lambda: open(os.path.join(records, "state.json")).read(),
+    "other tags' logs": logs,
+    "the git mirrors": mirrors,
+    "other build environments": other_environments,
+    "a repository on this machine": lambda: open({plans!r}).read(),
+}}
+found, unseen = [], []
+for what, look in looks.items():
+    try:
+        found.append(what + ": " + str(look()))
+    except Exception:
+        unseen.append(what)
+print("UNSEEN", sorted(unseen))
+setup(name="alpha", version="1.1", description=" | ".join(found).replace("\\n", " "))
+"""
+
+
+@bad_input
+def build_reading_what_sdistmaker_keeps_and_other_repositories(world: World) -> Arranged:
+    """OUTDIR where servers keep it (/srv/pypi, not in a temporary folder, which builds never
+    see) holds the state, every tag's log, the git mirrors of every repository with all their
+    branches and other tags' build environments; another repository, with unreleased plans,
+    lies on this machine's disk. A tag looks for all of it and publishes what it finds: it
+    finds none of it, nor anything of its own environment but itself."""
+    require("bwrap")
+    with unhidden_folder() as outside:
+        outside.chmod(0o755)  # as /srv is: only what sdistmaker hides is hidden
+        world.outdir = outside / "out"
+        gamma = GitRepository(outside / "gamma")
+        files = pyproject_setuptools_project("gamma", "1.0")  # an environment of its own
+        files["setup.py"] = f"print('internal: {SECRET}')\nfrom setuptools import setup\nsetup()\n"
+        gamma.commit(files)
+        gamma.tag("1.0")
+        gamma.git("checkout", "-q", "-b", "unreleased")
+        gamma.commit({"plans.txt": f"unreleased plans: {SECRET}\n"})
+        defaults = world.defaults(GIT_REPOSITORIES=[world.git.url, gamma.url])
+        published = world.run(defaults)
+        assert (published.code, published.output) == (0, ""), published.output
+        plans = gamma.root / "plans.txt"
+        world.svn.tag(
+            "libs/alpha",
+            "1.1",
+            {"setup.py": HUNTING.format(outdir=str(world.outdir), plans=str(plans))},
+        )
+        yield Expect(0, [], defaults)
+        assert "alpha/alpha-1.1.tar.gz" in distributions(world.outdir)
+        log = world.log("alpha", "1.1").read_text()
+        unseen = [
+            "a repository on this machine",
+            "other build environments",
+            "other tags' logs",
+            "the git mirrors",
+            "the state",
+        ]
+        assert f"UNSEEN {unseen}" in log
+        written = [world.log("alpha", "1.1"), *(world.outdir / "alpha").iterdir()]
+        assert not [path for path in written if SECRET.encode() in path.read_bytes()]
+
+
+SEEKING = """\
+import os, pathlib
+texts = list(os.environ.values())
+for environ in pathlib.Path("/proc").glob("[0-9]*/environ"):
+    try:
+        texts += environ.read_bytes().decode(errors="replace").split("\\0")
+    except OSError:
+        pass
+found = sorted({{text.replace("\\n", " ") for text in texts if {marker!r} in text}})
+from setuptools import setup
+setup(name="alpha", version="1.1", description=" | ".join(found))
+"""
+
+
+@bad_input
+def build_seeking_secrets_under_any_name(world: World) -> Arranged:
+    """Secrets a service keeps in its environment under names no list of secret-looking names
+    foresees: a signing key, a CI job's token, a webhook whose URL is its secret, an ssh key, a
+    database's password under its tool's own name. A tag looks for them in its environment and
+    sdistmaker's (/proc) and publishes what it finds: it finds none."""
+    require("bwrap")
+    world.publish()
+    secrets = {
+        "RELEASE_SIGNING_KEY": f"-----BEGIN PGP PRIVATE KEY BLOCK----- {SECRET}",
+        "CI_JOB_TOKEN": SECRET,
+        "DEPLOY_NOTIFICATIONS": f"https://hooks.slack.com/services/T000/B000/{SECRET}",
+        "DEPLOY_SSH_KEY": f"-----BEGIN OPENSSH PRIVATE KEY-----\n{SECRET}\n-----END",
+        "MYSQL_PWD": SECRET,
+        "PGPASSWORD": SECRET,
+        "LDAP_BIND_PW": SECRET,
+    }
+    world.svn.tag("libs/alpha", "1.1", {"setup.py": SEEKING.format(marker=SECRET)})
+    yield Expect(0, [], env=secrets)
+    assert "alpha/alpha-1.1.tar.gz" in distributions(world.outdir)
+    written = [p for p in world.outdir.rglob("*") if p.is_file()]
+    assert not [p for p in written if SECRET.encode() in p.read_bytes()]
+
+
+ONLY_FOR_ROOT = """\
+import os
+from setuptools import setup
+found, unread = [], []
+for path in ["/etc/shadow", {key!r}]:
+    try:
+        found.append(open(path).read().replace("\\n", " "))
+    except OSError:
+        unread.append(path)
+print("UNREAD", unread)
+setup(name="alpha", version="1.1", description=" | ".join(found))
+"""
+
+
+@bad_input
+def build_reading_files_only_root_may_read(world: World) -> Arranged:
+    """sdistmaker runs as root (as in many a container): the tag's code runs as nobody, who
+    reads neither /etc/shadow nor another service's key, kept by its permissions alone. The
+    tag builds all the same, its wheel too."""
+    require("bwrap")
+    with unhidden_folder() as outside:
+        outside.chmod(0o755)
+        key = outside / "service.key"
+        key.write_text(f"-----BEGIN PRIVATE KEY----- {SECRET}\n")
+        key.chmod(0o600)
+        world.publish()
+        world.svn.tag("libs/alpha", "1.1", {"setup.py": ONLY_FOR_ROOT.format(key=str(key))})
+        yield Expect(0, [], world.defaults(WHEELS=True))
+    built = distributions(world.outdir)
+    assert {"alpha/alpha-1.1-py3-none-any.whl", "alpha/alpha-1.1.tar.gz"} <= set(built)
+    assert f"UNREAD ['/etc/shadow', '{key}']" in world.log("alpha", "1.1").read_text()
+    # What it published and printed: the sdist and wheel with their metadata, its log.
+    written = [world.log("alpha", "1.1"), *(world.outdir / "alpha").glob("alpha-1.1*")]
+    assert not [
+        p for p in written if SECRET.encode() in p.read_bytes() or b"root:" in p.read_bytes()
+    ]
+
+
+@bad_input
+def building_as_root_where_no_sandbox_can_be_made(world: World) -> Arranged:
+    """Root without bubblewrap (or setpriv): no tag's code runs, as root or as anyone. The run
+    says so once, in one line (status 1), builds nothing and records no tag as failed; once a
+    sandbox can be made, the next run builds what was waiting."""
+    require_root()
+    world.publish()
+    ran = world.root / "ran"
+    marking = f"try:\n    open({str(ran)!r}, 'a').close()\nexcept OSError:\n    pass\n"
+    setup_py = marking + setup_py_project("alpha", "1.1")["setup.py"]
+    world.svn.tag("libs/alpha", "1.1", {"setup.py": setup_py})
+    without = {"PATH": tools_but_bubblewrap(world.root / "bin")}
+    yield Expect(1, ["failed building: " + re.escape(REFUSED_AS_ROOT)], env=without)
+    assert not ran.exists()
+    assert "alpha/alpha-1.1.tar.gz" not in distributions(world.outdir)
+    again = world.run(env=without)
+    assert (again.code, again.output) == (0, "")  # said once
+    require("bwrap")
+    sandboxed = world.run()
+    assert (sandboxed.code, sandboxed.output) == (0, "")
+    assert "alpha/alpha-1.1.tar.gz" in distributions(world.outdir)
+    assert not ran.exists()  # the sandbox: its folder is the only one it writes to
+
+
 # Build requirements: installed before the build, outside the sandbox, within its deadline; so
 # only from the index, only as wheels, and running nothing of theirs. What the index offers goes
 # in a folder of links: an administrator's BUILD_ENVIRONMENT names it as it names an index.
@@ -1448,6 +1656,78 @@ def build_requirements_that_would_run_code_when_installed(world: World) -> Arran
     )
     assert [kind for kind, canary in canaries.items() if canary.exists()] == []
     assert "gamma/gamma-1.0.tar.gz" in distributions(world.outdir)
+
+
+PLUGIN = "acme-build-plugin"
+USING_PLUGIN = """\
+import acme_build_plugin
+print("built with the plugin", acme_build_plugin.VERSION)
+from setuptools import setup
+setup()
+"""
+
+
+@bad_input
+def build_requirement_of_a_private_name_from_a_public_index(world: World) -> Arranged:
+    """An in-house build plugin, provided as README advises: a wheel in a folder of find-links.
+    Someone published a higher version of its name on an index the builds use, and a public
+    package needing it. A tag requiring it, and one requiring that package: neither is built
+    with it (each fails in one line, naming where it would have come from, and no environment
+    holding it is kept). Once the plugin is published here (a project built with WHEELS), they
+    are built with it, from here."""
+    world.publish()
+    links = world.root / "links"
+    links.mkdir()
+    make_wheel(links, PLUGIN, "1.0")
+    public = world.root / "public"
+    public.mkdir()
+    wheels = {
+        PLUGIN: [make_wheel(public, PLUGIN, "9.0")],
+        "sdistmaker-test-wrapper": [
+            make_wheel(public, "sdistmaker-test-wrapper", "1.0", requires=(PLUGIN,))
+        ],
+    }
+    alpha = project_requiring("alpha", "1.1", PLUGIN)
+    world.svn.tag("libs/alpha", "1.1", {**alpha, "setup.py": USING_PLUGIN})
+    world.git.commit(
+        {**project_requiring("beta", "1.1", "sdistmaker-test-wrapper"), "setup.py": USING_PLUGIN}
+    )
+    world.git.tag("1.1")
+    with upstream_index(wheels) as index:
+        places = {"FIND_LINKS": str(links), "EXTRA_INDEX_URL": index}
+        environment = {f"{tool}_{name}": v for name, v in places.items() for tool in ("UV", "PIP")}
+        defaults = world.defaults(
+            PRIVATE_NAMES=["acme-*"], WHEELS=True, BUILD_ENVIRONMENT=environment
+        )
+        refused = re.escape(
+            f"build requirement {PLUGIN} 9.0 is a private name (PRIVATE_NAMES, or a project of "
+            f"this index) but would come from {index}/{PLUGIN}/"
+            "acme_build_plugin-9.0-py3-none-any.whl: only OUTDIR and the find-links may provide it"
+        )
+        alpha_url = world.svn_tag_url("alpha", "1.1")
+        yield Expect(
+            1,
+            [
+                world.fails("alpha", "1.1", alpha_url, refused),
+                world.fails("beta", "1.1", f"git+{world.git.url}@1.1", refused),
+            ],
+            defaults,
+        )
+        environments = world.outdir / ".sdistmaker" / "environments"
+        assert not list(environments.glob("*/lib/python*/site-packages/acme_build_plugin*"))
+        plugin = {
+            "setup.py": "from setuptools import setup\n"
+            f"setup(name={PLUGIN!r}, version='1.0', packages=['acme_build_plugin'])\n",
+            "acme_build_plugin/__init__.py": "VERSION = 'built here'\n",
+        }
+        world.svn.add_project(f"libs/{PLUGIN}", plugin)
+        world.svn.tag(f"libs/{PLUGIN}", "1.0")
+        assert world.run(defaults).code == 0
+        assert f"{PLUGIN}/acme_build_plugin-1.0-py3-none-any.whl" in distributions(world.outdir)
+        retried = world.run(defaults, options=("--retry-failed",))
+    assert (retried.code, retried.output) == (0, "")
+    for project in ("alpha", "beta"):
+        assert "built with the plugin built here" in world.log(project, "1.1").read_text()
 
 
 WAITING = """\

@@ -47,6 +47,8 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
             "GIT_REPOSITORIES = ['https://g/a.git', "
             "{'url': 'https://g/mono.git', 'subdirectory': 'web/', 'tags': 'web-*'}]\n"
             "BUILD_TIMEOUT = 30\n"
+            "BUILD_ENVIRONMENT = {'UV_INDEX_URL': 'https://pypi.example/simple', "
+            "'HTTPS_PROXY': None}\n"
             f"LEGACY_PYTHON = {sys.executable!r}\n"
             "_HELPER = 'names of ones own start with an underscore'\n"
             "import os\n",
@@ -62,6 +64,11 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
         GitRepository("https://g/mono.git", "web", "web-*"),
     )
     assert config.build_timeout == 30.0
+    # None: the variable as sdistmaker's environment has it (a proxy's password, kept out of here).
+    assert config.build_environment == {
+        "UV_INDEX_URL": "https://pypi.example/simple",
+        "HTTPS_PROXY": None,
+    }
     assert config.legacy_python == sys.executable
 
 
@@ -157,7 +164,11 @@ def test_yanked_names_and_versions_are_normalised(tmp_path: Path) -> None:
         ("TEMPLATES = 'nowhere'\n", r"mine.py:1: TEMPLATES names no folder: .*nowhere"),
         ("WHEELS = 1\n", r"mine.py:1: WHEELS must be True or False, not 1"),
         ("JOBS = 0\n", r"mine.py:1: JOBS must be a whole number from 1 up, not 0"),
-        ("BUILD_ENVIRONMENT = {'A': 1}\n", r"mine.py:1: BUILD_ENVIRONMENT must map variable names"),
+        (
+            "BUILD_ENVIRONMENT = {'A': 1}\n",
+            r"mine.py:1: BUILD_ENVIRONMENT must map variable names to strings or None, "
+            r"not \{'A': 1\}",
+        ),
         (
             "BUILD_ENVIRONMENT = {'A=B': 'x'}\n",
             r"mine.py:1: BUILD_ENVIRONMENT holds 'A=B', which no variable can be named",

@@ -1,18 +1,22 @@
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from sdistmaker.environments import Environments
+from sdistmaker import environments
+from sdistmaker.environments import Environments, PrivateNames
 from sdistmaker.errors import BuildError
 from sdistmaker.store import Store
-from servers import silent_index
+from servers import make_wheel, silent_index, upstream_index
 
 SETUPTOOLS = {"setuptools>=61"}
 
@@ -27,6 +31,7 @@ def made(log: Path) -> int:
     return sum(" venv " in line for line in log.read_text().splitlines())
 
 
+@pytest.mark.usefixtures("installer")
 def test_an_environment_is_made_once_and_reused(tmp_path: Path) -> None:
     environments = Environments(tmp_path / "envs")
     log = tmp_path / "log"
@@ -185,8 +190,9 @@ def test_a_build_waits_for_another_builds_install_no_longer_than_its_own_deadlin
         (tmp_path / "first.log").touch()
         first = threading.Thread(target=make, args=("first", 4))
         first.start()
-        # Until the first holds the environment's lock: it logs each install step it starts.
-        while "pip install" not in (tmp_path / "first.log").read_text():
+        # Until the first holds the environment's lock and asks the index: it logs each step it
+        # starts, the environment's making first.
+        while (tmp_path / "first.log").read_text().count("=== ") < 2:
             assert first.is_alive(), failures
             time.sleep(0.05)
         began = time.monotonic()
@@ -200,3 +206,170 @@ def test_a_build_waits_for_another_builds_install_no_longer_than_its_own_deadlin
         "installing them",
     }
     assert waited < 2
+
+
+# Private names: PRIVATE_NAMES and the names built here come only from OUTDIR or the find-links.
+
+PLUGIN = "acme-build-plugin"
+
+
+@dataclass
+class Plugin:
+    """An in-house build plugin: a good wheel (1.0) in a folder of find-links, and an index
+    playing PyPI, where someone published a higher version of its name (9.0) and a public
+    package that needs it."""
+
+    links: Path
+    public: str
+    good: Path
+
+    def installers(self) -> dict[str, str]:
+        """As an administrator's BUILD_ENVIRONMENT names them."""
+        return {
+            "PATH": os.environ["PATH"],
+            "UV_INDEX_URL": self.public,
+            "PIP_INDEX_URL": self.public,
+            "UV_FIND_LINKS": str(self.links),
+            "PIP_FIND_LINKS": str(self.links),
+        }
+
+
+@pytest.fixture
+def plugin(tmp_path: Path) -> Iterator[Plugin]:
+    links = tmp_path / "links"
+    links.mkdir()
+    good = make_wheel(links, PLUGIN, "1.0")
+    public = tmp_path / "public"
+    public.mkdir()
+    wheels = {
+        PLUGIN: [make_wheel(public, PLUGIN, "9.0")],
+        "sdistmaker-test-wrapper": [
+            make_wheel(public, "sdistmaker-test-wrapper", "1.0", requires=(PLUGIN,))
+        ],
+    }
+    with upstream_index(wheels) as url:
+        yield Plugin(links, url, good)
+
+
+def installed(python: Path) -> list[str]:
+    """The distributions in the environment of ``python``, as name-version."""
+    site = next(python.parent.parent.glob("lib/python*/site-packages"))
+    return sorted(path.name.removesuffix(".dist-info") for path in site.glob("*.dist-info"))
+
+
+@pytest.fixture(params=["uv", "pip"])
+def installer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """uv, or pip where uv is not installed."""
+    if request.param == "pip":
+        monkeypatch.setattr(environments, "_uv", lambda: None)
+    return str(request.param)
+
+
+@pytest.mark.usefixtures("installer")
+@pytest.mark.parametrize("requirement", [PLUGIN, "sdistmaker-test-wrapper"])
+@pytest.mark.parametrize(
+    "private",
+    [PrivateNames(globs=("acme-*",)), PrivateNames(names=frozenset({PLUGIN}))],
+    ids=["PRIVATE_NAMES", "built here"],
+)
+def test_a_private_name_is_never_installed_from_a_public_index(
+    tmp_path: Path, plugin: Plugin, requirement: str, private: PrivateNames
+) -> None:
+    """Required directly or by another requirement, found higher on the index than in the
+    find-links: refused in one line naming where it would have come from, and nothing kept."""
+    envs = tmp_path / "envs"
+    with pytest.raises(BuildError) as error:
+        Environments(envs).python(
+            {requirement},
+            "",
+            plugin.installers(),
+            tmp_path / "log",
+            deadline=soon(),
+            private=private,
+        )
+    assert str(error.value) == (
+        f"build requirement {PLUGIN} 9.0 is a private name (PRIVATE_NAMES, or a project of "
+        f"this index) but would come from {plugin.public}/{PLUGIN}/"
+        "acme_build_plugin-9.0-py3-none-any.whl: "
+        "only OUTDIR and the find-links may provide it"
+    )
+    assert [path.name for path in envs.iterdir() if not path.name.endswith(".lock")] == []
+
+
+def test_a_private_name_published_here_comes_from_here(tmp_path: Path, plugin: Plugin) -> None:
+    """uv looks in OUTDIR first, and takes a name from the first index that has it (pip, which
+    merges the indexes, takes the highest version and is refused, as above)."""
+    outdir = tmp_path / "out"
+    (outdir / PLUGIN).mkdir(parents=True)
+    shutil.copy(plugin.good, outdir / PLUGIN)
+    link = f'<a href="{plugin.good.name}">{plugin.good.name}</a>'
+    (outdir / PLUGIN / "index.html").write_text(f"<!DOCTYPE html><html><body>{link}</body></html>")
+    private = PrivateNames(globs=("acme-*",), index=outdir)
+    python = Environments(tmp_path / "envs").python(
+        {"sdistmaker-test-wrapper"},
+        "",
+        plugin.installers(),
+        tmp_path / "log",
+        deadline=soon(),
+        private=private,
+    )
+    assert installed(python) == ["acme_build_plugin-1.0", "sdistmaker_test_wrapper-1.0"]
+
+
+def test_a_kept_environment_holding_a_name_become_private_is_not_used(
+    tmp_path: Path, plugin: Plugin
+) -> None:
+    """A project of that name was built here since, or PRIVATE_NAMES took it in: what the
+    environment holds is checked again before each run uses it."""
+    envs, log = tmp_path / "envs", tmp_path / "log"
+    public = Environments(envs).python({PLUGIN}, "", plugin.installers(), log, deadline=soon())
+    assert installed(public) == ["acme_build_plugin-9.0"]
+    with pytest.raises(BuildError, match=f"build requirement {PLUGIN} 9.0 is a private name"):
+        Environments(envs).python(
+            {PLUGIN},
+            "",
+            plugin.installers(),
+            log,
+            deadline=soon(),
+            private=PrivateNames(names=frozenset({PLUGIN})),
+        )
+
+
+def test_installers_get_their_caches_and_certificates_but_no_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """They run outside the sandbox, as sdistmaker's user: sdistmaker's environment is no more
+    theirs than the builds'; an index or a proxy comes from BUILD_ENVIRONMENT."""
+    monkeypatch.setenv("UV_CACHE_DIR", "/var/cache/uv")
+    monkeypatch.setenv("SSL_CERT_FILE", "/etc/ssl/acme-ca.pem")
+    monkeypatch.setenv("CI_JOB_TOKEN", "s3cret")
+    monkeypatch.setenv("UV_INDEX_URL", "https://ci:s3cret@pypi.example/simple")
+    given = {"PATH": "/usr/bin", "UV_INDEX": "https://pypi.example/simple"}
+    variables = environments._installer_environment(given, PrivateNames(index=Path("/srv/pypi")))
+    assert "s3cret" not in str(variables)
+    assert (variables["UV_CACHE_DIR"], variables["SSL_CERT_FILE"]) == (
+        "/var/cache/uv",
+        "/etc/ssl/acme-ca.pem",
+    )
+    # This index first.
+    assert variables["UV_INDEX"] == "file:///srv/pypi https://pypi.example/simple"
+    assert variables["PIP_EXTRA_INDEX_URL"] == "file:///srv/pypi"
+
+
+def test_a_private_name_from_the_find_links_is_installed_whatever_link_leads_there(
+    tmp_path: Path, plugin: Plugin
+) -> None:
+    """The find-links folder named through a link (as /opt/wheels often is): its wheels are the
+    folder's all the same."""
+    (tmp_path / "linked").symlink_to(plugin.links)
+    installers = plugin.installers()
+    installers["UV_FIND_LINKS"] = installers["PIP_FIND_LINKS"] = str(tmp_path / "linked")
+    python = Environments(tmp_path / "envs").python(
+        {f"{PLUGIN}<2"},
+        "",
+        installers,
+        tmp_path / "log",
+        deadline=soon(),
+        private=PrivateNames(globs=("acme-*",)),
+    )
+    assert installed(python) == ["acme_build_plugin-1.0"]

@@ -3,9 +3,11 @@ cannot be confined."""
 
 import contextlib
 import os
+import pwd
 import re
 import shutil
 import socket
+import tarfile
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -13,11 +15,24 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SvnRepository, require, setup_py_project, write_defaults, write_tree
+from conftest import (
+    SvnRepository,
+    hatchling_project,
+    pyproject_setuptools_project,
+    require,
+    require_root,
+    scm_project,
+    setup_py_project,
+    tools_but_bubblewrap,
+    unhidden_folder,
+    write_defaults,
+    write_tree,
+)
 from sdistmaker import build, sandbox
 from sdistmaker.build import BuildSettings, build_sdist
-from sdistmaker.cli import sdists_from_tags
+from sdistmaker.cli import make_sdist, sdists_from_tags
 from sdistmaker.errors import BuildError
+from sdistmaker.names import is_distribution
 
 
 def build_tree(workdir: Path, files: dict[str, str]) -> Path:
@@ -69,13 +84,8 @@ def test_a_build_may_write_in_its_own_folder(tmp_path: Path) -> None:
 @contextlib.contextmanager
 def bubblewrap_hidden(tools: Path) -> Iterator[None]:
     """No sandbox can be made meanwhile: PATH holds ``tools``, the tools builds use but bwrap."""
-    tools.mkdir(exist_ok=True)
-    for tool in ("uv", "git", "svn"):
-        found = shutil.which(tool)
-        if found and not (tools / tool).exists():
-            (tools / tool).symlink_to(found)
     with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("PATH", str(tools))
+        monkeypatch.setenv("PATH", tools_but_bubblewrap(tools))
         sandbox.bubblewrap.cache_clear()
         try:
             yield
@@ -83,12 +93,21 @@ def bubblewrap_hidden(tools: Path) -> Iterator[None]:
             sandbox.bubblewrap.cache_clear()
 
 
+@pytest.fixture
+def as_a_user_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """sdistmaker runs as a user of its own, as README advises, though the tests may run as
+    root: builds run as that user."""
+    monkeypatch.setattr(sandbox, "build_user", lambda: None)
+
+
+@pytest.mark.usefixtures("as_a_user_of_its_own")
 def test_without_bubblewrap_builds_say_they_are_not_sandboxed(tmp_path: Path) -> None:
     with bubblewrap_hidden(tmp_path / "bin"):
         log = build_tree(tmp_path / "work", setup_py_project("p", "1.0"))
     assert "(not sandboxed: bubblewrap is not available)" in log.read_text()
 
 
+@pytest.mark.usefixtures("as_a_user_of_its_own")
 def test_runs_without_a_sandbox_say_so_once_while_it_lasts_even_when_quiet(
     svn_repository: SvnRepository, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -111,6 +130,119 @@ def test_runs_without_a_sandbox_say_so_once_while_it_lasts_even_when_quiet(
     assert release_and_run("1.3", "-q") == ""
     with bubblewrap_hidden(tmp_path / "bin"):
         assert release_and_run("1.4", "-q") == said  # without one again: said again
+
+
+def test_as_root_no_tag_code_runs_without_a_sandbox(tmp_path: Path) -> None:
+    """Root reads and writes every file: without a sandbox to give root up in, the build is
+    refused in one line, and nothing of the tag's runs."""
+    require_root()
+    ran = tmp_path / "ran"
+    with bubblewrap_hidden(tmp_path / "bin"), pytest.raises(BuildError) as error:
+        build_tree(tmp_path / "work", hostile(ran))
+    assert str(error.value) == sandbox.REFUSED_AS_ROOT
+    assert not ran.exists()
+
+
+READING_AS_ROOT = """\
+import os
+for path in ["/etc/shadow", {key!r}]:
+    try:
+        print("CONTENT OF", path, open(path).read())
+    except OSError as error:
+        print("cannot read", path, error.strerror)
+print("running as", os.getuid(), os.getgid(), os.getgroups())
+"""
+
+
+@pytest.mark.usefixtures("confined")
+def test_as_root_a_build_runs_as_nobody_and_reads_no_file_only_root_may(tmp_path: Path) -> None:
+    with unhidden_folder() as folder:
+        folder.chmod(0o755)  # the key is kept by its permissions alone
+        key = folder / "service.key"
+        key.write_text("-----BEGIN PRIVATE KEY----- s3cret\n")
+        key.chmod(0o600)
+        files = setup_py_project("p", "1.0")
+        files["setup.py"] = READING_AS_ROOT.format(key=str(key)) + files["setup.py"]
+        text = build_tree(tmp_path / "work", files).read_text()
+    assert "CONTENT OF" not in text
+    assert "cannot read /etc/shadow Permission denied" in text
+    assert f"cannot read {key} Permission denied" in text
+    nobody = pwd.getpwnam("nobody")
+    assert f"running as {nobody.pw_uid} {nobody.pw_gid} []" in text
+
+
+def test_as_root_every_kind_of_project_builds_as_nobody_with_wheels(
+    svn_repository: SvnRepository, tmp_path: Path
+) -> None:
+    require_root()
+    require_sandbox()
+    plain = {
+        "setup.py": "import os\nfrom setuptools import setup\n"
+        "setup(name='plain', version='1.0', description=f'built by {os.getuid()}')\n"
+    }
+    projects = {
+        "plain": plain,
+        "pyproject": pyproject_setuptools_project("pyproject", "1.0"),
+        "hatch": hatchling_project("hatch", "1.0"),
+        "scm": scm_project("scm", ""),
+    }
+    for name, files in projects.items():
+        svn_repository.add_project(name, files)
+        svn_repository.tag(name, "1.0")
+    defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out", WHEELS=True)
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    out = tmp_path / "out"
+    for name in projects:
+        built = sorted(path.name for path in (out / name).iterdir() if is_distribution(path.name))
+        [wheel, sdist] = built
+        assert (wheel.startswith(f"{name}-1.0-"), wheel.endswith(".whl")) == (True, True)
+        assert sdist == f"{name}-1.0.tar.gz"
+    assert f"built by {pwd.getpwnam('nobody').pw_uid}" in sdist_metadata(
+        tmp_path / "out" / "plain" / "plain-1.0.tar.gz"
+    )
+    url = f"{svn_repository.url}/scm/tags/1.0"
+    assert make_sdist([url, str(tmp_path / "dest")]) == 0
+    assert (tmp_path / "dest" / "scm" / "scm-1.0.tar.gz").exists()
+
+
+LOOKING_AROUND = """\
+found = []
+for path in [{state!r}, {repository!r}]:
+    try:
+        found.append(open(path).read().strip())
+    except OSError:
+        pass
+from setuptools import setup
+setup(name="alpha", version="1.1", description="found: " + " | ".join(found))
+"""
+
+
+@pytest.mark.usefixtures("confined")
+def test_make_sdist_builds_see_neither_the_records_where_it_publishes_nor_the_repository() -> None:
+    """The destination may be a run's OUTDIR, the tag's repository on this machine's disk:
+    as in a run, builds see nothing of either."""
+    with unhidden_folder() as folder:
+        folder.chmod(0o755)  # as /srv is: only what sdistmaker hides is hidden
+        state = folder / "pypi" / ".sdistmaker" / "state.json"
+        write_tree(state.parent, {state.name: "a run's state\n"})
+        repository = SvnRepository(folder / "svn")
+        files = {
+            "setup.py": LOOKING_AROUND.format(
+                state=str(state), repository=str(repository.root / "format")
+            )
+        }
+        repository.add_project("alpha", files)
+        repository.tag("alpha", "1.1")
+        assert make_sdist([f"{repository.url}/alpha/tags/1.1", str(folder / "pypi")]) == 0
+        metadata = sdist_metadata(folder / "pypi" / "alpha" / "alpha-1.1.tar.gz")
+    assert "Summary: found: \n" in metadata
+
+
+def sdist_metadata(path: Path) -> str:
+    with tarfile.open(path) as archive:
+        member = archive.extractfile(f"{path.name.removesuffix('.tar.gz')}/PKG-INFO")
+        assert member is not None
+        return member.read().decode()
 
 
 def test_a_build_printing_without_end_keeps_the_head_and_tail_of_its_output(
