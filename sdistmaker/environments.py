@@ -23,6 +23,7 @@ import os
 import posixpath
 import re
 import shutil
+import stat
 import sys
 import threading
 import time
@@ -216,8 +217,17 @@ class Environments:
                 run([sys.executable, "-I", "-S", "-c", _COMPILE, str(folder / "lib")])
         record = [{**asdict(p), "files": [[public_url(u), h] for u, h in p.files]} for p in pinned]
         (folder / _ORIGINS).write_text(json.dumps(record, indent=1) + "\n")
-        # Builds may run as another user (nobody, when sdistmaker runs as root): they read it.
-        folder.chmod(0o755)
+        _readable_by_all(folder)
+
+
+def _readable_by_all(folder: Path) -> None:
+    """Let every user read and run what ``folder`` holds, whatever the umask it was made under:
+    builds may run as another user (nobody, when sdistmaker runs as root)."""
+    for path in [folder, *folder.rglob("*")]:
+        if not path.is_symlink():
+            readable = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+            searchable = stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH if path.is_dir() else 0
+            path.chmod(path.stat().st_mode | readable | searchable)
 
 
 class _Installer:

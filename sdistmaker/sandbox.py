@@ -80,9 +80,11 @@ def confined(
         return None
     named = [Path(argument) for argument in command[1:] if os.path.isabs(argument)]
     needed = _needed(command[0], [p for p in named if p.is_file()])
-    writable_folders = [writable, *(p for p in named if p.is_dir())]
-    for folder in writable_folders:
-        hand_over(folder)
+    named_folders = [p for p in named if p.is_dir()]
+    writable_folders = [writable, *named_folders]
+    hand_over(writable)
+    for folder in named_folders:  # with what PyPA build's hook runner wrote there for it to read
+        hand_over(folder, recursive=True)
     # bwrap takes absolute paths only; a link's target is what must not be read.
     hiding = [*_private(), *hidden, *_closed([*needed, *writable_folders])]
     hide = list(dict.fromkeys(path.resolve() for path in hiding if path.exists()))
