@@ -109,11 +109,14 @@ def build_sdist(
     ``deadline`` (by default BUILD_TIMEOUT from now)."""
     if not (source / "pyproject.toml").exists() and not (source / "setup.py").exists():
         raise BuildError("neither pyproject.toml nor setup.py in the tag")
+    # What the build needs to know of the tree is read before any of its code runs: a route's
+    # backend may leave any file of it replaced (by a pipe, or a link to the server's files).
     routes = [ROUTE_BUILD]
     if _setup_py_only(source):
         routes.append(ROUTE_OLD_SETUPTOOLS)
         if settings.legacy_python:
             routes.append(ROUTE_LEGACY_PYTHON)
+    name = _distribution_name(source, project)
     deadline = deadline or time.monotonic() + settings.timeout
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text("")
@@ -122,10 +125,9 @@ def build_sdist(
     sandbox.hand_over(source, recursive=True)
     failures: dict[str, list[str]] = {}
     for route in routes:
-        shutil.rmtree(outdir, ignore_errors=True)
-        outdir.mkdir(parents=True)
+        _fresh_folder(outdir)
         sandbox.hand_over(outdir)
-        environment = _environment(source, outdir.parent / "tmp", version, project, settings)
+        environment = _environment(outdir.parent / "tmp", version, name, settings)
         try:
             if route == ROUTE_LEGACY_PYTHON:
                 command = [settings.legacy_python, "setup.py", "sdist", "--formats=gztar"]
@@ -167,7 +169,8 @@ def build_wheel(sdist: Sdist, workdir: Path, settings: BuildSettings, log: Path)
     [source] = [entry for entry in unpacked.iterdir() if entry.is_dir()] or [unpacked]
     outdir = workdir / "wheel"
     outdir.mkdir()
-    environment = _environment(source, workdir / "tmp", sdist.version, sdist.name, settings)
+    name = _distribution_name(source, sdist.name)
+    environment = _environment(workdir / "tmp", sdist.version, name, settings)
     sandbox.hand_over(workdir, recursive=True)
     deadline = time.monotonic() + settings.timeout
     try:
@@ -257,14 +260,27 @@ def _backend_build(
         raise _RouteFailed(str(error)) from None
 
 
-def _environment(
-    source: Path, tmp: Path, version: str, project: str, settings: BuildSettings
-) -> dict[str, str]:
-    tmp.mkdir(parents=True, exist_ok=True)
-    sandbox.hand_over(tmp)
+def _distribution_name(source: Path, project: str) -> str:
+    """The name the tree's pyproject.toml gives its distribution; else ``project``'s."""
     project_table = _pyproject(source).get("project")
     name = project_table.get("name") if isinstance(project_table, dict) else None
-    suffix = re.sub(r"[-_.]+", "_", str(name or project)).upper()
+    return str(name or project)
+
+
+def _fresh_folder(folder: Path) -> None:
+    """``folder`` made anew, empty, whatever an earlier route's backend left in its place (a
+    link to a folder of the server's, a file)."""
+    if folder.is_dir() and not folder.is_symlink():
+        shutil.rmtree(folder)
+    elif os.path.lexists(folder):
+        folder.unlink()
+    folder.mkdir()
+
+
+def _environment(tmp: Path, version: str, name: str, settings: BuildSettings) -> dict[str, str]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    sandbox.hand_over(tmp)
+    suffix = re.sub(r"[-_.]+", "_", name).upper()
     return dict(
         _inherited(),
         **_given(settings.environment),
@@ -332,8 +348,24 @@ def _run(
         if code is None:
             output.write(b"=== killed after the build timeout\n")
             raise BuildError(f"build timed out ({route}), process tree killed")
+    _refuse_what_is_no_plain_file(command)
     if code:
         raise _RouteFailed(_reason(log, code))
+
+
+def _refuse_what_is_no_plain_file(command: Sequence[str]) -> None:
+    """What a step leaves in the folders its command names is read by sdistmaker: PyPA build's
+    hook runner reads the backend's answer there, as root maybe. Only a plain file is read: a
+    pipe would hold the run for ever, a link would have it read a file of the server's (and
+    take its content for build requirements). The step's processes are all gone by now."""
+    for argument in command[1:]:
+        folder = Path(argument)
+        if not os.path.isabs(argument) or folder.is_symlink() or not folder.is_dir():
+            continue
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not entry.is_file(follow_symlinks=False):
+                    raise BuildError(f"the build left {entry.name}, no plain file, to be read")
 
 
 LOG_LIMIT = 8 * 1024 * 1024

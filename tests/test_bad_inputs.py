@@ -921,6 +921,61 @@ def sdist_naming_a_distribution_that_is_a_path(world: World) -> Arranged:
     assert not Path(ESCAPE).exists()
 
 
+def answering_backend(swap: str) -> dict[str, str]:
+    """A tag whose backend, as its hook runner exits, replaces the answer it wrote for
+    sdistmaker (``output`` in ``swap``, a statement)."""
+    backend = f"""\
+import atexit, os, sys
+
+def get_requires_for_build_sdist(config_settings=None):
+    output = os.path.join(sys.argv[-1], "output.json")
+    atexit.register(lambda: (os.remove(output), {swap}))
+    return []
+"""
+    pyproject = '[build-system]\nrequires = []\nbuild-backend = "answering"\nbackend-path = ["."]\n'
+    return {"pyproject.toml": pyproject, "answering.py": backend}
+
+
+@bad_input
+def build_leaving_a_pipe_or_a_link_for_sdistmaker_to_read(world: World) -> Arranged:
+    """PyPA build's hook runner reads the backend's answer from a folder the build writes to: a
+    pipe there would hold the run for ever, a link would have it read a file of the server's
+    (here one whose content would be taken for build requirements, and named in the line)."""
+    world.publish()
+    secret = world.root / "secret.json"
+    secret.write_text(json.dumps({"return_val": [SECRET]}))
+    world.svn.tag("libs/alpha", "1.1", answering_backend("os.mkfifo(output)"))
+    world.svn.tag("libs/alpha", "1.2", answering_backend(f"os.symlink({str(secret)!r}, output)"))
+    reason = "the build left output.json, no plain file, to be read"
+    lines = [
+        world.fails("alpha", tag, world.svn_tag_url("alpha", tag), re.escape(reason))
+        for tag in ("1.1", "1.2")
+    ]
+    result = yield Expect(1, lines)
+    assert result.seconds < 60
+
+
+REPLACING_ITS_OUTPUT_FOLDER = """\
+import os, shutil
+dist = os.path.join(os.path.dirname(os.getcwd()), "dist")
+shutil.rmtree(dist, ignore_errors=True)
+os.symlink("/etc", dist)
+raise RuntimeError("gone")
+"""
+
+
+@bad_input
+def build_replacing_its_output_folder_with_a_link(world: World) -> Arranged:
+    """Its next route gets an output folder of its own again: the tag fails as any failing
+    build does, instead of stopping every run."""
+    world.publish()
+    world.svn.tag("libs/alpha", "1.1", {"setup.py": REPLACING_ITS_OUTPUT_FOLDER})
+    url = world.svn_tag_url("alpha", "1.1")
+    yield Expect(1, [world.fails("alpha", "1.1", url, r"build, setuptools<58: RuntimeError: gone")])
+    assert world.run().code == 0  # reported once
+    assert not Path("/etc/alpha-1.1.tar.gz").exists()
+
+
 # Tags whose backend writes a crafted sdist or wheel (a build may write any file): each is read
 # within limits (what it decompresses, its metadata's size) and refused in one line, never
 # published; the sdists of the last case are good, only their wheels are refused.
