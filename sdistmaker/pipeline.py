@@ -17,7 +17,11 @@ from sdistmaker.pages import TagFailure
 from sdistmaker.published import now
 from sdistmaker.store import PRIVATE, AlreadyPublished, State, Store, StoreError, TagRecord, publish
 from sdistmaker.tags import Release, Tag
-from sdistmaker.temporaries import BuildFolder, remove_abandoned_build_folders
+from sdistmaker.temporaries import (
+    BuildFolder,
+    own_temporary_folder,
+    remove_abandoned_build_folders,
+)
 from sdistmaker.urls import local_folder, public_url
 
 if TYPE_CHECKING:
@@ -127,7 +131,8 @@ class _Run:
                 logger.info("would build %s (%s)", tag, tag.location)
             self.summary.would_build = todo
         else:
-            self._build_all(todo, progress)
+            with own_temporary_folder():
+                self._build_all(todo, progress)
             self._upload()
             return self.render()
         return self.summary
@@ -514,7 +519,7 @@ def make_sdist(
 
     destination = Path(destination)
     remove_abandoned_build_folders()
-    with BuildFolder() as workdir:
+    with own_temporary_folder(), BuildFolder() as workdir:
         if tag_url.startswith("git+"):
             tag = git.tag_from_url(tag_url, workdir / "git")
         else:

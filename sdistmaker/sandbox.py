@@ -16,9 +16,10 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from sdistmaker import temporaries
 
 REFUSED_AS_ROOT = (
     "sdistmaker runs as root and bubblewrap (bwrap, with setpriv) cannot make a sandbox here: "
@@ -161,7 +162,7 @@ def _private() -> list[Path]:
     other programs keep files and sockets (an ssh agent's among them); the runtime folder, all
     sockets (the system bus, databases that let the user in as who it is, docker's); the ssh
     agent sdistmaker was given, wherever it is."""
-    temporary = [Path("/tmp"), Path("/var/tmp"), Path(tempfile.gettempdir())]
+    temporary = [Path("/tmp"), Path("/var/tmp"), temporaries.shared_temporary_folder()]
     folders = [Path.home(), *temporary, Path("/run")]
     agent = os.environ.get("SSH_AUTH_SOCK")
     found = [path for path in folders if path.is_dir() and path != Path(path.anchor)]

@@ -110,11 +110,39 @@ def _remove(path: Path, is_folder: bool) -> None:
     logger.debug("removed %s, left by a killed run", path)
 
 
+_shared: Path | None = None
+"""The temporary folder every process shares, while this one has one of its own (see
+``own_temporary_folder``)."""
+
+
+def shared_temporary_folder() -> Path:
+    """TMPDIR, which other processes use too: where build folders are."""
+    return _shared or Path(tempfile.gettempdir())
+
+
+@contextlib.contextmanager
+def own_temporary_folder() -> Iterator[None]:
+    """Meanwhile, what libraries make in the temporary folder goes to a folder of this process
+    that only its user may enter. PyPA build's hook runner makes a folder there for each
+    backend call and hands it to the build user (nobody, when sdistmaker runs as root): in the
+    shared folder, any other process of that user could write into it while the backend runs."""
+    global _shared
+    _shared = shared_temporary_folder()
+    # A build folder (0700, held while in use): one a killed process left goes with the others.
+    own = BuildFolder()
+    tempfile.tempdir = str(own.path)
+    try:
+        yield
+    finally:
+        tempfile.tempdir, _shared = str(_shared), None
+        own.remove()
+
+
 class BuildFolder:
     """A folder of its own in TMPDIR for one build, held while this process uses it."""
 
     def __init__(self) -> None:
-        parent = Path(tempfile.gettempdir())
+        parent = shared_temporary_folder()
         while True:
             self.path = Path(tempfile.mkdtemp(prefix=BUILD_PREFIX, dir=parent))
             descriptor = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
@@ -152,7 +180,7 @@ def remove_abandoned_build_folders() -> None:
     one whose removal was cut short, or whose process died before it locked it, goes next time.
     """
     user = os.getuid()
-    with os.scandir(tempfile.gettempdir()) as entries:
+    with os.scandir(shared_temporary_folder()) as entries:
         found = [
             Path(entry.path)
             for entry in entries

@@ -6,21 +6,28 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import tarfile
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from conftest import (
+    HANGING_SETUP_PY,
+    SLEEPER,
     SvnRepository,
     hatchling_project,
     pyproject_setuptools_project,
     require,
     require_root,
+    running,
     scm_project,
     setup_py_project,
     tools_but_bubblewrap,
@@ -169,6 +176,39 @@ def test_as_root_a_build_runs_as_nobody_and_reads_no_file_only_root_may(tmp_path
     assert f"cannot read {key} Permission denied" in text
     nobody = pwd.getpwnam("nobody")
     assert f"running as {nobody.pw_uid} {nobody.pw_gid} []" in text
+
+
+def test_as_root_no_folder_handed_to_nobody_lies_where_others_of_nobody_may_reach_it(
+    svn_repository: SvnRepository, tmp_path: Path
+) -> None:
+    """PyPA build's hook runner makes a folder in the temporary folder for each backend call,
+    which the build (nobody) must write to: in the shared temporary folder, any other process
+    running as nobody could write into it meanwhile (another build requirement, another
+    answer). Everything handed to nobody lies in a folder only sdistmaker's user may enter."""
+    require_root()
+    require_sandbox()
+    svn_repository.add_project("p", {"setup.py": HANGING_SETUP_PY})
+    svn_repository.tag("p", "1.0")
+    defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out", BUILD_TIMEOUT=60)
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    command = [str(Path(sys.executable).parent / "sdists_from_tags"), "-q", "-d", str(defaults)]
+    run = subprocess.Popen(
+        command, env={**os.environ, "TMPDIR": str(shared)}, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not running(SLEEPER):
+            assert run.poll() is None and time.monotonic() < deadline, "the build never started"
+            time.sleep(0.1)
+        nobody = pwd.getpwnam("nobody").pw_uid
+        for entry in shared.iterdir():
+            status = entry.lstat()
+            assert status.st_uid != nobody, f"{entry} is nobody's, in the shared folder"
+            assert status.st_mode & 0o077 == 0, f"{entry} may be entered by others"
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
 
 
 def test_as_root_every_kind_of_project_builds_as_nobody_with_wheels(
