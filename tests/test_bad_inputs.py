@@ -128,9 +128,12 @@ class World:
     """An svn repository (BASE) with project alpha and a git repository with project beta,
     both released as 1.0, and the defaults file and OUTDIR that publish them."""
 
-    def __init__(self, root: Path, request: pytest.FixtureRequest) -> None:
+    def __init__(self, root: Path, request: pytest.FixtureRequest, environments: Path) -> None:
         self.root = root
         self.request = request
+        self.environments = environments
+        """Build environments every case's OUTDIR shares, as an admin may link them: made once,
+        the cases' runs spend their time on what each is about."""
         self.svn = SvnRepository(root / "svn")
         self.svn.add_project("libs/alpha", setup_py_project("alpha", "1.0"))
         self.svn.tag("libs/alpha", "1.0")
@@ -192,6 +195,9 @@ class World:
 
     def publish(self) -> None:
         """Publish what the repositories release now, checking that it goes well."""
+        if not self.outdir.exists():
+            (self.outdir / ".sdistmaker").mkdir(parents=True)
+            (self.outdir / ".sdistmaker" / "environments").symlink_to(self.environments)
         result = self.run()
         assert (result.code, result.output) == (0, ""), result.output
         assert distributions(self.outdir), "nothing published"
@@ -243,9 +249,16 @@ def bad_input(case: Case) -> Case:
     return case
 
 
+@pytest.fixture(scope="session")
+def environments(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("environments")
+    folder.chmod(0o755)  # builds may run as nobody
+    return folder
+
+
 @pytest.fixture
-def world(tmp_path: Path, request: pytest.FixtureRequest) -> World:
-    return World(tmp_path, request)
+def world(tmp_path: Path, request: pytest.FixtureRequest, environments: Path) -> World:
+    return World(tmp_path, request, environments)
 
 
 @pytest.mark.parametrize("case", CATALOGUE, ids=[case.__name__ for case in CATALOGUE])
