@@ -31,7 +31,7 @@ from sdistmaker.archives import ArchiveError
 from sdistmaker.distributions import check_file_name, check_release_name, read_metadata
 from sdistmaker.environments import Environments, PrivateNames
 from sdistmaker.errors import BuildError, VcsError
-from sdistmaker.tags import Tag
+from sdistmaker.models import Tag
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -75,13 +75,12 @@ class _RouteFailed(Exception):
 
 def build_tag(tag: Tag, workdir: Path, settings: BuildSettings, log: Path) -> Sdist:
     """Export ``tag`` into ``workdir`` and build it; the sdist is left in ``workdir/dist``."""
-    assert tag.source is not None
     workdir.mkdir(parents=True, exist_ok=True)
     source = workdir / "source"
     # The export counts against the build's time: what it fetches (svn:externals) may hang.
     deadline = time.monotonic() + settings.timeout
     try:
-        tag.source.export(tag, source, deadline)
+        tag.export(source, deadline)
     except VcsError as error:
         raise BuildError(f"export failed: {error}") from None
     return build_sdist(

@@ -12,12 +12,13 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from sdistmaker import vcs
 from sdistmaker.config import Config, load_defaults
 from sdistmaker.errors import ConfigError, SdistmakerError
-from sdistmaker.hooks import git_push_touches_tags, start_background_run, svn_commit_touches_tags
+from sdistmaker.hooks import start_background_run
 from sdistmaker.lock import Busy, Stalled
+from sdistmaker.models import Tag
 from sdistmaker.store import Store
-from sdistmaker.tags import Tag
 
 logger = logging.getLogger("sdistmaker")
 
@@ -145,17 +146,8 @@ def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
         help="only render the index again, looking at every project folder (after changing "
         "YANKED or templates, or adding files by hand)",
     )
-    parser.add_argument(
-        "--svn-commit",
-        nargs=2,
-        metavar=("REPOS", "REV"),
-        help="for an svn post-commit hook: start a background run if the commit touched a tag",
-    )
-    parser.add_argument(
-        "--git-push",
-        action="store_true",
-        help="for a git post-receive hook (ref lines on stdin): the same for pushed tags",
-    )
+    for system in vcs.systems():
+        _hook_option(parser, system)
     parser.add_argument(
         "--wait",
         type=_seconds,
@@ -178,8 +170,10 @@ def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
         logger.critical("%s", error)
         return EXIT_USAGE
 
-    if arguments.svn_commit or arguments.git_push:
-        return _hook(arguments, config)
+    for system in vcs.systems():
+        given = getattr(arguments, _hook_name(system), None)
+        if given:
+            return _hook(system, given, config)
     # Only here: hooks return without loading the pipeline (twine, jinja2, build).
     from sdistmaker.pipeline import run
 
@@ -214,14 +208,35 @@ def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
     return summary.exit_status
 
 
-def _hook(arguments: argparse.Namespace, config: Config) -> int:
+def _hook_option(parser: argparse.ArgumentParser, system: vcs.VersionControl) -> None:
+    """The option a system's commit hook calls sdistmaker with (``--svn-commit REPOS REV``)."""
+    hook = system.hook
+    if hook is None:
+        return
+    if hook.metavar:
+        parser.add_argument(
+            hook.option,
+            nargs=len(hook.metavar),
+            metavar=hook.metavar,
+            help=hook.help,
+            dest=_hook_name(system),
+        )
+    else:
+        parser.add_argument(
+            hook.option, action="store_true", help=hook.help, dest=_hook_name(system)
+        )
+
+
+def _hook_name(system: vcs.VersionControl) -> str:
+    return f"hook_{system.name}"
+
+
+def _hook(system: vcs.VersionControl, given: list[str] | bool, config: Config) -> int:
     """Return to the VCS at once; a background run does the work when a tag was touched."""
+    arguments = given if isinstance(given, list) else []
     try:
-        if arguments.svn_commit:
-            touched = svn_commit_touches_tags(*arguments.svn_commit)
-        else:
-            # A hook started with its input closed has no sys.stdin: nothing was pushed.
-            touched = git_push_touches_tags(sys.stdin or ())
+        # A hook started with its input closed has no sys.stdin: nothing came on it.
+        touched = system.touched(arguments, sys.stdin or ())
     except SdistmakerError as error:
         logger.critical("%s", error)
         return EXIT_FAILED

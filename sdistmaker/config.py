@@ -19,7 +19,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from sdistmaker.errors import ConfigError
-from sdistmaker.urls import local_folder, public_url
+from sdistmaker.vcs.urls import local_folder, public_url
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,14 @@ class Config:
     """A folder whose templates override the shipped ones."""
     source: Path | None = field(default=None, compare=False)
     """The defaults file this was loaded from."""
+
+    def local_repositories(self) -> list[tuple[str, Path]]:
+        """The repositories sdistmaker reads from this machine's disk: the setting naming each,
+        and its folder."""
+        urls = [("BASE", self.base), ("BASE_ON_SERVER", self.base_on_server)]
+        urls += [("GIT_REPOSITORIES", r.url) for r in self.git_repositories]
+        folders = [(setting, local_folder(url) if url else None) for setting, url in urls]
+        return [(setting, folder) for setting, folder in folders if folder is not None]
 
 
 class _Invalid(Exception):
@@ -296,31 +304,24 @@ def load_defaults(path: str | os.PathLike[str]) -> Config:
     if values["outdir"] == Path(values["outdir"].anchor):
         line = lines.get("OUTDIR", 1)
         raise ConfigError(f"{path}:{line}: OUTDIR is the root folder: name a folder of its own")
-    overlap = _repository_overlapping(values)
-    if overlap:
-        raise ConfigError(f"{path}:{lines.get('OUTDIR', 1)}: {overlap}")
     if "templates" in values:
         values["templates"] = (path.parent / values["templates"]).resolve()
         if not values["templates"].is_dir():
             line = lines.get("TEMPLATES", 1)
             raise ConfigError(f"{path}:{line}: TEMPLATES names no folder: {values['templates']}")
-    return Config(source=path, **values)
+    config = Config(source=path, **values)
+    overlap = _repository_overlapping(config)
+    if overlap:
+        raise ConfigError(f"{path}:{lines.get('OUTDIR', 1)}: {overlap}")
+    return config
 
 
-def _repository_overlapping(values: dict[str, Any]) -> str | None:
+def _repository_overlapping(config: Config) -> str | None:
     """Why OUTDIR may not be where it is: inside a repository sdistmaker reads, where it would
     write into the repository's own folder, or around one, whose sources its web server would
     then serve. None when it is apart from all of them."""
-    outdir: Path = values["outdir"]
-    repositories = [
-        ("BASE", values.get("base", "")),
-        ("BASE_ON_SERVER", values.get("base_on_server", "")),
-    ]
-    repositories += [("GIT_REPOSITORIES", r.url) for r in values.get("git_repositories", ())]
-    for setting, url in repositories:
-        folder = local_folder(url) if url else None
-        if folder is None:
-            continue
+    outdir = config.outdir
+    for setting, folder in config.local_repositories():
         if outdir.is_relative_to(folder):
             return f"OUTDIR {outdir} lies inside {folder}, a repository of {setting}"
         if folder.is_relative_to(outdir):

@@ -40,7 +40,7 @@ from packaging.utils import canonicalize_name
 from sdistmaker import processes, temporaries
 from sdistmaker.errors import BuildError
 from sdistmaker.serve import name_pattern
-from sdistmaker.urls import public_url
+from sdistmaker.vcs.urls import public_url
 
 if sys.version_info >= (3, 11):
     import tomllib

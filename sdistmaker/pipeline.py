@@ -12,17 +12,17 @@ from sdistmaker import index, processes, published, serve
 from sdistmaker.config import Config
 from sdistmaker.crawl import crawl
 from sdistmaker.errors import BuildError, SdistmakerError
+from sdistmaker.models import Release, Tag
 from sdistmaker.names import is_distribution, is_project_name
 from sdistmaker.pages import TagFailure
 from sdistmaker.published import now
 from sdistmaker.store import PRIVATE, AlreadyPublished, State, Store, StoreError, TagRecord, publish
-from sdistmaker.tags import Release, Tag
 from sdistmaker.temporaries import (
     BuildFolder,
     own_temporary_folder,
     remove_abandoned_build_folders,
 )
-from sdistmaker.urls import local_folder, public_url
+from sdistmaker.vcs.urls import local_folder, public_url
 
 if TYPE_CHECKING:
     from sdistmaker.build import BuildSettings, Sdist
@@ -209,7 +209,7 @@ class _Run:
 
     def _crawl(self) -> list[Tag]:
         return crawl(
-            self.config, self.state, self.store.git_cache, self._read, walk=self.retry_failed
+            self.config, self.state, self.store.private, self._read, walk=self.retry_failed
         )
 
     def _read(self, location: str, error: SdistmakerError | None) -> None:
@@ -365,9 +365,8 @@ class _Run:
         records (the state, other tags' logs, the git mirrors of every repository with all
         their branches, the build environments: a build is given back its own) and the
         repositories read from this machine's disk."""
-        config = self.config
-        urls = [config.base, config.base_on_server, *(r.url for r in config.git_repositories)]
-        folders = [config.source, self.store.private, *(local_folder(url) for url in urls if url)]
+        local = [folder for _, folder in self.config.local_repositories()]
+        folders = [self.config.source, self.store.private, *local]
         return tuple(folder for folder in folders if folder is not None)
 
     def _make(self, tag: Tag, settings: BuildSettings) -> _Made:
@@ -514,16 +513,13 @@ def make_sdist(
 ) -> Path:
     """Build the tag at ``tag_url`` (svn URL or ``git+URL@TAG``) into ``destination/<project>/``."""
     # Imported here, as in crawl.py: PyPA build loads only when used.
-    from sdistmaker import git, svn
+    from sdistmaker import vcs
     from sdistmaker.build import BuildSettings, build_tag
 
     destination = Path(destination)
     remove_abandoned_build_folders()
     with own_temporary_folder(), BuildFolder() as workdir:
-        if tag_url.startswith("git+"):
-            tag = git.tag_from_url(tag_url, workdir / "git")
-        else:
-            tag = svn.tag_from_url(tag_url)
+        tag = vcs.for_url(tag_url).tag_from_url(tag_url, workdir)
         log = workdir / "build.log"
         # As in a run: nothing of sdistmaker's records, if the destination is an OUTDIR, nor of
         # the repository, when it is on this machine's disk.

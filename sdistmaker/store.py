@@ -18,16 +18,17 @@ import os
 import re
 import shutil
 import stat
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO
 
-from sdistmaker import published, temporaries
+from sdistmaker import published, shapes, temporaries, vcs
 from sdistmaker.atomic import write_atomically
 from sdistmaker.errors import SdistmakerError
 from sdistmaker.lock import RunLock
 from sdistmaker.names import is_distribution, is_project_name, names_release
+from sdistmaker.shapes import WrongShape
 
 PRIVATE = ".sdistmaker"
 STATE_VERSION = 1
@@ -87,8 +88,9 @@ class State:
     """Normalised name -> key of every VCS project the crawl has seen."""
     unindexed: list[str] = field(default_factory=list)
     """Projects a file was published to since the index was last brought up to date."""
-    svn: dict[str, Any] = field(default_factory=dict)
-    """The last complete crawl below BASE: what it read at which revision, and what it found."""
+    memory: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Version-control system's name -> what its last crawl kept, to read less the next time
+    (in the state file under the system's name)."""
     unsandboxed: bool = False
     """The last builds ran without a sandbox, and that was said."""
     folders_recorded: bool = False
@@ -104,7 +106,6 @@ class Store:
         self.outdir = outdir
         self.private = outdir / PRIVATE
         self.state_file = self.private / "state.json"
-        self.git_cache = self.private / "git"
         self.environments = self.private / "environments"
         self.logs = self.private / "logs"
 
@@ -125,10 +126,11 @@ class Store:
 
     def remove_leftovers(self) -> None:
         """Remove what runs killed midway left: files being written or published, environments
-        and git mirrors being made or deleted. For the lock's holder only: no other run writes
+        and mirrors being made or deleted. For the lock's holder only: no other run writes
         here meanwhile, so every temporary it finds is a dead run's."""
         temporaries.remove_leftovers(self.private)
-        for shared in (self.environments, self.git_cache):  # an admin may link them elsewhere
+        # An admin may link these elsewhere, and share them.
+        for shared in [self.environments, *(self.private / s.name for s in vcs.systems())]:
             temporaries.remove_leftovers(shared, guarded=True)
 
     def load_state(self) -> State:
@@ -142,12 +144,13 @@ class Store:
             raise StoreError(f"{self.state_file}: unknown state version {data.get('version')!r}")
         try:
             return _state(data)
-        except _WrongShape as error:
+        except WrongShape as error:
             raise StoreError(f"{self.state_file}: unreadable state: {error}") from None
 
     def save_state(self, state: State) -> None:
         self._prepare()
         data = {"version": STATE_VERSION, **asdict(state)}
+        data.update(data.pop("memory"))
         text = json.dumps(data, indent=1, sort_keys=True) + "\n"
         write_atomically(self.state_file, text.encode(), self.private)
 
@@ -160,119 +163,43 @@ class Store:
         return publish(built, self.outdir, distribution, version, owner, self.private)
 
 
-class _WrongShape(Exception):
-    """Part of the state is not as sdistmaker writes it; the message says which, and how."""
-
-
-_T = TypeVar("_T")
-_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "true or false"}
 _TAG_FIELDS = {f.name for f in fields(TagRecord)}
 _REQUIRED_TAG_FIELDS = {f.name for f in fields(TagRecord) if f.default is MISSING}
 _STATUSES = ("built", "failed")
-_SVN_MEMORY_FIELDS = {"projects", "tags", "read"}
-_SVN_PROJECT_FIELDS = {"name", "url", "public", "has_tags"}
-_SVN_TAG_FIELDS = {"project", "name", "version", "identity"}
 
 
 def _state(data: object) -> State:
-    """The state ``data`` (parsed JSON) holds; raises _WrongShape where it holds anything else,
+    """The state ``data`` (parsed JSON) holds; raises WrongShape where it holds anything else,
     so that no later step meets a value of a type it does not expect."""
-    top = _of(dict, data, "the top level")
+    top = shapes.of(dict, data, "the top level")
     for required in ("tags", "owners"):
         if required not in top:
-            raise _WrongShape(f"{_shown(required)} is missing")
+            raise WrongShape(f"{shapes.shown(required)} is missing")
     return State(
-        tags=_mapping(top["tags"], "tags", _tag_record),
-        owners=_mapping(top["owners"], "owners", _of_str),
-        problems=_mapping(top.get("problems", {}), "problems", _of_str),
-        uploads=_mapping(top.get("uploads", {}), "uploads", _strings),
-        projects=_mapping(top.get("projects", {}), "projects", _of_str),
-        unindexed=_strings(top.get("unindexed", []), "unindexed"),
-        svn=_svn_memory(top.get("svn", {}), "svn"),
-        unsandboxed=_of(bool, top.get("unsandboxed", False), "unsandboxed"),
-        folders_recorded=_of(bool, top.get("folders_recorded", False), "folders_recorded"),
-        hidden=_of_str(top.get("hidden", ""), "hidden"),
+        tags=shapes.mapping(top["tags"], "tags", _tag_record),
+        owners=shapes.mapping(top["owners"], "owners", shapes.of_str),
+        problems=shapes.mapping(top.get("problems", {}), "problems", shapes.of_str),
+        uploads=shapes.mapping(top.get("uploads", {}), "uploads", shapes.strings),
+        projects=shapes.mapping(top.get("projects", {}), "projects", shapes.of_str),
+        unindexed=shapes.strings(top.get("unindexed", []), "unindexed"),
+        memory={
+            system.name: system.check_memory(top[system.name], system.name)
+            for system in vcs.systems()
+            if system.name in top
+        },
+        unsandboxed=shapes.of(bool, top.get("unsandboxed", False), "unsandboxed"),
+        folders_recorded=shapes.of(bool, top.get("folders_recorded", False), "folders_recorded"),
+        hidden=shapes.of_str(top.get("hidden", ""), "hidden"),
     )
 
 
 def _tag_record(value: object, where: str) -> TagRecord:
-    record = TagRecord(**_fields(value, where, _TAG_FIELDS, _REQUIRED_TAG_FIELDS))
+    record = TagRecord(**shapes.fields(value, where, _TAG_FIELDS, _REQUIRED_TAG_FIELDS))
     if record.status not in _STATUSES:
-        raise _WrongShape(
-            f'{where}["status"] must be "built" or "failed", not {_shown(record.status)}'
+        raise WrongShape(
+            f'{where}["status"] must be "built" or "failed", not {shapes.shown(record.status)}'
         )
     return record
-
-
-def _svn_memory(value: object, where: str) -> dict[str, Any]:
-    """The last crawl below BASE as ``svn.remember`` keeps it: nothing, or every project, every
-    tag (of one of those projects) and what was read at which revision."""
-    memory = _of(dict, value, where)
-    if not memory:
-        return memory
-    _holds(memory, where, _SVN_MEMORY_FIELDS, _SVN_MEMORY_FIELDS)
-    projects = [
-        _fields(p, f'{where}["projects"][{n}]', _SVN_PROJECT_FIELDS)
-        for n, p in enumerate(_of(list, memory["projects"], f'{where}["projects"]'))
-    ]
-    urls = {project["url"] for project in projects}
-    for n, tag in enumerate(_of(list, memory["tags"], f'{where}["tags"]')):
-        project = _fields(tag, f'{where}["tags"][{n}]', _SVN_TAG_FIELDS)["project"]
-        if project not in urls:
-            raise _WrongShape(
-                f'{where}["tags"][{n}] names no project of {where}["projects"]: {_shown(project)}'
-            )
-    if len(_strings(memory["read"], f'{where}["read"]')) != 2:
-        raise _WrongShape(
-            f'{where}["read"] must hold a URL and a revision, not {_shown(memory["read"])}'
-        )
-    return memory
-
-
-def _fields(
-    value: object, where: str, names: set[str], required: set[str] | None = None
-) -> dict[str, str]:
-    """An object of string fields: those in ``names``, all of ``required`` (by default all)."""
-    record = _mapping(value, where, _of_str)
-    _holds(record, where, names, names if required is None else required)
-    return record
-
-
-def _holds(record: Mapping[str, object], where: str, names: set[str], required: set[str]) -> None:
-    missing = sorted(required - record.keys())
-    if missing:
-        raise _WrongShape(f"{where} lacks {_shown(missing[0])}")
-    unknown = sorted(record.keys() - names)
-    if unknown:
-        raise _WrongShape(f"{where} holds an unknown field {_shown(unknown[0])}")
-
-
-def _mapping(value: object, where: str, item: Callable[[object, str], _T]) -> dict[str, _T]:
-    """An object (its keys are strings, as JSON's always are) of values ``item`` checks."""
-    return {
-        key: item(entry, f"{where}[{json.dumps(key, ensure_ascii=False)}]")
-        for key, entry in _of(dict, value, where).items()
-    }
-
-
-def _strings(value: object, where: str) -> list[str]:
-    return [_of_str(item, f"{where}[{n}]") for n, item in enumerate(_of(list, value, where))]
-
-
-def _of_str(value: object, where: str) -> str:
-    return _of(str, value, where)
-
-
-def _of(kind: type[_T], value: object, where: str) -> _T:
-    if not isinstance(value, kind):
-        raise _WrongShape(f"{where} must be {_KINDS[kind]}, not {_shown(value)}")
-    return value
-
-
-def _shown(value: object) -> str:
-    """``value`` as JSON writes it, cut short: a few words of the line that names it."""
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _file_name(name: str) -> str:

@@ -10,15 +10,21 @@ import pytest
 
 from conftest import GitRepository as Repo
 from conftest import hatchling_project, run, soon, write_defaults
+from sdistmaker import vcs
 from sdistmaker.config import Config
 from sdistmaker.config import GitRepository as Entry
-from sdistmaker.crawl import git_sources
 from sdistmaker.errors import VcsError
-from sdistmaker.git import GitRepository, parse_pip_url, tag_from_url
+from sdistmaker.vcs.git import Git, GitRepository, parse_pip_url, tag_from_url
 from servers import git_http_server, redirecting_server
 
 MakeGit = Callable[[str], Repo]
 COMMAND = str(Path(sys.executable).parent / "sdists_from_tags")
+
+
+def sources(config: Config, private: Path) -> list[GitRepository]:
+    """The repositories a run's crawl reads, their mirrors below ``private``."""
+    crawl = vcs.Crawl(config, private, {}, False, lambda *_: None, lambda _: None)
+    return Git().sources(crawl)
 
 
 def mirrors_in(cache: Path) -> list[str]:
@@ -88,7 +94,7 @@ def test_export_of_a_subdirectory_keeps_export_subst(make_git: MakeGit, tmp_path
     repo.tag("web-1.0")
     source = GitRepository(repo.url, tmp_path / "cache", subdirectory="web")
     [tag] = source.tags()
-    source.export(tag, tmp_path / "export", soon())
+    tag.export(tmp_path / "export", soon())
     exported = sorted(p.name for p in (tmp_path / "export").iterdir())
     assert exported == [".git_archival.txt", "pyproject.toml"]
     assert (tmp_path / "export" / ".git_archival.txt").read_text() == f"node: {sha}\n"
@@ -107,7 +113,7 @@ def test_export_refuses_links_out_of_the_tree(
     [tag] = source.tags()
     message = f"link escape points out of the tag, to {target}"
     with pytest.raises(VcsError, match=f"^{re.escape(message)}$"):
-        source.export(tag, tmp_path / "export", soon())
+        tag.export(tmp_path / "export", soon())
 
 
 def test_export_keeps_links_within_the_tree(make_git: MakeGit, tmp_path: Path) -> None:
@@ -119,7 +125,7 @@ def test_export_keeps_links_within_the_tree(make_git: MakeGit, tmp_path: Path) -
     repo.tag("1.0")
     source = GitRepository(repo.url, tmp_path / "cache")
     [tag] = source.tags()
-    source.export(tag, tmp_path / "export", soon())
+    tag.export(tmp_path / "export", soon())
     assert (tmp_path / "export" / "README.txt").read_text() == "x"
     assert (tmp_path / "export" / "docs" / "pyproject.toml").is_symlink()
 
@@ -135,7 +141,7 @@ def test_a_subdirectory_export_refuses_links_out_of_the_subdirectory(
     source = GitRepository(repo.url, tmp_path / "cache", subdirectory="web")
     [tag] = source.tags()
     with pytest.raises(VcsError, match=r"^link secret\.txt points out of the tag"):
-        source.export(tag, tmp_path / "export", soon())
+        tag.export(tmp_path / "export", soon())
 
 
 def test_a_missing_repository_is_an_error_naming_it(tmp_path: Path) -> None:
@@ -181,7 +187,7 @@ def test_a_mirror_git_no_longer_takes_for_a_repository_is_made_anew(
     assert said.startswith(f"damaged git mirror {source.mirror} (fatal: ")
     assert said.endswith(f"): making it anew from {repo.url}")
     assert mirrors_in(tmp_path / "cache") == [source.mirror.name]  # nothing set aside is left
-    again.export(again.tags()[-1], tmp_path / "export", soon())
+    again.tags()[-1].export(tmp_path / "export", soon())
     assert (tmp_path / "export" / "pyproject.toml").exists()
 
 
@@ -272,7 +278,7 @@ def test_no_stray_files_from_an_export(make_git: MakeGit, tmp_path: Path) -> Non
     repo.tag("1.0")
     source = GitRepository(repo.url, tmp_path / "cache")
     [tag] = source.tags()
-    source.export(tag, tmp_path / "export", soon())
+    tag.export(tmp_path / "export", soon())
     assert sorted(
         str(p.relative_to(tmp_path / "export")) for p in (tmp_path / "export").rglob("*")
     ) == ["p", "p/__init__.py", "pyproject.toml"]
@@ -292,13 +298,13 @@ def test_projects_of_one_repository_share_its_mirror_and_one_fetch_a_run(
             Entry(repo.url, "api", "api-*"),
         ),
     )
-    cache = tmp_path / "cache"
-    web, api = git_sources(config, cache)
+    cache = tmp_path / "private" / "git"
+    web, api = sources(config, cache.parent)
     assert isinstance(web, GitRepository)
     assert [t.name for t in web.tags()] == ["web-1.0"]
     repo.tag("api-2.0")  # pushed while the run goes on
     assert [t.name for t in api.tags()] == ["api-1.0"]  # the mirror is not fetched again
-    _, api_next_run = git_sources(config, cache)
+    _, api_next_run = sources(config, cache.parent)
     assert sorted(t.name for t in api_next_run.tags()) == ["api-1.0", "api-2.0"]
     assert mirrors_in(cache) == [web.mirror.name]  # one clone
     assert (web.name, api.name) == ("web", "api")
@@ -373,3 +379,17 @@ def test_a_malformed_pip_url_is_an_error_without_its_password() -> None:
     with pytest.raises(VcsError, match="no valid URL") as error:
         parse_pip_url("git+http://builder:s3cret@[::1/acme.git@1.0")
     assert "s3cret" not in str(error.value)
+
+
+def test_a_tag_key_ignores_what_it_points_at(tmp_path: Path) -> None:
+    repository = GitRepository("https://h/p.git", tmp_path)
+    first, moved = repository.tag("1.0", "1.0", "a" * 40), repository.tag("1.0", "1.0", "b" * 40)
+    assert first.key == moved.key == "git:https://h/p.git#@1.0"
+    assert first.project_key == moved.project_key == repository.key == "git:https://h/p.git#"
+
+
+def test_a_tag_url_is_what_make_sdist_takes_to_rebuild_it(tmp_path: Path) -> None:
+    tag = GitRepository("https://h/mono.git", tmp_path, "web").tag("v2.0", "2.0", "a" * 40)
+    assert tag.url == "git+https://h/mono.git@v2.0#subdirectory=web"
+    assert parse_pip_url(tag.url) == ("https://h/mono.git", "v2.0", "web")
+    assert tag.culprit == "web v2.0 (git+https://h/mono.git@v2.0#subdirectory=web)"

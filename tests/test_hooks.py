@@ -19,7 +19,8 @@ from conftest import (
     setup_py_project,
     write_defaults,
 )
-from sdistmaker.hooks import git_push_touches_tags, svn_commit_touches_tags
+from sdistmaker.vcs.git import Git
+from sdistmaker.vcs.svn import Subversion
 
 MakeGit = Callable[[str], GitRepository]
 
@@ -38,7 +39,7 @@ def test_which_svn_commits_touch_tags(svn_repository: SvnRepository) -> None:
     repo.add_project("libs/p", setup_py_project("p", "1.0"))
 
     def last() -> bool:
-        return svn_commit_touches_tags(str(repo.root), str(repo.youngest()))
+        return Subversion().touched([str(repo.root), str(repo.youngest())], ())
 
     repo.commit_files("libs/p/trunk", {"notes.txt": "trunk only"})
     assert not last()
@@ -56,10 +57,10 @@ def test_which_svn_commits_touch_tags(svn_repository: SvnRepository) -> None:
 
 def test_which_git_pushes_touch_tags() -> None:
     zero = "0" * 40
-    assert git_push_touches_tags([f"{zero} {'a' * 40} refs/tags/1.0\n"])
-    assert git_push_touches_tags([f"{'a' * 40} {zero} refs/tags/1.0\n"])  # deleted
-    assert not git_push_touches_tags([f"{zero} {'a' * 40} refs/heads/main\n"])
-    assert not git_push_touches_tags([])
+    assert Git().touched([], [f"{zero} {'a' * 40} refs/tags/1.0\n"])
+    assert Git().touched([], [f"{'a' * 40} {zero} refs/tags/1.0\n"])  # deleted
+    assert not Git().touched([], [f"{zero} {'a' * 40} refs/heads/main\n"])
+    assert not Git().touched([], [])
 
 
 def test_an_svn_tag_is_built_in_the_background_of_its_commit(

@@ -15,11 +15,11 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from sdistmaker.distributions import DistributionFile
+from sdistmaker.models import version_from_tag_name
 from sdistmaker.pages import Project, Renderer, TagFailure
 from sdistmaker.serve import name_pattern
 from sdistmaker.store import Store
-from sdistmaker.tags import version_from_tag_name
-from sdistmaker.urls import public_url, redact
+from sdistmaker.vcs.urls import public_url, redact
 
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 text = st.text(st.characters(codec="utf-8"), max_size=60)

@@ -12,9 +12,8 @@ import pytest
 from sdistmaker import published
 from sdistmaker.lock import Busy
 from sdistmaker.store import State, Store, StoreError, TagRecord, make_served_folder, publish
-from sdistmaker.svn import SvnProject, remember
-from sdistmaker.tags import Tag
 from sdistmaker.temporaries import PREFIX
+from sdistmaker.vcs.svn import SvnProject, remember
 
 
 def test_publish_puts_a_complete_readable_file_in_the_project_folder(tmp_path: Path) -> None:
@@ -93,8 +92,8 @@ def test_a_damaged_state_is_an_error_naming_the_file(tmp_path: Path) -> None:
 def a_written_state() -> dict[str, Any]:
     """A state as a run that read svn and git writes it, as parsed JSON."""
     project = SvnProject("p", "file:///r/p", "file:///r/p")
-    tag = Tag("svn", "p", "1.0", "1.0", "file:///r/p/tags/1.0", "7", source=project)
-    state = State(svn={**remember([project], [tag]), "read": ["file:///r", "7"]})
+    tag = project.tag("1.0", "1.0", "7")
+    state = State(memory={"svn": {**remember([project], [tag]), "read": ["file:///r", "7"]}})
     state.tags[tag.key] = TagRecord(
         "p", "1.0", "1.0", "7", "built", "2026-01-01T00:00:00Z", file="p/p-1.0.tar.gz"
     )
@@ -107,7 +106,9 @@ def a_written_state() -> dict[str, Any]:
     state.projects["p"] = tag.project_key
     state.unindexed.append("p")
     state.unsandboxed = True
-    return {"version": 1, **asdict(state)}
+    written = {"version": 1, **asdict(state)}
+    written.update(written.pop("memory"))  # each system's memory under its name
+    return written
 
 
 def test_a_state_as_runs_write_it_loads_as_it_was(tmp_path: Path) -> None:

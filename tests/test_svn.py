@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import SvnRepository, setup_py_project, soon
-from sdistmaker import svn
 from sdistmaker.errors import VcsError
+from sdistmaker.vcs import svn
 
 
 def names(projects: list[svn.SvnProject]) -> list[str]:
@@ -78,7 +78,7 @@ def test_tags_carry_version_location_and_last_changed_revision(
     ]
     assert tags[0].location == f"{repo.url}/g/p/tags/1.0"
     assert tags[0].project == "p"
-    assert tags[0].vcs == "svn"
+    assert tags[0].key == f"svn:{repo.url}/g/p/tags/1.0"
 
 
 def test_a_commit_into_a_tag_changes_its_identity(svn_repository: SvnRepository) -> None:
@@ -101,7 +101,7 @@ def test_export_uses_the_crawled_revision_even_after_the_tag_is_recreated(
     [tag] = project.tags()
     repo.delete("p/tags/1.0")
     repo.tag("p", "1.0", {"setup.py": "raise SystemExit('recreated')\n"})
-    project.export(tag, tmp_path / "export", soon())
+    tag.export(tmp_path / "export", soon())
     assert "version='1.0'" in (tmp_path / "export" / "setup.py").read_text()
 
 
@@ -116,7 +116,7 @@ def test_export_refuses_links_out_of_the_tree(
     [tag] = project.tags()
     message = f"link escape points out of the tag, to {target}"
     with pytest.raises(VcsError, match=f"^{re.escape(message)}$"):
-        project.export(tag, tmp_path / "export", soon())
+        tag.export(tmp_path / "export", soon())
 
 
 def test_export_keeps_links_within_the_tree(svn_repository: SvnRepository, tmp_path: Path) -> None:
@@ -126,7 +126,7 @@ def test_export_keeps_links_within_the_tree(svn_repository: SvnRepository, tmp_p
     svn_repository.tag("p", "1.0")
     [project] = svn.find_projects(svn_repository.url)
     [tag] = project.tags()
-    project.export(tag, tmp_path / "export", soon())
+    tag.export(tmp_path / "export", soon())
     assert (tmp_path / "export" / "README.txt").read_text() == "x"
     assert (tmp_path / "export" / "docs" / "setup.py").is_symlink()
 
@@ -139,7 +139,7 @@ def test_names_with_spaces_and_unicode_survive(
     [project] = svn.find_projects(svn_repository.url)
     [tag] = project.tags()
     assert (tag.project, tag.name, tag.version) == ("pröject", "pröject 1.0", "1.0")
-    project.export(tag, tmp_path / "export", soon())
+    tag.export(tmp_path / "export", soon())
     assert (tmp_path / "export" / "setup.py").exists()
 
 
@@ -241,7 +241,7 @@ def test_externals_of_the_tags_repository_are_exported(
     svn_repository.tag("p", "1.0")
     [project] = [p for p in svn.find_projects(svn_repository.url) if p.name == "p"]
     [tag] = project.tags()
-    project.export(tag, tmp_path / "export", soon())
+    tag.export(tmp_path / "export", soon())
     assert (tmp_path / "export" / "shared" / "shared.txt").read_text() == "shared\n"
     assert (tmp_path / "export" / "copy.txt").read_text() == "shared\n"
 
@@ -257,13 +257,14 @@ def test_externals_from_a_repository_svn_externals_from_names_are_exported(
     options = svn.Options(externals_from=(f"{other.url}/lib",))
     [project] = svn.find_projects(svn_repository.url, options=options)
     [tag] = project.tags()
-    project.export(tag, tmp_path / "export", soon())
+    tag.export(tmp_path / "export", soon())
     assert (tmp_path / "export" / "lib" / "lib.txt").read_text() == "lib\n"
     # Only below what it names: a folder beside it is another's.
     options = svn.Options(externals_from=(f"{other.url}/li",))
     [project] = svn.find_projects(svn_repository.url, options=options)
+    [tag] = project.tags()
     with pytest.raises(VcsError, match="from another repository: refused"):
-        project.export(tag, tmp_path / "again", soon())
+        tag.export(tmp_path / "again", soon())
 
 
 @pytest.mark.parametrize(
@@ -280,3 +281,17 @@ def test_externals_from_a_repository_svn_externals_from_names_are_exported(
 def test_relative_externals_are_read_as_svn_reads_them(definition: str, absolute: str) -> None:
     folder = "https://svn.example.com/repos/p/tags/1.0"
     assert svn._absolute(definition, folder, "https://svn.example.com/repos") == absolute
+
+
+def test_tags_of_one_project_share_its_key_whatever_they_point_at() -> None:
+    project = svn.SvnProject("p", "file:///r/g/p", "file:///r/g/p")
+    one, two = project.tag("1.0", "1.0", "3"), project.tag("1.1", "1.1", "5")
+    assert one.key != two.key
+    assert one.project_key == two.project_key == project.key == "svn:file:///r/g/p"
+    assert project.tag("1.0", "1.0", "7").key == one.key  # moved
+
+
+def test_a_tag_url_is_what_make_sdist_takes_to_rebuild_it() -> None:
+    tag = svn.SvnProject("p", "file:///r/g/p", "file:///r/g/p").tag("1.0", "1.0", "3")
+    assert tag.url == "file:///r/g/p/tags/1.0"
+    assert tag.culprit == "p 1.0 (file:///r/g/p/tags/1.0)"

@@ -3,55 +3,41 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
-
-if TYPE_CHECKING:
-    from sdistmaker.vcs import Source
 
 # What may stand before the version in a tag name: "project-1.2", "release_1.2", "project 1.2".
 _PREFIX_END = re.compile(r"[-_/\s]")
 
 
+Export = Callable[[Path, float], None]
+"""Writes a tag's tree, as of its identity, into a new folder by a deadline
+(``time.monotonic()``: the build's, which the export counts against)."""
+
+
 @dataclass(frozen=True)
 class Tag:
-    """One release tag: where it lives, which version it claims and which content it points at."""
+    """One release tag: where it lives, which version it claims and which content it points at.
+    Its version-control system (sdistmaker.vcs) gave it its keys and address, and the means to
+    export it."""
 
-    vcs: str
     project: str
     name: str
     version: str
     location: str
-    """The tag's public address, free of credentials: the svn tag URL, or the git repository URL."""
+    """The tag's public address, free of credentials (an svn tag URL, a git repository's)."""
     identity: str
-    """What the tag points at: the svn tag's last-changed revision, or the git commit sha."""
-    subdirectory: str = ""
-    source: Source | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def key(self) -> str:
-        """Names the tag across runs, whatever it points at."""
-        if self.vcs == "svn":
-            return f"svn:{self.location}"
-        return f"{self.vcs}:{self.location}#{self.subdirectory}@{self.name}"
-
-    @property
-    def project_key(self) -> str:
-        """Names the VCS project the tag belongs to."""
-        if self.vcs == "svn":
-            return "svn:" + self.location.rsplit("/tags/", 1)[0]
-        return f"{self.vcs}:{self.location}#{self.subdirectory}"
-
-    @property
-    def url(self) -> str:
-        """The tag's address as ``make_sdist`` takes it, to rebuild it by hand."""
-        if self.vcs == "svn":
-            return self.location
-        url = f"{self.vcs}+{self.location}@{self.name}"
-        return f"{url}#subdirectory={self.subdirectory}" if self.subdirectory else url
+    """What the tag points at (an svn tag's last-changed revision, a git commit)."""
+    key: str
+    """Names the tag across runs, whatever it points at."""
+    project_key: str
+    """Names the VCS project the tag belongs to."""
+    url: str
+    """The tag's address as ``make_sdist`` takes it, to rebuild it by hand."""
+    export: Export = field(compare=False, repr=False)
 
     @property
     def culprit(self) -> str:

@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, unquote_plus, urlsplit
-from urllib.request import url2pathname
 
 
 def local_folder(url: str) -> Path | None:
@@ -18,7 +17,7 @@ def local_folder(url: str) -> Path | None:
     """
     parts = urlsplit(url)
     if parts.scheme == "file":
-        folder = Path(url2pathname(parts.path))
+        folder = Path(unquote(parts.path))  # as url2pathname does on POSIX, without urllib.request
     elif parts.scheme or _SCP_LIKE.match(url):  # git's user@host:path is remote too
         return None
     else:

@@ -8,18 +8,30 @@ import os
 import posixpath
 import shlex
 import shutil
+import subprocess
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from sdistmaker import processes
+from sdistmaker import processes, shapes
 from sdistmaker.errors import VcsError
-from sdistmaker.tags import Tag, version_from_tag_name
-from sdistmaker.urls import public_url, redact
-from sdistmaker.vcs import READ_TIMEOUT, STALL_SECONDS, Source, refuse_links_out_of, ssh_options
+from sdistmaker.models import Tag, version_from_tag_name
+from sdistmaker.vcs import register
+from sdistmaker.vcs.base import (
+    READ_TIMEOUT,
+    STALL_SECONDS,
+    Crawl,
+    Hook,
+    Source,
+    VersionControl,
+    refuse_links_out_of,
+    ssh_options,
+)
+from sdistmaker.vcs.urls import public_url, redact
 
 logger = logging.getLogger(__name__)
 
@@ -115,27 +127,34 @@ class SvnProject(Source):
         found = []
         for entry in list_folder(f"{self.url}/tags", self.options.timeout):
             version = version_from_tag_name(entry.name)
-            if entry.kind != "dir" or version is None:
-                continue
-            found.append(
-                Tag(
-                    vcs="svn",
-                    project=self.name,
-                    name=entry.name,
-                    version=version,
-                    location=f"{self.location}/tags/{quote(entry.name)}",
-                    identity=entry.revision,
-                    source=self,
-                )
-            )
+            if entry.kind == "dir" and version is not None:
+                found.append(self.tag(entry.name, version, entry.revision))
         return found
 
-    def export(self, tag: Tag, destination: Path, deadline: float) -> None:
-        url = f"{self.url}/tags/{quote(tag.name)}"
+    def tag(self, name: str, version: str, revision: str, location: str = "") -> Tag:
+        """Its tag ``name``, as of ``revision``; ``location`` (its public URL) as named."""
+        location = location or f"{self.location}/tags/{quote(name)}"
+        export = functools.partial(self._export, name, revision, location)
+        return Tag(
+            project=self.name,
+            name=name,
+            version=version,
+            location=location,
+            identity=revision,
+            key=f"svn:{location}",
+            project_key=self.key,
+            url=location,
+            export=export,
+        )
+
+    def _export(
+        self, name: str, revision: str, location: str, destination: Path, deadline: float
+    ) -> None:
+        url = f"{self.url}/tags/{quote(name)}"
         # The peg revision pins the tag as it was crawled, even if it is deleted and recreated.
-        target = f"{url}@{tag.identity}"
-        _Externals(self, tag, deadline).refuse_any_from_elsewhere(target)
-        svn("export", "--quiet", target, str(destination), url=tag.location, deadline=deadline)
+        target = f"{url}@{revision}"
+        _Externals(self, location, deadline).refuse_any_from_elsewhere(target)
+        svn("export", "--quiet", target, str(destination), url=location, deadline=deadline)
         refuse_links_out_of(destination)
 
     def roots(self, deadline: float) -> tuple[str, ...]:
@@ -161,9 +180,10 @@ class _Externals:
 
     DEEPEST = 8
 
-    def __init__(self, project: SvnProject, tag: Tag, deadline: float) -> None:
+    def __init__(self, project: SvnProject, location: str, deadline: float) -> None:
         self.project = project
-        self.tag = tag
+        self.location = location
+        """The tag's, for messages."""
         self.deadline = deadline
         self.seen: set[str] = set()
 
@@ -184,19 +204,19 @@ class _Externals:
             return
         self.seen.add(target)
         command = ("propget", "-R", "--xml", *revision, "svn:externals", target)
-        listing = ET.fromstring(svn(*command, url=self.tag.location, deadline=self.deadline))
+        listing = ET.fromstring(svn(*command, url=self.location, deadline=self.deadline))
         for found in listing.iter("target"):
             folder = found.get("path", "")
             for url, operative in _definitions(found.findtext("property", "")):
                 external = _absolute(url, folder, self.roots[0])
                 if not self._allowed(external):
                     raise VcsError(
-                        f"{self.tag.location}: svn:externals on {public_url(folder)} bring in "
+                        f"{self.location}: svn:externals on {public_url(folder)} bring in "
                         f"{public_url(_without_peg(external))} from another repository: refused "
                         "(SVN_EXTERNALS_FROM names those that may)"
                     )
                 if depth == self.DEEPEST:
-                    raise VcsError(f"{self.tag.location}: svn:externals nested too deep")
+                    raise VcsError(f"{self.location}: svn:externals nested too deep")
                 self.refuse_any_from_elsewhere(external, operative, depth + 1)
 
     def _allowed(self, url: str) -> bool:
@@ -332,15 +352,21 @@ def remember(
     projects: Sequence[SvnProject], tags: Sequence[Tag]
 ) -> dict[str, list[dict[str, str]]]:
     """A crawl's result, as the state keeps it (see ``recall``)."""
+    read = {p.key: p.url for p in projects}
     return {
         "projects": [
             {"name": p.name, "url": p.url, "public": p.location, "has_tags": str(p.has_tags)}
             for p in projects
         ],
         "tags": [
-            {"project": t.source.url, "name": t.name, "version": t.version, "identity": t.identity}
+            {
+                "project": read[t.project_key],
+                "name": t.name,
+                "version": t.version,
+                "identity": t.identity,
+            }
             for t in tags
-            if isinstance(t.source, SvnProject)
+            if t.project_key in read
         ],
     }
 
@@ -354,16 +380,7 @@ def recall(
         for p in memory["projects"]
     }
     tags = [
-        Tag(
-            vcs="svn",
-            project=projects[t["project"]].name,
-            name=t["name"],
-            version=t["version"],
-            location=f"{projects[t['project']].location}/tags/{quote(t['name'])}",
-            identity=t["identity"],
-            source=projects[t["project"]],
-        )
-        for t in memory["tags"]
+        projects[t["project"]].tag(t["name"], t["version"], t["identity"]) for t in memory["tags"]
     ]
     return list(projects.values()), tags
 
@@ -398,12 +415,105 @@ def tag_from_url(url: str, options: Options = Options()) -> Tag:
     project = SvnProject(
         unquote(project_url.rsplit("/", 1)[-1]), project_url, public_url(project_url), True, options
     )
-    return Tag(
-        vcs="svn",
-        project=project.name,
-        name=name,
-        version=version,
-        location=public_url(url),
-        identity=revision,
-        source=project,
+    return project.tag(name, version, revision, public_url(url))
+
+
+class Subversion(VersionControl):
+    """Projects below BASE (read through BASE_ON_SERVER when that answers): a folder holding
+    ``trunk`` or ``tags`` is a project, each folder in its ``tags`` a tag."""
+
+    name = "svn"
+    hook = Hook(
+        "--svn-commit",
+        "for an svn post-commit hook: start a background run if the commit touched a tag",
+        ("REPOS", "REV"),
     )
+
+    def crawl(self, crawl: Crawl) -> list[Tag]:
+        if not crawl.config.base:
+            return []
+        location = public_url(crawl.config.base)
+        return crawl.read(location, lambda: self._tags(crawl))[0]
+
+    def _tags(self, crawl: Crawl) -> list[Tag]:
+        """Every tag below BASE. When nothing below BASE changed since the last crawl that read
+        every project (its memory), that crawl's tags, for one call to svn instead of a walk."""
+        config = crawl.config
+        options = Options(config.read_timeout, config.svn_externals_from)
+        start, revision = reachable_base(config.base, config.base_on_server, options.timeout)
+        if crawl.memory.get("read") == [start, revision] and not crawl.walk:
+            projects, tags = recall(crawl.memory, options)
+            for project in projects:
+                crawl.seen(project)
+            logger.debug("nothing changed below %s since r%s", config.base, revision)
+            return tags
+        projects = find_projects(
+            config.base, config.base_on_server, config.blacklist, config.stop_indicators, options
+        )
+        tags = []
+        complete = True
+        for project in projects:
+            crawl.seen(project)
+            found, read = crawl.read(project.location, project.tags)
+            tags += found
+            complete = complete and read
+        crawl.memory = {**remember(projects, tags), "read": [start, revision]} if complete else {}
+        return tags
+
+    def tag_from_url(self, url: str, workdir: Path) -> Tag:
+        return tag_from_url(url)
+
+    def check_memory(self, memory: object, where: str) -> dict[str, Any]:
+        """The last crawl below BASE as ``remember`` keeps it: nothing, or every project, every
+        tag (of one of those projects) and what was read at which revision."""
+        checked = shapes.of(dict, memory, where)
+        if not checked:
+            return checked
+        shapes.holds(checked, where, _MEMORY_FIELDS, _MEMORY_FIELDS)
+        projects = [
+            shapes.fields(p, f'{where}["projects"][{n}]', _PROJECT_FIELDS)
+            for n, p in enumerate(shapes.of(list, checked["projects"], f'{where}["projects"]'))
+        ]
+        urls = {project["url"] for project in projects}
+        for n, tag in enumerate(shapes.of(list, checked["tags"], f'{where}["tags"]')):
+            project = shapes.fields(tag, f'{where}["tags"][{n}]', _TAG_FIELDS)["project"]
+            if project not in urls:
+                raise shapes.WrongShape(
+                    f'{where}["tags"][{n}] names no project of {where}["projects"]: '
+                    f"{shapes.shown(project)}"
+                )
+        read = checked["read"]
+        if len(shapes.strings(read, f'{where}["read"]')) != 2:
+            raise shapes.WrongShape(
+                f'{where}["read"] must hold a URL and a revision, not {shapes.shown(read)}'
+            )
+        return checked
+
+    def touched(self, arguments: Sequence[str], lines: Iterable[str]) -> bool:
+        """Whether the commit (``REPOS REV``) added, changed or deleted anything in a ``tags``
+        folder, or copied a folder that may hold some (a project or a group moved or branched)."""
+        repository, revision = arguments
+        svnlook = shutil.which("svnlook") or "/usr/bin/svnlook"
+        result = subprocess.run(
+            [svnlook, "changed", "--copy-info", "-r", revision, repository],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "LC_ALL": "C.UTF-8"},
+        )
+        if result.returncode:
+            raise VcsError(f"{repository}: {result.stderr.strip() or 'svnlook failed'}")
+        for line in result.stdout.splitlines():
+            if line.startswith(" "):  # "    (from path:rREV)" below a copy
+                continue
+            action, path = line[:4], line[4:]
+            if "tags" in path.rstrip("/").split("/") or ("+" in action and path.endswith("/")):
+                return True
+        return False
+
+
+_MEMORY_FIELDS = {"projects", "tags", "read"}
+_PROJECT_FIELDS = {"name", "url", "public", "has_tags"}
+_TAG_FIELDS = {"project", "name", "version", "identity"}
+
+
+register(Subversion)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import fnmatch
+import functools
 import hashlib
 import logging
 import os
@@ -13,16 +14,26 @@ import shutil
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from sdistmaker import processes, temporaries
 from sdistmaker.errors import VcsError
-from sdistmaker.tags import Tag, version_from_tag_name
-from sdistmaker.urls import public_url, redact, without_credentials
-from sdistmaker.vcs import READ_TIMEOUT, STALL_SECONDS, Source, refuse_link_out_of, ssh_options
+from sdistmaker.models import Tag, version_from_tag_name
+from sdistmaker.vcs import register
+from sdistmaker.vcs.base import (
+    READ_TIMEOUT,
+    STALL_SECONDS,
+    Crawl,
+    Hook,
+    Source,
+    VersionControl,
+    refuse_link_out_of,
+    ssh_options,
+)
+from sdistmaker.vcs.urls import public_url, redact, without_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -208,41 +219,43 @@ class GitRepository(Source):
             version = version_from_tag_name(name)
             if version is None or not fnmatch.fnmatchcase(name, self.pattern):
                 continue
-            found.append(
-                Tag(
-                    vcs="git",
-                    project=self.name,
-                    name=name,
-                    version=version,
-                    location=self.location,
-                    identity=peeled or target,
-                    subdirectory=self.subdirectory,
-                    source=self,
-                )
-            )
+            found.append(self.tag(name, version, peeled or target))
         return found
 
-    def export(self, tag: Tag, destination: Path, deadline: float) -> None:
+    def tag(self, name: str, version: str, commit: str) -> Tag:
+        """Its tag ``name``, pointing at ``commit``."""
+        url = f"git+{self.location}@{name}"
+        return Tag(
+            project=self.name,
+            name=name,
+            version=version,
+            location=self.location,
+            identity=commit,
+            key=f"{self.key}@{name}",
+            project_key=self.key,
+            url=f"{url}#subdirectory={self.subdirectory}" if self.subdirectory else url,
+            export=functools.partial(self._export, name, commit),
+        )
+
+    def _export(self, name: str, commit: str, destination: Path, deadline: float) -> None:
         # git archive (not a checkout) so export-subst attributes apply, as in a release tarball.
         paths = ["--", self.subdirectory + "/"] if self.subdirectory else []
         with tempfile.TemporaryFile() as archive, self._holding(fcntl.LOCK_SH):
-            self._refuse_submodules(tag, paths, deadline)
-            self._git(
-                "archive", "--format=tar", tag.identity, *paths, deadline=deadline, output=archive
-            )
+            self._refuse_submodules(name, commit, paths, deadline)
+            self._git("archive", "--format=tar", commit, *paths, deadline=deadline, output=archive)
             archive.seek(0)
             _extract(archive, destination, self.subdirectory)
-        _mark_as_archive(destination, tag)
+        _mark_as_archive(destination, name, commit)
 
-    def _refuse_submodules(self, tag: Tag, paths: list[str], deadline: float) -> None:
+    def _refuse_submodules(self, name: str, commit: str, paths: list[str], deadline: float) -> None:
         """An export holds no submodule (its content is another repository's), so a tag with
         one would make an sdist without its files, for good: it fails, naming them."""
-        listing = self._git("ls-tree", "-r", "-z", tag.identity, *paths, deadline=deadline)
+        listing = self._git("ls-tree", "-r", "-z", commit, *paths, deadline=deadline)
         entries = [line.partition("\t") for line in listing.split("\0") if line]
         submodules = [path for meta, _, path in entries if meta.split(" ")[1:2] == ["commit"]]
         if submodules:
             raise VcsError(
-                f"{self.location}: tag {tag.name} holds git submodules, which an export does "
+                f"{self.location}: tag {name} holds git submodules, which an export does "
                 f"not include: {', '.join(submodules)}"
             )
 
@@ -251,7 +264,7 @@ _ARCHIVAL = ".git_archival.txt"
 _SCM_CONFIGURATION = ("pyproject.toml", "setup.cfg", "setup.py")
 
 
-def _mark_as_archive(tree: Path, tag: Tag) -> None:
+def _mark_as_archive(tree: Path, name: str, commit: str) -> None:
     """Let setuptools-scm see an export as the git archive it is.
 
     In a checkout setuptools-scm puts every tracked file in the sdist; an export has no .git,
@@ -265,7 +278,7 @@ def _mark_as_archive(tree: Path, tag: Tag) -> None:
     configuration = [tree / name for name in _SCM_CONFIGURATION if (tree / name).is_file()]
     texts = [path.read_text(errors="replace") for path in configuration]
     if any("setuptools_scm" in text or "setuptools-scm" in text for text in texts):
-        archival.write_text(f"node: {tag.identity}\ndescribe-name: {tag.name}\n")
+        archival.write_text(f"node: {commit}\ndescribe-name: {name}\n")
 
 
 def _extract(archive: IO[bytes], destination: Path, subdirectory: str) -> None:
@@ -342,3 +355,51 @@ def tag_from_url(spec: str, cache: Path) -> Tag:
             return tag
     reason = "names no PEP 440 version" if version_from_tag_name(name) is None else "does not exist"
     raise VcsError(f"{public_url(spec)}: tag {name!r} {reason}")
+
+
+class Git(VersionControl):
+    """Each repository GIT_REPOSITORIES names (a subdirectory of it, its tags matching a glob),
+    kept in a mirror below sdistmaker's own folder so that later runs fetch only what changed."""
+
+    name = "git"
+    prefixes = ("git+",)
+    hook = Hook(
+        "--git-push",
+        "for a git post-receive hook (ref lines on stdin): the same for pushed tags",
+    )
+
+    def crawl(self, crawl: Crawl) -> list[Tag]:
+        tags: list[Tag] = []
+        for source in self.sources(crawl):
+            crawl.seen(source)
+            tags += crawl.read(source.location, source.tags)[0]
+        return tags
+
+    def sources(self, crawl: Crawl) -> list[GitRepository]:
+        """The repositories the defaults name, each project of a repository sharing its mirror
+        (fetched once a run)."""
+        fetched: set[Path] = set()
+        return [
+            GitRepository(
+                repository.url,
+                crawl.private / self.name,
+                repository.subdirectory,
+                repository.tags,
+                fetched,
+                crawl.config.read_timeout,
+            )
+            for repository in crawl.config.git_repositories
+        ]
+
+    def tag_from_url(self, url: str, workdir: Path) -> Tag:
+        return tag_from_url(url, workdir / self.name)
+
+    def touched(self, arguments: Sequence[str], lines: Iterable[str]) -> bool:
+        """Whether a push, as post-receive reads it (``old new ref`` lines), moved a tag."""
+        return any(
+            len(fields) == 3 and fields[2].startswith("refs/tags/")
+            for fields in (line.split() for line in lines)
+        )
+
+
+register(Git)

@@ -1,0 +1,146 @@
+"""What every version-control system implements: how the crawl reads its repositories, how
+``make_sdist`` reads one tag, how its commit hook tells whether a tag changed."""
+
+from __future__ import annotations
+
+import abc
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from sdistmaker.errors import SdistmakerError, VcsError
+from sdistmaker.models import Tag
+
+if TYPE_CHECKING:
+    from sdistmaker.config import Config
+
+T = TypeVar("T")
+
+READ_TIMEOUT = 600.0
+"""Seconds one command reading a repository may take by default (REPOSITORY_TIMEOUT): then it
+is killed with all it started, and the repository reported."""
+STALL_SECONDS = 60
+"""Seconds a connection may pass without a byte where the protocol lets clients give up
+sooner than the deadline (http, ssh): a server that stopped answering, not a slow one."""
+
+
+def ssh_options() -> str:
+    """ssh's options for reading repositories: fail rather than ask for a password, a
+    passphrase or whether to trust a host key; give up a connection that stays silent."""
+    return (
+        f"-o BatchMode=yes -o ConnectTimeout={STALL_SECONDS} -o ServerAliveInterval=15 "
+        f"-o ServerAliveCountMax={STALL_SECONDS // 15}"
+    )
+
+
+class Source(abc.ABC):
+    """One place release tags come from: an svn project, or a git repository (or a part of one)."""
+
+    name: str
+    """The project's name in the VCS (its folder, or its repository or subdirectory)."""
+    location: str
+    """Its public address, free of credentials, for messages."""
+
+    @property
+    @abc.abstractmethod
+    def key(self) -> str:
+        """Names the project across runs, as ``Tag.project_key`` of its tags does."""
+
+    @abc.abstractmethod
+    def tags(self) -> list[Tag]:
+        """Every release tag, with its current identity. Tags that name no version are left out."""
+
+
+Report = Callable[[str, "SdistmakerError | None"], None]
+"""Told of every repository read: its location, and what went wrong (None: nothing)."""
+
+
+@dataclass
+class Crawl:
+    """What a version-control system's crawl is given, and gives back."""
+
+    config: Config
+    private: Path
+    """sdistmaker's own folder in OUTDIR, where a system keeps its mirrors."""
+    memory: dict[str, Any]
+    """What the system's last crawl kept (in the state), to read less; it sets it anew."""
+    walk: bool
+    """Read every project even where the memory says nothing changed."""
+    report: Report
+    seen: Callable[[Source], None]
+    """Told of every project found, tags or not (it gets a page before any of them builds)."""
+
+    def read(self, location: str, read: Callable[[], Sequence[T]]) -> tuple[list[T], bool]:
+        """What ``read`` finds at ``location``, and whether it could: a repository that cannot
+        be read is reported, and the others are still read."""
+        try:
+            found = list(read())
+        except SdistmakerError as error:
+            self.report(location, error)
+            return [], False
+        self.report(location, None)
+        return found, True
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A commit hook's command-line option (``--svn-commit REPOS REV``)."""
+
+    option: str
+    help: str
+    metavar: tuple[str, ...] = ()
+    """The option's arguments; none: a flag, the hook reading its standard input."""
+
+
+class VersionControl(abc.ABC):
+    """One version-control system. Registered (``sdistmaker.vcs.register``), it is found by
+    the crawl, by ``make_sdist`` from a tag's URL, and by the command line for its hook."""
+
+    name: ClassVar[str]
+    """Its short name: in the keys of its tags, and for its crawl's memory in the state."""
+    prefixes: ClassVar[tuple[str, ...]] = ()
+    """How the URLs ``make_sdist`` takes for it start (``git+``); none: every URL no other
+    system's prefix claims (svn's, as in sdistmaker 1.4)."""
+    hook: ClassVar[Hook | None] = None
+
+    @abc.abstractmethod
+    def crawl(self, crawl: Crawl) -> list[Tag]:
+        """Every release tag of the repositories the defaults name for this system."""
+
+    @abc.abstractmethod
+    def tag_from_url(self, url: str, workdir: Path) -> Tag:
+        """The tag ``url`` names, for ``make_sdist``; ``workdir`` may hold a mirror."""
+
+    def check_memory(self, memory: object, where: str) -> dict[str, Any]:
+        """The crawl memory a state holds, as ``crawl`` keeps it; raise WrongShape naming what
+        in it is not. By default: none."""
+        return {}
+
+    def touched(self, arguments: Sequence[str], lines: Iterable[str]) -> bool:
+        """Whether the commit its hook reports (``arguments``, or ``lines`` on its standard
+        input) touched a release tag."""
+        return False
+
+
+def refuse_links_out_of(tree: Path) -> None:
+    """Raise VcsError for a symbolic link in the exported ``tree`` that points out of it."""
+    for folder, folders, files in os.walk(tree):
+        for name in [*folders, *files]:
+            path = Path(folder, name)
+            if path.is_symlink():
+                refuse_link_out_of(tree, path, os.readlink(path))
+
+
+def refuse_link_out_of(tree: Path, link: Path, target: str) -> None:
+    """Raise VcsError when ``link`` in the exported ``tree`` points at ``target`` out of it.
+
+    A backend follows links: one to ``/etc/passwd`` or ``../../somewhere`` would put a file of
+    the server's into a published sdist. Links already in the tree are followed as the backend
+    would follow them; an absolute target is out of the tree wherever it points.
+    """
+    top = os.path.realpath(tree)
+    pointed = os.path.realpath(os.path.join(os.path.dirname(link), target))
+    if os.path.isabs(target) or os.path.commonpath([top, pointed]) != top:
+        raise VcsError(f"link {link.relative_to(tree)} points out of the tag, to {target}")
