@@ -7,20 +7,17 @@ LEGACY_PYTHON's own ``setup.py sdist`` (Python 2 syntax).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
 import stat
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal
+from typing import Literal
 
 from build import BuildBackendException, BuildException, ProjectBuilder
 from packaging.utils import InvalidName, canonicalize_name
@@ -333,20 +330,12 @@ def _run(
     confined = sandbox.confined(command, workdir, settings.hidden)
     if confined is None and sandbox.build_user() is not None:
         raise BuildError(sandbox.REFUSED_AS_ROOT)
+    note = "" if confined else " (not sandboxed: bubblewrap is not available)"
+    heading = f"route {route}: {' '.join(command)}{note}"
     with open(log, "ab") as output:
-        note = "" if confined else " (not sandboxed: bubblewrap is not available)"
-        output.write(f"=== route {route}: {' '.join(command)}{note}\n".encode())
-        output.flush()
-        process = processes.start(confined or command, environment, subprocess.PIPE, cwd)
-        assert process.stdout is not None
-        copy = threading.Thread(target=_copy_capped, args=(process.stdout, output), daemon=True)
-        copy.start()
-        code = processes.wait(process, deadline)
-        # A process that left the group may hold the pipe open: the log is not waited for.
-        copy.join(timeout=5)
-        if code is None:
-            output.write(b"=== killed after the build timeout\n")
-            raise BuildError(f"build timed out ({route}), process tree killed")
+        code = processes.logged(confined or command, environment, output, deadline, heading, cwd)
+    if code is None:
+        raise BuildError(f"build timed out ({route}), process tree killed")
     _refuse_what_is_no_plain_file(command)
     if code:
         raise _RouteFailed(_reason(log, code))
@@ -365,31 +354,6 @@ def _refuse_what_is_no_plain_file(command: Sequence[str]) -> None:
             for entry in entries:
                 if not entry.is_file(follow_symlinks=False):
                     raise BuildError(f"the build left {entry.name}, no plain file, to be read")
-
-
-LOG_LIMIT = 8 * 1024 * 1024
-"""Bytes of one build step's output kept in its log: the first and the last half. A build that
-prints without end fills no disk."""
-
-
-def _copy_capped(stream: IO[bytes], output: IO[bytes]) -> None:
-    half = LOG_LIMIT // 2
-    written = 0
-    tail = bytearray()
-    left_out = 0
-    with contextlib.suppress(OSError, ValueError):  # the log closed under a stray process
-        while chunk := os.read(stream.fileno(), 65536):
-            head = chunk[: max(half - written, 0)]
-            output.write(head)
-            written += len(head)
-            tail += chunk[len(head) :]
-            if len(tail) > half:
-                left_out += len(tail) - half
-                del tail[: len(tail) - half]
-        if left_out:
-            output.write(f"\n=== {left_out} bytes of output left out here\n".encode())
-        output.write(tail)
-        output.flush()
 
 
 _EXCEPTION_LINE = re.compile(r"^\s*(?:[\w.]+(?:Error|Exception)|error)\b:?\s.*", re.IGNORECASE)

@@ -19,6 +19,7 @@ from sdistmaker.hooks import start_background_run
 from sdistmaker.lock import Busy, Stalled
 from sdistmaker.models import Tag
 from sdistmaker.store import Store
+from sdistmaker.text import without_controls
 
 logger = logging.getLogger("sdistmaker")
 
@@ -97,7 +98,7 @@ class _OneLineFormatter(logging.Formatter):
     so that no message can redraw a terminal or a cron mail, or pass for two."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return _CONTROL.sub("\ufffd", _ESCAPE_SEQUENCE.sub("", super().format(record)))
+        return without_controls(_ESCAPE_SEQUENCE.sub("", super().format(record)))
 
 
 # ECMA-48: a control sequence (ESC [ ... final byte), a string command such as an operating
@@ -105,8 +106,6 @@ class _OneLineFormatter(logging.Formatter):
 _ESCAPE_SEQUENCE = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[\]P^_X][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[ -/]*[0-~]"
 )
-# Every C0 and C1 control character but the tab, which moves nothing but the cursor.
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 class _TerminalProgress:

@@ -328,11 +328,8 @@ def _run_installer(
     deadline: float,
 ) -> None:
     """Run one step of an environment's making, its output in the build's log."""
-    output.write(f"=== {' '.join(command)}\n".encode())
-    output.flush()
-    code = processes.wait(processes.start(command, installers, output), deadline)
+    code = processes.logged(command, installers, output, deadline, " ".join(command))
     if code is None:
-        output.write(b"=== killed after the build timeout\n")
         raise BuildError(
             f"build requirements {sorted(requirements)} timed out while being installed, "
             "process tree killed"

@@ -16,11 +16,11 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 
 import filelock
 
+from sdistmaker import published
 from sdistmaker.errors import SdistmakerError
 
 LOCK = "lock"
@@ -75,7 +75,7 @@ class RunLock:
                 os.utime(self.holder)
 
     def _introduce(self, stalled_after: float) -> None:
-        started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        started = published.now()
         command = " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]])
         holder = {"pid": os.getpid(), "since": started, "command": command}
         self.holder.write_text(json.dumps({**holder, "stalled_after": stalled_after}) + "\n")

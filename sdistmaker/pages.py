@@ -7,7 +7,6 @@ import functools
 import hashlib
 import json
 import os
-import re
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass
@@ -20,6 +19,7 @@ from packaging.version import Version
 
 from sdistmaker.distributions import DistributionFile
 from sdistmaker.errors import ConfigError, TemplateError
+from sdistmaker.text import without_controls
 
 API_VERSION = "1.1"
 """PEP 629's version of what the pages hold: 1.1 is PEP 700 (versions, size, upload-time)."""
@@ -253,13 +253,10 @@ def _templates(folder: Path) -> list[Path]:
     return sorted(path for path in folder.rglob("*.html") if path.is_file())
 
 
-# Control characters (but tab and line ends) are not allowed in HTML: metadata may hold any.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
 def _printable(value: object) -> object:
+    """Metadata may hold any character; HTML takes no control character but tab and line ends."""
     if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
-        return _CONTROL.sub("\ufffd", value)
+        return without_controls(value, keep="\t\n\r")
     return value
 
 

@@ -98,6 +98,57 @@ def run(
     return Finished(process.returncode, written or b"", errors)
 
 
+def logged(
+    command: Sequence[str],
+    environment: Mapping[str, str],
+    output: IO[bytes],
+    deadline: float,
+    heading: str,
+    cwd: Path | None = None,
+) -> int | None:
+    """Run one step (of a build, or of making its environment) by ``deadline``: a ``heading``
+    line, then its output and errors, into ``output`` (a log), up to LOG_LIMIT bytes of them.
+    Its exit status, or None when its process group was killed at the deadline (the log says
+    so)."""
+    output.write(f"=== {heading}\n".encode())
+    output.flush()
+    process = start(command, environment, subprocess.PIPE, cwd)
+    assert process.stdout is not None
+    copy = threading.Thread(target=_copy_capped, args=(process.stdout, output), daemon=True)
+    copy.start()
+    code = wait(process, deadline)
+    # A process that left the group may hold the pipe open: the log is not waited for.
+    copy.join(timeout=5)
+    if code is None:
+        output.write(b"=== killed after the build timeout\n")
+    return code
+
+
+LOG_LIMIT = 8 * 1024 * 1024
+"""Bytes of one step's output kept in its log: the first and the last half. A step that
+prints without end fills no disk."""
+
+
+def _copy_capped(stream: IO[bytes], output: IO[bytes]) -> None:
+    half = LOG_LIMIT // 2
+    written = 0
+    tail = bytearray()
+    left_out = 0
+    with contextlib.suppress(OSError, ValueError):  # the log closed under a stray process
+        while chunk := os.read(stream.fileno(), 65536):
+            head = chunk[: max(half - written, 0)]
+            output.write(head)
+            written += len(head)
+            tail += chunk[len(head) :]
+            if len(tail) > half:
+                left_out += len(tail) - half
+                del tail[: len(tail) - half]
+        if left_out:
+            output.write(f"\n=== {left_out} bytes of output left out here\n".encode())
+        output.write(tail)
+        output.flush()
+
+
 def _tell() -> None:
     ended = _ended
     if ended is not None:

@@ -35,7 +35,7 @@ from conftest import (
     write_defaults,
     write_tree,
 )
-from sdistmaker import build, sandbox
+from sdistmaker import processes, sandbox
 from sdistmaker.build import BuildSettings, build_sdist
 from sdistmaker.cli import make_sdist, sdists_from_tags
 from sdistmaker.errors import BuildError
@@ -288,7 +288,7 @@ def sdist_metadata(path: Path) -> str:
 def test_a_build_printing_without_end_keeps_the_head_and_tail_of_its_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(build, "LOG_LIMIT", 64 * 1024)
+    monkeypatch.setattr(processes, "LOG_LIMIT", 64 * 1024)
     files = setup_py_project("p", "1.0")
     files["setup.py"] = (
         "import sys\n"
