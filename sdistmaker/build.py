@@ -26,7 +26,7 @@ from packaging.version import InvalidVersion, Version
 from sdistmaker import archives, processes, sandbox
 from sdistmaker.archives import ArchiveError
 from sdistmaker.distributions import check_file_name, check_release_name, read_metadata
-from sdistmaker.environments import Environments, PrivateNames
+from sdistmaker.environments import Environments
 from sdistmaker.errors import BuildError, VcsError
 from sdistmaker.models import Tag
 
@@ -62,8 +62,6 @@ class BuildSettings:
     hidden: tuple[Path, ...] = ()
     """Files and folders builds must not read: the defaults file (it may hold passwords),
     sdistmaker's records, the repositories on this machine."""
-    private: PrivateNames = field(default_factory=PrivateNames)
-    """Names of build requirements that only this index and the find-links may provide."""
 
 
 class _RouteFailed(Exception):
@@ -218,7 +216,6 @@ def _backend_build(
     """
     constraints = "setuptools<58\n" if route == ROUTE_OLD_SETUPTOOLS else ""
     environments = settings.environments or Environments(outdir.parent / "environments")
-    private = settings.private
 
     def runner(
         cmd: Sequence[str],
@@ -230,19 +227,12 @@ def _backend_build(
 
     try:
         requirements = set(ProjectBuilder(source, runner=runner).build_system_requires)
-        python = environments.python(
-            requirements, constraints, environment, log, deadline=deadline, private=private
-        )
+        python = environments.python(requirements, constraints, environment, log, deadline=deadline)
         builder = ProjectBuilder(source, python_executable=str(python), runner=runner)
         extra = builder.get_requires_for_build(distribution)
         if extra - requirements:
             python = environments.python(
-                requirements | extra,
-                constraints,
-                environment,
-                log,
-                deadline=deadline,
-                private=private,
+                requirements | extra, constraints, environment, log, deadline=deadline
             )
             builder = ProjectBuilder(source, python_executable=str(python), runner=runner)
         builder.build(distribution, outdir)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from packaging.utils import InvalidWheelFilename, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from sdistmaker.archives import ArchiveError, amount, entries
+from sdistmaker.archives import ArchiveError, Entry, amount, entries
 from sdistmaker.errors import SdistmakerError
 from sdistmaker.names import releases_named
 from sdistmaker.published import timestamp
@@ -99,6 +99,11 @@ def read_metadata(path: Path) -> Metadata:
     """
     wheel = path.name.endswith(".whl")
     wanted = "METADATA" if wheel else "PKG-INFO"
+    return _parsed(_metadata_file(path, wanted, wheel), wanted)
+
+
+def _metadata_file(path: Path, wanted: str, wheel: bool) -> bytes:
+    """The bytes of the one ``wanted`` file in the one top-level folder (.dist-info folder)."""
     folders: set[str] = set()
     data: bytes | None = None
     with contextlib.closing(entries(path)) as found:
@@ -112,17 +117,25 @@ def read_metadata(path: Path) -> Metadata:
             if len(folders) > 1:
                 what = "folder .dist-info" if wheel else "entry at the top"
                 raise ArchiveError(f"holds more than one {what}: {sorted(folders)}")
-            if parts[1:] != [wanted]:
-                continue
-            if data is not None:
-                raise ArchiveError(f"holds {entry.name!r} twice")
-            if entry.kind != "file":
-                raise ArchiveError(f"{entry.name!r} is not a regular file")
-            if entry.size > METADATA_LIMIT:
-                raise ArchiveError(f"{entry.name!r} is larger than {amount(METADATA_LIMIT)}")
-            data = entry.read()
+            if parts[1:] == [wanted]:
+                if data is not None:
+                    raise ArchiveError(f"holds {entry.name!r} twice")
+                data = _small_file(entry)
     if data is None:
         raise ArchiveError("holds no metadata")
+    return data
+
+
+def _small_file(entry: Entry) -> bytes:
+    if entry.kind != "file":
+        raise ArchiveError(f"{entry.name!r} is not a regular file")
+    if entry.size > METADATA_LIMIT:
+        raise ArchiveError(f"{entry.name!r} is larger than {amount(METADATA_LIMIT)}")
+    return entry.read()
+
+
+def _parsed(data: bytes, wanted: str) -> Metadata:
+    """The metadata ``data`` holds: once-only fields once, a name and a version."""
     # Only here: a run that reads no new file does not load the metadata parser.
     from packaging.metadata import parse_email
 

@@ -110,9 +110,14 @@ def _uv() -> str | None:
 
 
 class Environments:
-    def __init__(self, folder: Path, max_age: float = MAX_AGE) -> None:
+    def __init__(
+        self, folder: Path, max_age: float = MAX_AGE, private: PrivateNames | None = None
+    ) -> None:
         self.folder = folder
         self.max_age = max_age
+        self.private = private or PrivateNames()
+        """Names only this index and the find-links may provide: one resolved from anywhere
+        else is refused (BuildError), and so is a kept environment holding one."""
         self._handed_out: dict[str, Path] = {}
         """Environments given to builds of this run: never renewed under a running build."""
 
@@ -124,13 +129,11 @@ class Environments:
         log: Path,
         *,
         deadline: float,
-        private: PrivateNames = PrivateNames(),
     ) -> Path:
         """The interpreter of an environment holding ``requirements`` (within ``constraints``,
         the text of a constraints file), made by ``deadline`` (``time.monotonic()``: the
         build's, which its requirements' install counts against); ``environment`` is what
-        installers run with. A name in ``private`` resolved from anywhere but this index or the
-        find-links is refused (BuildError), and so is a kept environment holding one."""
+        installers run with."""
         _refuse_direct_references(requirements)
         key = hashlib.sha256(
             "\n".join([sys.version, constraints, *sorted(requirements)]).encode()
@@ -150,16 +153,17 @@ class Environments:
                 f"build requirements {sorted(requirements)} timed out: another build was still "
                 "installing them"
             ) from None
-        installers = _installer_environment(environment, private)
+        installers = _installer_environment(environment, self.private)
         with held:
             if key in self._handed_out:  # another worker made it while this one waited
                 return python
-            if self._reusable(target, private, installers):
+            if self._reusable(target, installers):
                 self._handed_out[key] = python
                 return python
             partial = temporaries.new_folder(self.folder, key)
             try:
-                self._make(partial, requirements, constraints, installers, private, log, deadline)
+                installer = _Installer(_uv(), partial, requirements, constraints)
+                self._make(installer, installers, log, deadline)
             except BaseException:
                 shutil.rmtree(partial, ignore_errors=True)
                 raise
@@ -167,7 +171,7 @@ class Environments:
             self._handed_out[key] = python
         return python
 
-    def _reusable(self, target: Path, private: PrivateNames, installers: Mapping[str, str]) -> bool:
+    def _reusable(self, target: Path, installers: Mapping[str, str]) -> bool:
         """Whether the environment kept at ``target`` is young enough, and still holds no
         private name from elsewhere (a name may have become private since it was made)."""
         if not (target / "bin" / "python").exists():
@@ -176,28 +180,22 @@ class Environments:
             return False
         try:
             record = json.loads((target / _ORIGINS).read_text())
-            _refuse_private_from_elsewhere(list(map(_recorded, record)), private, installers)
+            _refuse_private_from_elsewhere(list(map(_recorded, record)), self.private, installers)
         except (OSError, ValueError, TypeError, KeyError, BuildError):
             return False
         return True
 
     def _make(
-        self,
-        folder: Path,
-        requirements: Collection[str],
-        constraints: str,
-        installers: Mapping[str, str],
-        private: PrivateNames,
-        log: Path,
-        deadline: float,
+        self, installer: _Installer, installers: Mapping[str, str], log: Path, deadline: float
     ) -> None:
-        """Install ``requirements`` into a new environment in ``folder`` by ``deadline``, running no
+        """Install the requirements into a new environment in the installer's folder by
+        ``deadline``, running no
         code of theirs: wheels only (an sdist's build runs its setup.py), byte-compiled by a Python
         that reads no ``.pth`` file (a wheel's ``.pth`` runs code at each start of the environment's
         interpreter; uv's ``--compile-bytecode`` starts it, outside the sandbox). What is installed
         is what was resolved and checked: each package at its version, from a file of a hash the
         resolution gave."""
-        installer = _Installer(_uv(), folder)
+        folder, requirements = installer.folder, installer.requirements
         pinned: list[_Pinned] = []
         with open(log, "ab") as output, contextlib.ExitStack() as cleanup:
 
@@ -208,10 +206,10 @@ class Environments:
             if requirements:
                 for path in installer.files.values():
                     cleanup.callback(path.unlink, missing_ok=True)
-                installer.write_inputs(requirements, constraints)
+                installer.write_inputs()
                 run(installer.resolve())
-                pinned = installer.resolution(requirements)
-                _refuse_private_from_elsewhere(pinned, private, installers)
+                pinned = installer.resolution()
+                _refuse_private_from_elsewhere(pinned, self.private, installers)
                 installer.files["pinned"].write_text("".join(map(_pinned_line, pinned)))
                 run(installer.install())
                 run([sys.executable, "-I", "-S", "-c", _COMPILE, str(folder / "lib")])
@@ -234,9 +232,14 @@ class _Installer:
     """The commands of uv, or of pip in the environment when uv is not installed, and the files
     they work with, in the environment's folder (removed once it is made)."""
 
-    def __init__(self, uv: str | None, folder: Path) -> None:
+    def __init__(
+        self, uv: str | None, folder: Path, requirements: Collection[str], constraints: str
+    ) -> None:
         self.uv = uv
         self.folder = folder
+        self.requirements = requirements
+        self.constraints = constraints
+        """The text of a constraints file."""
         self.python = str(folder / "bin" / "python")
         # uv writes a lock file only under a name of PEP 751's: pylock.<name>.toml.
         resolution = "pylock.sdistmaker.toml" if uv else "sdistmaker-report.json"
@@ -252,12 +255,12 @@ class _Installer:
             return [self.uv, "venv", "--quiet", "--python", sys.executable, str(self.folder)]
         return [sys.executable, "-m", "venv", "--clear", str(self.folder)]
 
-    def write_inputs(self, requirements: Collection[str], constraints: str) -> None:
+    def write_inputs(self) -> None:
         # Each as packaging reads it: one requirement a line, nothing an installer takes for
         # an option.
-        lines = "".join(f"{Requirement(text)}\n" for text in sorted(requirements))
+        lines = "".join(f"{Requirement(text)}\n" for text in sorted(self.requirements))
         self.files["requirements"].write_text(lines)
-        self.files["constraints"].write_text(constraints)
+        self.files["constraints"].write_text(self.constraints)
 
     def resolve(self) -> list[str]:
         """Resolve, from wheels only, into the resolution file: pylock.toml (uv), a report
@@ -272,7 +275,7 @@ class _Installer:
         inputs = ["--constraint", files["constraints"], "--requirement", files["requirements"]]
         return [*self._pip(), "--quiet", "--only-binary", ":all:", *report, *inputs]
 
-    def resolution(self, requirements: Collection[str]) -> list[_Pinned]:
+    def resolution(self) -> list[_Pinned]:
         """What the resolution file says is to be installed."""
         text = self.files["resolution"].read_text()
         try:
@@ -281,7 +284,7 @@ class _Installer:
             return [_pinned_by_pip(p) for p in json.loads(text)["install"]]
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             raise BuildError(
-                f"build requirements {sorted(requirements)}: unreadable resolution "
+                f"build requirements {sorted(self.requirements)}: unreadable resolution "
                 f"{self.files['resolution'].name}: {error!r}"
             ) from None
 

@@ -306,13 +306,13 @@ class _Run:
         if not self._may_build():
             return
         known = frozenset(self.state.owners) | frozenset(self.state.projects)
+        private = PrivateNames(self.config.private_names, known, self.config.outdir)
         settings = BuildSettings(
             self.config.build_timeout,
             self.config.legacy_python,
             self.config.build_environment,
-            Environments(self.store.environments),
+            Environments(self.store.environments, private=private),
             hidden=self._hidden(),
-            private=PrivateNames(self.config.private_names, known, self.config.outdir),
         )
         pool = ThreadPoolExecutor(max_workers=self.config.jobs)
         futures: list[tuple[Tag, Future[_Made]]] = []

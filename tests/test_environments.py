@@ -279,13 +279,8 @@ def test_a_private_name_is_never_installed_from_a_public_index(
     find-links: refused in one line naming where it would have come from, and nothing kept."""
     envs = tmp_path / "envs"
     with pytest.raises(BuildError) as error:
-        Environments(envs).python(
-            {requirement},
-            "",
-            plugin.installers(),
-            tmp_path / "log",
-            deadline=soon(),
-            private=private,
+        Environments(envs, private=private).python(
+            {requirement}, "", plugin.installers(), tmp_path / "log", deadline=soon()
         )
     assert str(error.value) == (
         f"build requirement {PLUGIN} 9.0 is a private name (PRIVATE_NAMES, or a project of "
@@ -305,13 +300,8 @@ def test_a_private_name_published_here_comes_from_here(tmp_path: Path, plugin: P
     link = f'<a href="{plugin.good.name}">{plugin.good.name}</a>'
     (outdir / PLUGIN / "index.html").write_text(f"<!DOCTYPE html><html><body>{link}</body></html>")
     private = PrivateNames(globs=("acme-*",), index=outdir)
-    python = Environments(tmp_path / "envs").python(
-        {"sdistmaker-test-wrapper"},
-        "",
-        plugin.installers(),
-        tmp_path / "log",
-        deadline=soon(),
-        private=private,
+    python = Environments(tmp_path / "envs", private=private).python(
+        {"sdistmaker-test-wrapper"}, "", plugin.installers(), tmp_path / "log", deadline=soon()
     )
     assert installed(python) == ["acme_build_plugin-1.0", "sdistmaker_test_wrapper-1.0"]
 
@@ -325,13 +315,8 @@ def test_a_kept_environment_holding_a_name_become_private_is_not_used(
     public = Environments(envs).python({PLUGIN}, "", plugin.installers(), log, deadline=soon())
     assert installed(public) == ["acme_build_plugin-9.0"]
     with pytest.raises(BuildError, match=f"build requirement {PLUGIN} 9.0 is a private name"):
-        Environments(envs).python(
-            {PLUGIN},
-            "",
-            plugin.installers(),
-            log,
-            deadline=soon(),
-            private=PrivateNames(names=frozenset({PLUGIN})),
+        Environments(envs, private=PrivateNames(names=frozenset({PLUGIN}))).python(
+            {PLUGIN}, "", plugin.installers(), log, deadline=soon()
         )
 
 
@@ -364,12 +349,7 @@ def test_a_private_name_from_the_find_links_is_installed_whatever_link_leads_the
     (tmp_path / "linked").symlink_to(plugin.links)
     installers = plugin.installers()
     installers["UV_FIND_LINKS"] = installers["PIP_FIND_LINKS"] = str(tmp_path / "linked")
-    python = Environments(tmp_path / "envs").python(
-        {f"{PLUGIN}<2"},
-        "",
-        installers,
-        tmp_path / "log",
-        deadline=soon(),
-        private=PrivateNames(globs=("acme-*",)),
+    python = Environments(tmp_path / "envs", private=PrivateNames(globs=("acme-*",))).python(
+        {f"{PLUGIN}<2"}, "", installers, tmp_path / "log", deadline=soon()
     )
     assert installed(python) == ["acme_build_plugin-1.0"]
