@@ -68,6 +68,40 @@ class _RouteFailed(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class _Route:
+    """One way of building a tag, tried by every step it takes: where the steps may write (the
+    tag's source, output and temporary files), what they run with, by when, logging where."""
+
+    name: str
+    workdir: Path
+    environment: dict[str, str]
+    settings: BuildSettings
+    deadline: float
+    log: Path
+
+    def run(self, command: Sequence[str], cwd: Path, extra: Mapping[str, str] = {}) -> None:
+        """Run one step confined to ``workdir``, its output kept in the log up to a limit; at
+        the deadline kill its whole process group, backends included."""
+        if time.monotonic() >= self.deadline:
+            raise BuildError("build timed out")
+        confined = sandbox.confined(command, self.workdir, self.settings.hidden)
+        if confined is None and sandbox.build_user() is not None:
+            raise BuildError(sandbox.REFUSED_AS_ROOT)
+        note = "" if confined else " (not sandboxed: bubblewrap is not available)"
+        heading = f"route {self.name}: {' '.join(command)}{note}"
+        variables = {**self.environment, **extra}
+        with open(self.log, "ab") as output:
+            output.write(f"=== {heading}\n".encode())
+            output.flush()
+            code = processes.logged(confined or command, variables, output, self.deadline, cwd)
+        if code is None:
+            raise BuildError(f"build timed out ({self.name}), process tree killed")
+        _refuse_what_is_no_plain_file(command)
+        if code:
+            raise _RouteFailed(_reason(self.log, code))
+
+
 def build_tag(tag: Tag, workdir: Path, settings: BuildSettings, log: Path) -> Sdist:
     """Export ``tag`` into ``workdir`` and build it; the sdist is left in ``workdir/dist``."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -89,7 +123,7 @@ def build_tag(tag: Tag, workdir: Path, settings: BuildSettings, log: Path) -> Sd
     )
 
 
-def build_sdist(
+def build_sdist(  # noqa: PLR0913 (keyword-only: the tree, the release it must make)
     source: Path,
     outdir: Path,
     *,
@@ -122,13 +156,13 @@ def build_sdist(
         _fresh_folder(outdir)
         sandbox.hand_over(outdir)
         environment = _environment(outdir.parent / "tmp", version, name, settings)
+        steps = _Route(route, outdir.parent, environment, settings, deadline, log)
         try:
             if route == ROUTE_LEGACY_PYTHON:
                 command = [settings.legacy_python, "setup.py", "sdist", "--formats=gztar"]
-                command = [*command, "--dist-dir", str(outdir)]
-                _run(command, source, outdir.parent, environment, deadline, log, route, settings)
+                steps.run([*command, "--dist-dir", str(outdir)], source)
             else:
-                _backend_build(source, outdir, "sdist", route, environment, settings, deadline, log)
+                _backend_build(source, outdir, "sdist", steps)
         except _RouteFailed as error:
             failures.setdefault(str(error), []).append(route)
             continue
@@ -168,7 +202,8 @@ def build_wheel(sdist: Sdist, workdir: Path, settings: BuildSettings, log: Path)
     sandbox.hand_over(workdir, recursive=True)
     deadline = time.monotonic() + settings.timeout
     try:
-        _backend_build(source, outdir, "wheel", sdist.route, environment, settings, deadline, log)
+        route = _Route(sdist.route, workdir, environment, settings, deadline, log)
+        _backend_build(source, outdir, "wheel", route)
     except _RouteFailed as error:
         raise BuildError(f"wheel: {error}") from None
     wheels = sorted(outdir.glob("*.whl"))
@@ -200,30 +235,23 @@ def _pyproject(source: Path) -> dict[str, object]:
 
 
 def _backend_build(
-    source: Path,
-    outdir: Path,
-    distribution: Literal["sdist", "wheel"],
-    route: str,
-    environment: dict[str, str],
-    settings: BuildSettings,
-    deadline: float,
-    log: Path,
+    source: Path, outdir: Path, distribution: Literal["sdist", "wheel"], route: _Route
 ) -> None:
     """Build with the project's backend in a kept environment of its build requirements.
 
     Each backend call is still a process of its own (nothing leaks from one tag to the next),
-    run by ``_run``: logged, and killed with its children at the deadline.
+    run by the route: logged, and killed with its children at the deadline.
     """
-    constraints = "setuptools<58\n" if route == ROUTE_OLD_SETUPTOOLS else ""
-    environments = settings.environments or Environments(outdir.parent / "environments")
+    constraints = "setuptools<58\n" if route.name == ROUTE_OLD_SETUPTOOLS else ""
+    environments = route.settings.environments or Environments(outdir.parent / "environments")
+    environment, log, deadline = route.environment, route.log, route.deadline
 
     def runner(
         cmd: Sequence[str],
         cwd: str | None = None,
         extra_environ: Mapping[str, str] | None = None,
     ) -> None:
-        variables = {**environment, **(extra_environ or {})}
-        _run(cmd, Path(cwd or source), outdir.parent, variables, deadline, log, route, settings)
+        route.run(cmd, Path(cwd or source), extra_environ or {})
 
     try:
         requirements = set(ProjectBuilder(source, runner=runner).build_system_requires)
@@ -300,35 +328,6 @@ def _given(variables: Mapping[str, str | None]) -> dict[str, str]:
         for name, value in variables.items()
         if value is not None or name in os.environ
     }
-
-
-def _run(
-    command: Sequence[str],
-    cwd: Path,
-    workdir: Path,
-    environment: dict[str, str],
-    deadline: float,
-    log: Path,
-    route: str,
-    settings: BuildSettings,
-) -> None:
-    """Run one build step confined to ``workdir`` (the tag's source, output and temporary
-    files), its output kept in ``log`` up to a limit; at the deadline kill its whole process
-    group, backends included."""
-    if time.monotonic() >= deadline:
-        raise BuildError("build timed out")
-    confined = sandbox.confined(command, workdir, settings.hidden)
-    if confined is None and sandbox.build_user() is not None:
-        raise BuildError(sandbox.REFUSED_AS_ROOT)
-    note = "" if confined else " (not sandboxed: bubblewrap is not available)"
-    heading = f"route {route}: {' '.join(command)}{note}"
-    with open(log, "ab") as output:
-        code = processes.logged(confined or command, environment, output, deadline, heading, cwd)
-    if code is None:
-        raise BuildError(f"build timed out ({route}), process tree killed")
-    _refuse_what_is_no_plain_file(command)
-    if code:
-        raise _RouteFailed(_reason(log, code))
 
 
 def _refuse_what_is_no_plain_file(command: Sequence[str]) -> None:

@@ -123,8 +123,7 @@ class _TerminalProgress:
         self.stream.flush()
 
 
-@_interruptible
-def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sdists_from_tags",
         description="Build an sdist for every release tag in your svn and git repositories.",
@@ -155,6 +154,12 @@ def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
         help="wait this long for another run to finish instead of leaving at once",
     )
     _verbosity(parser)
+    return parser
+
+
+@_interruptible
+def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
     arguments = parser.parse_args(argv)
     _configure_logging(arguments)
 
@@ -173,6 +178,10 @@ def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
         given = getattr(arguments, _hook_name(system), None)
         if given:
             return _hook(system, given, config)
+    return _run(arguments, config)
+
+
+def _run(arguments: argparse.Namespace, config: Config) -> int:
     # Only here: hooks return without loading the pipeline (twine, jinja2, build).
     from sdistmaker.pipeline import run
 

@@ -270,6 +270,31 @@ DEFAULT_OUTDIR = "var/private"
 def load_defaults(path: str | os.PathLike[str]) -> Config:
     """Read a defaults file; any mistake raises ConfigError naming file:line."""
     path = Path(path)
+    tree, namespace = _executed(path)
+    lines = _assignment_lines(tree)
+    values: dict[str, Any] = {"outdir": DEFAULT_OUTDIR}
+    for name, value in namespace.items():
+        if name.isupper() and not name.startswith("_"):
+            attribute, checked = _setting(path, lines.get(name, 1), name, value)
+            values[attribute] = checked
+    values["outdir"] = (path.parent / values["outdir"]).resolve()
+    if values["outdir"] == Path(values["outdir"].anchor):
+        line = lines.get("OUTDIR", 1)
+        raise ConfigError(f"{path}:{line}: OUTDIR is the root folder: name a folder of its own")
+    if "templates" in values:
+        values["templates"] = (path.parent / values["templates"]).resolve()
+        if not values["templates"].is_dir():
+            line = lines.get("TEMPLATES", 1)
+            raise ConfigError(f"{path}:{line}: TEMPLATES names no folder: {values['templates']}")
+    config = Config(source=path, **values)
+    overlap = _repository_overlapping(config)
+    if overlap:
+        raise ConfigError(f"{path}:{lines.get('OUTDIR', 1)}: {overlap}")
+    return config
+
+
+def _executed(path: Path) -> tuple[ast.Module, dict[str, Any]]:
+    """The defaults file's syntax tree, and the names it defines when run."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -285,35 +310,20 @@ def load_defaults(path: str | os.PathLike[str]) -> Config:
         line = _failing_line(error, path)
         said = f": {error}" if str(error) else ""
         raise ConfigError(f"{path}:{line}: {type(error).__name__}{said}") from None
+    return tree, namespace
 
-    lines = _assignment_lines(tree)
-    values: dict[str, Any] = {"outdir": DEFAULT_OUTDIR}
-    for name, value in namespace.items():
-        if not name.isupper() or name.startswith("_"):
-            continue
-        if name not in SETTINGS:
-            close = difflib.get_close_matches(name, SETTINGS, n=1)
-            hint = f"; did you mean {close[0]}?" if close else ""
-            raise ConfigError(f"{path}:{lines.get(name, 1)}: unknown setting {name}{hint}")
-        attribute, validate = SETTINGS[name]
-        try:
-            values[attribute] = validate(value)
-        except _Invalid as error:
-            raise ConfigError(f"{path}:{lines.get(name, 1)}: {name} {error}") from None
-    values["outdir"] = (path.parent / values["outdir"]).resolve()
-    if values["outdir"] == Path(values["outdir"].anchor):
-        line = lines.get("OUTDIR", 1)
-        raise ConfigError(f"{path}:{line}: OUTDIR is the root folder: name a folder of its own")
-    if "templates" in values:
-        values["templates"] = (path.parent / values["templates"]).resolve()
-        if not values["templates"].is_dir():
-            line = lines.get("TEMPLATES", 1)
-            raise ConfigError(f"{path}:{line}: TEMPLATES names no folder: {values['templates']}")
-    config = Config(source=path, **values)
-    overlap = _repository_overlapping(config)
-    if overlap:
-        raise ConfigError(f"{path}:{lines.get('OUTDIR', 1)}: {overlap}")
-    return config
+
+def _setting(path: Path, line: int, name: str, value: Any) -> tuple[str, Any]:
+    """The Config field setting ``name`` (given at ``line``) sets, and its checked value."""
+    if name not in SETTINGS:
+        close = difflib.get_close_matches(name, SETTINGS, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise ConfigError(f"{path}:{line}: unknown setting {name}{hint}")
+    attribute, validate = SETTINGS[name]
+    try:
+        return attribute, validate(value)
+    except _Invalid as error:
+        raise ConfigError(f"{path}:{line}: {name} {error}") from None
 
 
 def _repository_overlapping(config: Config) -> str | None:

@@ -331,7 +331,9 @@ def _run_installer(
     deadline: float,
 ) -> None:
     """Run one step of an environment's making, its output in the build's log."""
-    code = processes.logged(command, installers, output, deadline, " ".join(command))
+    output.write(f"=== {' '.join(command)}\n".encode())
+    output.flush()
+    code = processes.logged(command, installers, output, deadline)
     if code is None:
         raise BuildError(
             f"build requirements {sorted(requirements)} timed out while being installed, "

@@ -20,7 +20,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packaging.version import Version
@@ -55,95 +55,134 @@ class IndexResult:
     """Every project the index lists, when it looked at them; None when nothing changed."""
 
 
+@dataclass(frozen=True)
+class Shown:
+    """What the pages show of the projects besides their files."""
+
+    yanked: Yanked
+    templates: Path | None = None
+    """A folder of templates that replace the shipped ones (TEMPLATES)."""
+    failures: Mapping[str, Sequence[TagFailure]] = field(default_factory=dict)
+    """Per project, its tags that did not build, for the pages for people."""
+    placeholders: Collection[str] = ()
+    """Projects with no file yet that still get a page of their own, so that a web server
+    answers for them instead of asking an upstream index."""
+
+
 def update(
-    outdir: Path,
-    private: Path,
-    yanked: Yanked,
-    templates: Path | None = None,
-    failures: Mapping[str, Sequence[TagFailure]] | None = None,
-    placeholders: Collection[str] = (),
-    changed: Collection[str] | None = None,
+    outdir: Path, private: Path, shown: Shown, changed: Collection[str] | None = None
 ) -> IndexResult:
     """Bring the pages up to date with the store; ``private`` keeps what the index remembers.
+    ``changed`` names the only project folders that may hold new files (what a run published);
+    None looks at every folder (files put there by other means, a lost index cache)."""
+    return _Update(outdir, private, shown).run(changed)
 
-    ``failures`` lists, per project, its tags that did not build, for the pages for people.
-    ``placeholders`` are names of projects with no file yet that still get a page of their own,
-    so that a web server answers for them instead of asking an upstream index. ``changed``
-    names the only project folders that may hold new files (what a run published); None looks
-    at every folder (files put there by other means, a lost index cache).
-    """
-    failures = failures or {}
-    # Only a project name names a folder here: YANKED, a state or a crawl of an older version
-    # may name "+" (the pages for people) or "..".
-    placeholders = {name for name in placeholders if is_project_name(name)}
-    cache = IndexCache(private)
-    renderer = Renderer(yanked, templates, cache.folder / "compiled")
-    settings = _settings(renderer, yanked, failures, placeholders)
-    before = cache.settings()
-    make_served_folder(outdir / BROWSE)
-    for name in placeholders:
-        make_served_folder(outdir / name)
 
-    # A new template changes every page; a project's settings only its own.
-    everything = before is None or before.signature != settings.signature
-    resettled: set[str] = set()
-    if before is not None and not everything:
-        specials = settings.special.keys() | before.special.keys()
-        resettled = {n for n in specials if settings.special.get(n) != before.special.get(n)}
-    if changed is not None and not (everything or changed or resettled):
-        return IndexResult([], {}, set())  # nothing published, no settings changed
-    overview = cache.overview()
-    if overview is None or everything:
-        changed = None
-    overview = overview or Overview()
-    if not (outdir / BROWSE / FRONT).exists():
-        # Every project's page for people links to it: it is there before the first of them.
-        _write_front_page(outdir, private, renderer, overview)
-    if changed is None:
-        examine = {*_project_folders(outdir), *overview.names()}
-    else:
-        examine = {*changed, *resettled}
-    examine = {name for name in examine if is_project_name(name)}
+class _Update:
+    """One bringing up to date of the index: what it looks at, writes and remembers."""
 
-    rendered: list[str] = []
-    retired: list[str] = []
-    problems: dict[str, str] = {}
-    for name in sorted(examine):
-        folder = outdir / name
-        entry = overview.get(name)
-        if entry and not everything and name not in resettled and _unchanged(folder, entry):
-            problems.update({f"{name}/{file}": why for file, why in entry.problems.items()})
-            continue
-        record = cache.record(name)
-        project, unreadable = _read_project(folder, record.files, private)
-        problems.update({f"{name}/{file}": why for file, why in unreadable.items()})
-        if not project.files and name not in placeholders:
+    def __init__(self, outdir: Path, private: Path, shown: Shown) -> None:
+        self.outdir = outdir
+        self.private = private
+        self.failures = shown.failures
+        # Only a project name names a folder here: YANKED, a state or a crawl of an older
+        # version may name "+" (the pages for people) or "..".
+        self.placeholders = {name for name in shown.placeholders if is_project_name(name)}
+        self.cache = IndexCache(private)
+        self.renderer = Renderer(shown.yanked, shown.templates, self.cache.folder / "compiled")
+        self.settings = _settings(self.renderer, shown.yanked, self.failures, self.placeholders)
+        self.before = self.cache.settings()
+        # A new template changes every page; a project's settings only its own.
+        self.everything = self.before is None or self.before.signature != self.settings.signature
+        self.resettled: set[str] = set()
+        if self.before is not None and not self.everything:
+            now, then = self.settings.special, self.before.special
+            self.resettled = {n for n in now.keys() | then.keys() if now.get(n) != then.get(n)}
+        self.overview = Overview()
+        self.rendered: list[str] = []
+        self.retired: list[str] = []
+        self.problems: dict[str, str] = {}
+
+    def run(self, changed: Collection[str] | None) -> IndexResult:
+        make_served_folder(self.outdir / BROWSE)
+        for name in self.placeholders:
+            make_served_folder(self.outdir / name)
+        if changed is not None and not (self.everything or changed or self.resettled):
+            return IndexResult([], {}, set())  # nothing published, no settings changed
+        examine = self._to_examine(changed)
+        for name in sorted(examine):
+            self._examine(name)
+        self._finish()
+        return IndexResult(self.rendered, self.problems, examine, self.overview.names())
+
+    def _to_examine(self, changed: Collection[str] | None) -> set[str]:
+        remembered = self.cache.overview()
+        if remembered is None or self.everything:
+            changed = None
+        self.overview = remembered or Overview()
+        if not (self.outdir / BROWSE / FRONT).exists():
+            # Every project's page for people links to it: it is there before the first of them.
+            _write_front_page(self.outdir, self.private, self.renderer, self.overview)
+        if changed is None:
+            examine = {*_project_folders(self.outdir), *self.overview.names()}
+        else:
+            examine = {*changed, *self.resettled}
+        return {name for name in examine if is_project_name(name)}
+
+    def _examine(self, name: str) -> None:
+        """Bring one project's pages up to date, and what the index remembers of it."""
+        folder = self.outdir / name
+        entry = self.overview.get(name)
+        unchanged = entry and not self.everything and name not in self.resettled
+        if entry and unchanged and _unchanged(folder, entry):
+            self._note(name, entry.problems)
+            return
+        record = self.cache.record(name)
+        project, unreadable = _read_project(folder, record.files, self.private)
+        self._note(name, unreadable)
+        if not project.files and name not in self.placeholders:
             if entry is not None or (folder / "index.html").exists():
-                overview.remove(name)
-                retired.append(name)
-            continue
-        fingerprint = renderer.fingerprint(project, settings.of(name))
+                self.overview.remove(name)
+                self.retired.append(name)
+            return
+        fingerprint = self.renderer.fingerprint(project, self.settings.of(name))
         if entry is None or fingerprint != entry.fingerprint:
-            _write_pages(outdir, private, renderer, project, failures.get(name, ()))
-            rendered.append(name)
+            failures = self.failures.get(name, ())
+            _write_pages(self.outdir, self.private, self.renderer, project, failures)
+            self.rendered.append(name)
         files = {f.filename: f for f in project.files}
         if files != record.files:
-            cache.save_record(name, Record(files))
-        row = renderer.overview(project)["row"]
+            self.cache.save_record(name, Record(files))
+        row = self.renderer.overview(project)["row"]
         mtime_ns = folder.stat().st_mtime_ns  # after our own writes to the folder
-        overview.set(name, Entry(mtime_ns, fingerprint, unreadable, row))
+        self.overview.set(name, Entry(mtime_ns, fingerprint, unreadable, row))
 
-    names_changed = everything or overview.names_changed
-    _write_roots(outdir, private, renderer, overview, names_changed, overview.rows_changed)
-    if overview.changed:
-        cache.save_overview(overview)
-    # Only now that no page links to them (a run killed before leaves them to the next).
-    for name in retired:
-        _retire(outdir, name)
-        cache.forget(name)
-    if settings != before:
-        cache.save_settings(settings)
-    return IndexResult(rendered, problems, examine, overview.names())
+    def _note(self, name: str, problems: Mapping[str, str]) -> None:
+        self.problems.update({f"{name}/{file}": why for file, why in problems.items()})
+
+    def _finish(self) -> None:
+        """The root pages, then what the index remembers, then what no page links to now."""
+        overview = self.overview
+        names_changed = self.everything or overview.names_changed
+        if names_changed or not (self.outdir / "index.html").exists():
+            self._write_roots()
+        if names_changed or overview.rows_changed:
+            _write_front_page(self.outdir, self.private, self.renderer, overview)
+        if overview.changed:
+            self.cache.save_overview(overview)
+        # Only now that no page links to them (a run killed before leaves them to the next).
+        for name in self.retired:
+            _retire(self.outdir, name)
+            self.cache.forget(name)
+        if self.settings != self.before:
+            self.cache.save_settings(self.settings)
+
+    def _write_roots(self) -> None:
+        names = self.overview.names()
+        html, data = self.renderer.root_pages(names)
+        write_atomically(self.outdir / "index.json", data.encode(), self.private, durable=False)
+        write_atomically(self.outdir / "index.html", html.encode(), self.private, durable=False)
+        logger.debug("rendered the root pages (%d projects)", len(names))
 
 
 def projects(private: Path) -> list[str]:
@@ -260,26 +299,6 @@ def _write_pages(
         outdir / BROWSE / f"{project.name}.html", page.encode(), staging, durable=False
     )
     logger.debug("rendered the pages of %s (%d files)", project.name, len(project.files))
-
-
-def _write_roots(
-    outdir: Path,
-    staging: Path,
-    renderer: Renderer,
-    overview: Overview,
-    names_changed: bool,
-    rows_changed: bool,
-) -> None:
-    """The root pages when the set of projects changed; the front page for people when a
-    project's row changed too."""
-    names = overview.names()
-    if names_changed or not (outdir / "index.html").exists():
-        html, data = renderer.root_pages(names)
-        write_atomically(outdir / "index.json", data.encode(), staging, durable=False)
-        write_atomically(outdir / "index.html", html.encode(), staging, durable=False)
-        logger.debug("rendered the root pages (%d projects)", len(names))
-    if names_changed or rows_changed:
-        _write_front_page(outdir, staging, renderer, overview)
 
 
 def _write_front_page(outdir: Path, staging: Path, renderer: Renderer, overview: Overview) -> None:

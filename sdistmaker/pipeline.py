@@ -71,7 +71,7 @@ class Summary:
         return f"{built}, up to date {self.up_to_date}, {failed}"
 
 
-def run(
+def run(  # noqa: PLR0913 (the command line's options, by keyword)
     config: Config,
     *,
     dry_run: bool = False,
@@ -179,15 +179,11 @@ class _Run:
     def render(self, everything: bool = False) -> Summary:
         """Bring the index pages up to date with what the store holds: every project folder,
         or (``everything`` False) those that runs published to since the last render."""
-        result = index.update(
-            self.config.outdir,
-            self.store.private,
-            self.config.yanked,
-            self.config.templates,
-            self._tag_failures(),
-            self._placeholders(),
-            changed=None if everything else self.state.unindexed,
+        shown = index.Shown(
+            self.config.yanked, self.config.templates, self._tag_failures(), self._placeholders()
         )
+        changed = None if everything else self.state.unindexed
+        result = index.update(self.config.outdir, self.store.private, shown, changed)
         self.state.unindexed = []
         serve.write_server_rules(
             self.store.private,

@@ -103,15 +103,11 @@ def logged(
     environment: Mapping[str, str],
     output: IO[bytes],
     deadline: float,
-    heading: str,
     cwd: Path | None = None,
 ) -> int | None:
-    """Run one step (of a build, or of making its environment) by ``deadline``: a ``heading``
-    line, then its output and errors, into ``output`` (a log), up to LOG_LIMIT bytes of them.
-    Its exit status, or None when its process group was killed at the deadline (the log says
-    so)."""
-    output.write(f"=== {heading}\n".encode())
-    output.flush()
+    """Run one step (of a build, or of making its environment) by ``deadline``, its output and
+    errors into ``output`` (a log, its heading written), up to LOG_LIMIT bytes of them. Its
+    exit status, or None when its process group was killed at the deadline (the log says so)."""
     process = start(command, environment, subprocess.PIPE, cwd)
     assert process.stdout is not None
     copy = threading.Thread(target=_copy_capped, args=(process.stdout, output), daemon=True)

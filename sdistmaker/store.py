@@ -241,7 +241,7 @@ def make_served_folder(folder: Path) -> None:
         os.chmod(made, 0o755)
 
 
-def publish(
+def publish(  # noqa: PLR0913 (a file, where, of which release, whose)
     built: Path,
     root: Path,
     distribution: str,

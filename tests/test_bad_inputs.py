@@ -159,7 +159,7 @@ class World:
         path.write_text("OUTDIR = 'out'\n" + text)
         return path
 
-    def run(
+    def run(  # noqa: PLR0913 (what a case may ask of the run)
         self,
         defaults: Path | None = None,
         env: dict[str, str] | None = None,

@@ -150,7 +150,7 @@ def shown(value: str) -> str:
 
 @settings(max_examples=60, deadline=None)
 @given(vcs_names, vcs_names, text, text, text, text)
-def test_pages_show_any_names_and_metadata_as_the_same_text_and_stay_valid_html(
+def test_pages_show_any_names_and_metadata_as_the_same_text_and_stay_valid_html(  # noqa: PLR0913 (a strategy each)
     name: str, tag: str, summary: str, requires_python: str, reason: str, yank: str
 ) -> None:
     renderer = Renderer({name: {"1.0": yank}}, None)

@@ -94,7 +94,7 @@ class GitRepository(Source):
     holds the mirrors already brought up to date, so each is fetched once a run.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 (an entry of GIT_REPOSITORIES, and how to read it)
         self,
         url: str,
         cache: Path,
