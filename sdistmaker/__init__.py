@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sdistmaker.config import Config, GitRepository, load_defaults
     from sdistmaker.errors import BuildError, ConfigError, SdistmakerError, VcsError
-    from sdistmaker.lock import Busy
-    from sdistmaker.pipeline import Summary, make_sdist, run
+    from sdistmaker.outdir.lock import Busy
+    from sdistmaker.pipeline.job import Summary
+    from sdistmaker.pipeline.one_tag import make_sdist
+    from sdistmaker.pipeline.run import run
     from sdistmaker.upload import Repository, UploadError
 
 # Imported on first use: a commit hook that only asks svnlook must not pay for the whole pipeline.
@@ -21,9 +23,9 @@ _WHERE = {
     "ConfigError": "errors",
     "SdistmakerError": "errors",
     "VcsError": "errors",
-    "Summary": "pipeline",
-    "make_sdist": "pipeline",
-    "run": "pipeline",
+    "Summary": "pipeline.job",
+    "make_sdist": "pipeline.one_tag",
+    "run": "pipeline.run",
     "Busy": "lock",
     "Repository": "upload",
     "UploadError": "upload",

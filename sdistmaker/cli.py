@@ -16,9 +16,9 @@ from sdistmaker import vcs
 from sdistmaker.config import Config, load_defaults
 from sdistmaker.errors import ConfigError, SdistmakerError
 from sdistmaker.hooks import start_background_run
-from sdistmaker.lock import Busy, Stalled
 from sdistmaker.models import Tag
-from sdistmaker.store import Store
+from sdistmaker.outdir.lock import Busy, Stalled
+from sdistmaker.outdir.store import Store
 from sdistmaker.text import without_controls
 
 logger = logging.getLogger("sdistmaker")
@@ -183,7 +183,7 @@ def sdists_from_tags(argv: Sequence[str] | None = None) -> int:
 
 def _run(arguments: argparse.Namespace, config: Config) -> int:
     # Only here: hooks return without loading the pipeline (twine, jinja2, build).
-    from sdistmaker.pipeline import run
+    from sdistmaker.pipeline.run import run
 
     progress = (
         _TerminalProgress(sys.stderr) if sys.stderr.isatty() and not arguments.quiet else None
@@ -278,7 +278,7 @@ def make_sdist(argv: Sequence[str] | None = None) -> int:
     _verbosity(parser)
     arguments = parser.parse_args(argv)
     _configure_logging(arguments)
-    from sdistmaker.pipeline import make_sdist as build_one
+    from sdistmaker.pipeline.one_tag import make_sdist as build_one
 
     try:
         path = build_one(

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from sdistmaker import vcs
 from sdistmaker.config import Config
+from sdistmaker.dists.names import project_name
 from sdistmaker.models import Tag
-from sdistmaker.names import project_name
-from sdistmaker.store import State
+from sdistmaker.outdir.state import State
 
 
 def crawl(

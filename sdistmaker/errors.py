@@ -20,3 +20,7 @@ class BuildError(SdistmakerError):
 
 class TemplateError(SdistmakerError):
     """A template failed while rendering a page; the message starts with its file:line."""
+
+
+class StoreError(SdistmakerError):
+    """OUTDIR cannot be written, or its state not read."""

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sdistmaker.store import make_served_folder
+from sdistmaker.outdir.store import make_served_folder
 
 HOOK_LOG = "hook.log"
 

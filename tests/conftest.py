@@ -470,7 +470,7 @@ def crafted_project(sdist: str = "good_sdist(directory)", wheel: str = "") -> di
 HOLD_LOCK = """\
 import sys, time
 from pathlib import Path
-from sdistmaker.store import Store
+from sdistmaker.outdir.store import Store
 with Store(Path(sys.argv[1])).lock():
     print("locked", flush=True)
     time.sleep(float(sys.argv[2]))

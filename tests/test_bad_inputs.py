@@ -62,8 +62,8 @@ from conftest import (
     write_tree,
 )
 from index_checks import assert_consistent
-from sdistmaker.names import is_distribution
-from sdistmaker.sandbox import REFUSED_AS_ROOT
+from sdistmaker.building.sandbox import REFUSED_AS_ROOT
+from sdistmaker.dists.names import is_distribution
 from servers import (
     free_port,
     http_server,

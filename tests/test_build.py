@@ -19,8 +19,7 @@ from conftest import (
     setup_py_project,
     write_tree,
 )
-from sdistmaker import archives
-from sdistmaker.build import (
+from sdistmaker.building.build import (
     ROUTE_BUILD,
     ROUTE_LEGACY_PYTHON,
     ROUTE_OLD_SETUPTOOLS,
@@ -30,6 +29,7 @@ from sdistmaker.build import (
     build_wheel,
 )
 from sdistmaker.cli import make_sdist
+from sdistmaker.dists import archives
 from sdistmaker.errors import BuildError
 
 

@@ -25,8 +25,8 @@ from conftest import (
     write_defaults,
 )
 from sdistmaker.cli import make_sdist, sdists_from_tags
-from sdistmaker.names import is_distribution
-from sdistmaker.store import Store
+from sdistmaker.dists.names import is_distribution
+from sdistmaker.outdir.store import Store
 
 MakeGit = Callable[[str], GitRepository]
 ROOT = Path(__file__).parent.parent

@@ -43,7 +43,7 @@ from index_checks import (
     visible,
 )
 from sdistmaker.cli import make_sdist, sdists_from_tags
-from sdistmaker.temporaries import (
+from sdistmaker.outdir.temporaries import (
     BUILD_PREFIX,
     PREFIX,
     new_file,
@@ -67,7 +67,7 @@ one run gets to finish it."""
 DIE_AS_THE_STATE_IS_SAVED = """\
 import os, signal, sys
 from sdistmaker.cli import sdists_from_tags
-from sdistmaker.temporaries import PREFIX
+from sdistmaker.outdir.temporaries import PREFIX
 
 def die_as_the_state_is_saved(event, args):
     # Just before the new state, written and synced, is renamed into place.
@@ -427,7 +427,7 @@ def test_the_next_run_removes_what_killed_runs_left_in_outdir_and_nothing_else(
 
 HOLD_BUILD_FOLDER = """\
 import time
-from sdistmaker.temporaries import BuildFolder
+from sdistmaker.outdir.temporaries import BuildFolder
 print(BuildFolder().path, flush=True)
 time.sleep(60)
 """

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from conftest import sdist, write_defaults
-from sdistmaker import archives, distributions
-from sdistmaker.archives import ArchiveError
 from sdistmaker.cli import sdists_from_tags
-from sdistmaker.distributions import (
+from sdistmaker.dists import archives, distributions
+from sdistmaker.dists.archives import ArchiveError
+from sdistmaker.dists.distributions import (
     DistributionError,
     check_file_name,
     check_release_name,

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from sdistmaker import environments
-from sdistmaker.environments import Environments, PrivateNames
+from sdistmaker.building import environments, installers
+from sdistmaker.building.environments import Environments
+from sdistmaker.building.private_names import PrivateNames
 from sdistmaker.errors import BuildError
-from sdistmaker.store import Store
+from sdistmaker.outdir.store import Store
 from servers import make_wheel, silent_index, upstream_index
 
 SETUPTOOLS = {"setuptools>=61"}
@@ -100,7 +101,7 @@ def test_what_the_index_does_not_name_is_refused_before_any_install(
 RENEW = """\
 import os, sys, time
 from pathlib import Path
-from sdistmaker.environments import Environments
+from sdistmaker.building.environments import Environments
 from sdistmaker.errors import BuildError
 renewal = Environments(Path(sys.argv[1]), max_age=0)
 renewal.python((), "", os.environ, Path(sys.argv[2]), deadline=time.monotonic() + 600)
@@ -141,13 +142,13 @@ def test_a_renewal_killed_while_it_deletes_the_old_environment_leaves_a_whole_on
 
 LOOK_FOR_UV_AT_ONCE = """\
 import json, threading
-from sdistmaker.environments import _uv
+from sdistmaker.building.installers import find_uv
 start = threading.Barrier(8)
 found = set()
 def look():
     start.wait()
     try:
-        found.add(_uv())
+        found.add(find_uv())
     except Exception as error:
         found.add(repr(error))
 workers = [threading.Thread(target=look) for _ in range(8)]
@@ -261,7 +262,7 @@ def installed(python: Path) -> list[str]:
 def installer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """uv, or pip where uv is not installed."""
     if request.param == "pip":
-        monkeypatch.setattr(environments, "_uv", lambda: None)
+        monkeypatch.setattr(environments, "find_uv", lambda: None)
     return str(request.param)
 
 
@@ -330,7 +331,7 @@ def test_installers_get_their_caches_and_certificates_but_no_secret(
     monkeypatch.setenv("CI_JOB_TOKEN", "s3cret")
     monkeypatch.setenv("UV_INDEX_URL", "https://ci:s3cret@pypi.example/simple")
     given = {"PATH": "/usr/bin", "UV_INDEX": "https://pypi.example/simple"}
-    variables = environments._installer_environment(given, PrivateNames(index=Path("/srv/pypi")))
+    variables = installers.installer_environment(given, Path("/srv/pypi"))
     assert "s3cret" not in str(variables)
     assert (variables["UV_CACHE_DIR"], variables["SSL_CERT_FILE"]) == (
         "/var/cache/uv",

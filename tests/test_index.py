@@ -16,7 +16,7 @@ import pytest
 
 from conftest import GitRepository, hatchling_project, sdist, setup_py_project, write_defaults
 from sdistmaker.cli import sdists_from_tags
-from sdistmaker.pages import SHIPPED
+from sdistmaker.index.pages import SHIPPED
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 

@@ -5,7 +5,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdistmaker.index_cache import Entry, IndexCache, Overview, Record, Settings
+from sdistmaker.index.cache import Entry, IndexCache, Overview, Record, Settings
 
 names = st.text("abc-", min_size=1, max_size=3).filter(lambda n: n[0] != "-")
 entries = st.builds(

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from sdistmaker.distributions import DistributionFile
+from sdistmaker.dists.distributions import DistributionFile
+from sdistmaker.index.pages import Project, Renderer, TagFailure
+from sdistmaker.index.rules import name_pattern
 from sdistmaker.models import version_from_tag_name
-from sdistmaker.pages import Project, Renderer, TagFailure
-from sdistmaker.serve import name_pattern
-from sdistmaker.store import Store
+from sdistmaker.outdir.store import Store
 from sdistmaker.vcs.urls import public_url, redact
 
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

@@ -35,11 +35,11 @@ from conftest import (
     write_defaults,
     write_tree,
 )
-from sdistmaker import processes, sandbox
-from sdistmaker.build import BuildSettings, build_sdist
+from sdistmaker.building import processes, sandbox
+from sdistmaker.building.build import BuildSettings, build_sdist
 from sdistmaker.cli import make_sdist, sdists_from_tags
+from sdistmaker.dists.names import is_distribution
 from sdistmaker.errors import BuildError
-from sdistmaker.names import is_distribution
 
 
 def build_tree(workdir: Path, files: dict[str, str]) -> Path:

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import GitRepository, SvnRepository, hatchling_project, sdist, write_defaults
 from sdistmaker.cli import sdists_from_tags
-from sdistmaker.serve import (
+from sdistmaker.index.rules import (
     APACHE_RULES,
     NGINX_RULES,
     PATTERN_LENGTH,

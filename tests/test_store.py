@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
-from sdistmaker import published
-from sdistmaker.lock import Busy
-from sdistmaker.store import State, Store, StoreError, TagRecord, make_served_folder, publish
-from sdistmaker.temporaries import PREFIX
+from sdistmaker.errors import StoreError
+from sdistmaker.outdir import published
+from sdistmaker.outdir.lock import Busy
+from sdistmaker.outdir.state import State, TagRecord
+from sdistmaker.outdir.store import Store, make_served_folder, publish
+from sdistmaker.outdir.temporaries import PREFIX
 from sdistmaker.vcs.svn import SvnProject, remember
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import SvnRepository, setup_py_project, soon
 from sdistmaker.errors import VcsError
-from sdistmaker.vcs import svn
+from sdistmaker.vcs import svn, svn_externals
 
 
 def names(projects: list[svn.SvnProject]) -> list[str]:
@@ -280,7 +280,7 @@ def test_externals_from_a_repository_svn_externals_from_names_are_exported(
 )
 def test_relative_externals_are_read_as_svn_reads_them(definition: str, absolute: str) -> None:
     folder = "https://svn.example.com/repos/p/tags/1.0"
-    assert svn._absolute(definition, folder, "https://svn.example.com/repos") == absolute
+    assert svn_externals._absolute(definition, folder, "https://svn.example.com/repos") == absolute
 
 
 def test_tags_of_one_project_share_its_key_whatever_they_point_at() -> None:

@@ -21,7 +21,7 @@ from selenium.webdriver.common.by import By
 
 from conftest import GitRepository, hatchling_project, require, small_disk, write_defaults
 from sdistmaker.cli import sdists_from_tags
-from sdistmaker.serve import write_server_rules
+from sdistmaker.index.rules import write_server_rules
 from servers import apache, fetch, make_wheel, nginx, served_folder, upstream_index
 
 PIP_ACCEPT = (

@@ -1,14 +1,16 @@
 """What every version-control system implements: how the crawl reads its repositories, how
-``make_sdist`` reads one tag, how its commit hook tells whether a tag changed."""
+``make_sdist`` reads one tag, how its commit hook tells whether a tag changed; and what they
+share: a tag's tree extracted from an archive, links out of it refused."""
 
 from __future__ import annotations
 
 import abc
 import os
+import tarfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from sdistmaker.errors import SdistmakerError, VcsError
 from sdistmaker.models import Tag
@@ -144,3 +146,31 @@ def refuse_link_out_of(tree: Path, link: Path, target: str) -> None:
     pointed = os.path.realpath(os.path.join(os.path.dirname(link), target))
     if os.path.isabs(target) or os.path.commonpath([top, pointed]) != top:
         raise VcsError(f"link {link.relative_to(tree)} points out of the tag, to {target}")
+
+
+def extract_tree(archive: IO[bytes], destination: Path, subdirectory: str = "") -> None:
+    """Extract from the tar ``archive`` of a tag's tree what lies below ``subdirectory``."""
+    destination.mkdir(parents=True)
+    prefix = subdirectory + "/" if subdirectory else ""
+    with tarfile.open(fileobj=archive) as tar:
+        members = []
+        for member in tar.getmembers():
+            if not member.name.startswith(prefix) or member.name == prefix.rstrip("/"):
+                continue
+            member.name = member.name[len(prefix) :]
+            if member.name:
+                members.append(member)
+        tar.extractall(destination, members, filter=_within(destination))
+
+
+def _within(destination: Path) -> Callable[[tarfile.TarInfo, str], tarfile.TarInfo | None]:
+    """tarfile's "data" filter, which refuses what a release tarball never holds, with links
+    out of the tree refused as svn exports refuse them: checked as each is extracted, before a
+    later member could be written through one."""
+
+    def check(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
+        if member.issym():
+            refuse_link_out_of(destination, destination / member.name, member.linkname)
+        return tarfile.data_filter(member, path)
+
+    return check

@@ -11,17 +11,17 @@ import logging
 import os
 import re
 import shutil
-import tarfile
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-from sdistmaker import processes, temporaries
+from sdistmaker.building import processes
 from sdistmaker.errors import VcsError
 from sdistmaker.models import Tag, version_from_tag_name
+from sdistmaker.outdir import temporaries
 from sdistmaker.vcs import register
 from sdistmaker.vcs.base import (
     READ_TIMEOUT,
@@ -30,7 +30,7 @@ from sdistmaker.vcs.base import (
     Hook,
     Source,
     VersionControl,
-    refuse_link_out_of,
+    extract_tree,
     ssh_options,
 )
 from sdistmaker.vcs.urls import public_url, redact, without_credentials
@@ -244,7 +244,7 @@ class GitRepository(Source):
             self._refuse_submodules(name, commit, paths, deadline)
             self._git("archive", "--format=tar", commit, *paths, deadline=deadline, output=archive)
             archive.seek(0)
-            _extract(archive, destination, self.subdirectory)
+            extract_tree(archive, destination, self.subdirectory)
         _mark_as_archive(destination, name, commit)
 
     def _refuse_submodules(self, name: str, commit: str, paths: list[str], deadline: float) -> None:
@@ -279,33 +279,6 @@ def _mark_as_archive(tree: Path, name: str, commit: str) -> None:
     texts = [path.read_text(errors="replace") for path in configuration]
     if any("setuptools_scm" in text or "setuptools-scm" in text for text in texts):
         archival.write_text(f"node: {commit}\ndescribe-name: {name}\n")
-
-
-def _extract(archive: IO[bytes], destination: Path, subdirectory: str) -> None:
-    destination.mkdir(parents=True)
-    prefix = subdirectory + "/" if subdirectory else ""
-    with tarfile.open(fileobj=archive) as tar:
-        members = []
-        for member in tar.getmembers():
-            if not member.name.startswith(prefix) or member.name == prefix.rstrip("/"):
-                continue
-            member.name = member.name[len(prefix) :]
-            if member.name:
-                members.append(member)
-        tar.extractall(destination, members, filter=_within(destination))
-
-
-def _within(destination: Path) -> Callable[[tarfile.TarInfo, str], tarfile.TarInfo | None]:
-    """tarfile's "data" filter, which refuses what a release tarball never holds, with links
-    out of the tree refused as svn exports refuse them: checked as each is extracted, before a
-    later member could be written through one."""
-
-    def check(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
-        if member.issym():
-            refuse_link_out_of(destination, destination / member.name, member.linkname)
-        return tarfile.data_filter(member, path)
-
-    return check
 
 
 def _took(descriptor: int, operation: int) -> bool:

@@ -5,90 +5,31 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import posixpath
-import shlex
 import shutil
 import subprocess
-import time
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote
 
-from sdistmaker import processes, shapes
+from sdistmaker import shapes
 from sdistmaker.errors import VcsError
 from sdistmaker.models import Tag, version_from_tag_name
 from sdistmaker.vcs import register
 from sdistmaker.vcs.base import (
     READ_TIMEOUT,
-    STALL_SECONDS,
     Crawl,
     Hook,
     Source,
     VersionControl,
     refuse_links_out_of,
-    ssh_options,
 )
-from sdistmaker.vcs.urls import public_url, redact
+from sdistmaker.vcs.svn_command import deadline_in, info, list_folder, svn
+from sdistmaker.vcs.svn_externals import Externals
+from sdistmaker.vcs.urls import public_url
 
 logger = logging.getLogger(__name__)
-
-
-def svn(*args: str, url: str, deadline: float) -> str:
-    """Run svn, never interactively, English messages, UTF-8 names, killed at ``deadline``
-    (``time.monotonic()``); errors name ``url``."""
-    program = shutil.which("svn")
-    if program is None:
-        raise VcsError(f"{public_url(url)}: the svn command is not installed")
-    # An http(s) server that stops sending is given up after a while; svn:// has no such option.
-    stall = f"servers:global:http-timeout={STALL_SECONDS}"
-    command = [program, "--non-interactive", "--config-option", stall, *args]
-    environment = {**os.environ, "LC_ALL": "C.UTF-8", "SVN_SSH": _ssh_command()}
-    try:
-        done = processes.run(command, environment, deadline)
-    except processes.TimedOut:
-        raise VcsError(f"{public_url(url)}: svn {args[0]} timed out") from None
-    if done.code:
-        text = done.errors.decode("utf-8", "replace")
-        lines = [line for line in text.splitlines() if line.strip()]
-        message = lines[-1] if lines else f"svn exited with {done.code}"
-        raise VcsError(f"{public_url(url)}: {redact(message)}")
-    return done.output.decode("utf-8", "replace")
-
-
-def _ssh_command() -> str:
-    """The command svn+ssh:// URLs are tunnelled through: the user's SVN_SSH (a key, a login
-    name), else svn's own default, made to fail rather than ask for a password, a passphrase or
-    whether to trust a host key (``--non-interactive`` does not reach ssh, which asks on the
-    terminal). Options the user's command sets itself come first, and win."""
-    return f"{os.environ.get('SVN_SSH') or 'ssh -q -o ControlMaster=no'} {ssh_options()}"
-
-
-@dataclass(frozen=True)
-class Entry:
-    name: str
-    kind: str
-    revision: str
-    """The entry's last-changed revision."""
-
-
-def list_folder(url: str, timeout: float = READ_TIMEOUT) -> list[Entry]:
-    root = ET.fromstring(svn("list", "--xml", url, url=url, deadline=_deadline(timeout)))
-    return [
-        Entry(entry.findtext("name", ""), entry.get("kind", ""), _revision(entry))
-        for entry in root.iter("entry")
-    ]
-
-
-def _deadline(timeout: float) -> float:
-    return time.monotonic() + timeout
-
-
-def _revision(entry: ET.Element) -> str:
-    commit = entry.find("commit")
-    return "" if commit is None else commit.get("revision", "")
 
 
 @dataclass(frozen=True)
@@ -153,7 +94,8 @@ class SvnProject(Source):
         url = f"{self.url}/tags/{quote(name)}"
         # The peg revision pins the tag as it was crawled, even if it is deleted and recreated.
         target = f"{url}@{revision}"
-        _Externals(self, location, deadline).refuse_any_from_elsewhere(target)
+        externals = Externals(location, deadline, self.roots, self.options.externals_from)
+        externals.refuse_any_from_elsewhere(target)
         svn("export", "--quiet", target, str(destination), url=location, deadline=deadline)
         refuse_links_out_of(destination)
 
@@ -171,117 +113,6 @@ class SvnProject(Source):
             )
             self._roots = (root, public + root[len(read) :]) if root.startswith(read) else (root,)
         return self._roots
-
-
-class _Externals:
-    """The svn:externals a tag's export would follow, checked first: one from another
-    repository would bring into the sdist what sdistmaker can read there, which the tag's
-    committer may not. Externals in the tag's repository are followed, and checked in turn."""
-
-    DEEPEST = 8
-
-    def __init__(self, project: SvnProject, location: str, deadline: float) -> None:
-        self.project = project
-        self.location = location
-        """The tag's, for messages."""
-        self.deadline = deadline
-        self.seen: set[str] = set()
-
-    @functools.cached_property
-    def roots(self) -> tuple[str, ...]:
-        # Asked only of a tag that has externals: most have none.
-        return self.project.roots(self.deadline)
-
-    @functools.cached_property
-    def allowed(self) -> list[str]:
-        urls = [*self.roots, *self.project.options.externals_from]
-        return [_comparable(url).rstrip("/") for url in urls]
-
-    def refuse_any_from_elsewhere(
-        self, target: str, revision: Sequence[str] = (), depth: int = 0
-    ) -> None:
-        if target in self.seen:
-            return
-        self.seen.add(target)
-        command = ("propget", "-R", "--xml", *revision, "svn:externals", target)
-        listing = ET.fromstring(svn(*command, url=self.location, deadline=self.deadline))
-        for found in listing.iter("target"):
-            folder = found.get("path", "")
-            for url, operative in _definitions(found.findtext("property", "")):
-                external = _absolute(url, folder, self.roots[0])
-                if not self._allowed(external):
-                    raise VcsError(
-                        f"{self.location}: svn:externals on {public_url(folder)} bring in "
-                        f"{public_url(_without_peg(external))} from another repository: refused "
-                        "(SVN_EXTERNALS_FROM names those that may)"
-                    )
-                if depth == self.DEEPEST:
-                    raise VcsError(f"{self.location}: svn:externals nested too deep")
-                self.refuse_any_from_elsewhere(external, operative, depth + 1)
-
-    def _allowed(self, url: str) -> bool:
-        address = _comparable(_without_peg(url))
-        return any(address == prefix or address.startswith(prefix + "/") for prefix in self.allowed)
-
-
-def _definitions(value: str) -> Iterator[tuple[str, list[str]]]:
-    """Each definition of an svn:externals value: its URL (perhaps relative, perhaps with a peg
-    revision) and the operative revision's arguments (``-r N``). Both of svn's formats: ``[-r N]
-    URL[@PEG] PATH`` and, from before svn 1.5, ``PATH [-r N] URL``."""
-    for line in value.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        try:
-            words = shlex.split(line)
-        except ValueError:
-            raise VcsError(f"an svn:externals line svn cannot read either: {line!r}") from None
-        revision: list[str] = []
-        rest: list[str] = []
-        for word in words:
-            if revision == ["-r"]:
-                revision.append(word)
-            elif word.startswith("-r"):
-                revision = ["-r", word[2:]] if word != "-r" else ["-r"]
-            else:
-                rest.append(word)
-        if len(rest) != 2:
-            raise VcsError(f"an svn:externals line svn cannot read either: {line!r}")
-        yield (rest[0] if _is_url(rest[0]) else rest[1]), revision
-
-
-def _is_url(word: str) -> bool:
-    return "://" in word or word.startswith(("^/", "../", "/"))
-
-
-def _absolute(url: str, folder: str, root: str) -> str:
-    """``url`` from an svn:externals property of ``folder``, made absolute as svn does: ``^/``
-    from the repository's root, ``../`` from the folder, ``//`` with its scheme, ``/`` on its
-    server; ``..`` resolved."""
-    if url.startswith("^/"):
-        joined = f"{root}/{url[2:]}"
-    elif url.startswith("../"):
-        joined = f"{folder}/{url}"
-    elif url.startswith("//"):
-        joined = f"{urlsplit(folder).scheme}:{url}"
-    elif url.startswith("/"):
-        parts = urlsplit(folder)
-        joined = f"{parts.scheme}://{parts.netloc}{url}"
-    else:
-        joined = url
-    parts = urlsplit(joined)
-    path = posixpath.normpath(parts.path) if parts.path else ""
-    return urlunsplit(parts._replace(path="" if path == "." else path))
-
-
-def _without_peg(url: str) -> str:
-    """``url`` without its peg revision (``…/lib@1234``): svn's last ``@`` after the last ``/``."""
-    at = url.rfind("@")
-    return url[:at] if at > url.rfind("/") else url
-
-
-def _comparable(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()))
 
 
 @dataclass(frozen=True)
@@ -326,26 +157,10 @@ def reachable_base(
 
 
 def _folder_revision(url: str, timeout: float) -> str:
-    found = info(url.rstrip("/"), _deadline(timeout))
+    found = info(url.rstrip("/"), deadline_in(timeout))
     if found.kind != "dir":
         raise VcsError(f"{public_url(url)}: not a folder but a {found.kind}: no projects below it")
     return found.last_changed
-
-
-@dataclass(frozen=True)
-class Info:
-    kind: str
-    last_changed: str
-    """The last revision that changed anything at or below it."""
-    root: str
-    """The URL of its repository."""
-
-
-def info(url: str, deadline: float) -> Info:
-    entry = ET.fromstring(svn("info", "--xml", url, url=url, deadline=deadline)).find("entry")
-    if entry is None:
-        raise VcsError(f"{public_url(url)}: svn info told nothing")
-    return Info(entry.get("kind", ""), _revision(entry), entry.findtext("repository/root", ""))
 
 
 def remember(
@@ -410,7 +225,7 @@ def tag_from_url(url: str, options: Options = Options()) -> Tag:
     version = version_from_tag_name(name)
     if version is None:
         raise VcsError(f"{public_url(url)}: tag {name!r} names no PEP 440 version")
-    revision = info(url, _deadline(options.timeout)).last_changed
+    revision = info(url, deadline_in(options.timeout)).last_changed
     project_url = url.rsplit("/tags/", 1)[0]
     project = SvnProject(
         unquote(project_url.rsplit("/", 1)[-1]), project_url, public_url(project_url), True, options

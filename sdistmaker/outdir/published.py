@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sdistmaker.atomic import write_atomically
-from sdistmaker.names import is_distribution
+from sdistmaker.dists.names import is_distribution
+from sdistmaker.outdir.atomic import write_atomically
 
 RECORD = ".sdistmaker-published.json"
 

@@ -6,7 +6,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from sdistmaker import temporaries
+from sdistmaker.outdir import temporaries
 
 
 def write_atomically(path: Path, data: bytes, staging: Path, durable: bool = True) -> None:

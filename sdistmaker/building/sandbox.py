@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from sdistmaker import temporaries
+from sdistmaker.outdir import temporaries
 
 REFUSED_AS_ROOT = (
     "sdistmaker runs as root and bubblewrap (bwrap, with setpriv) cannot make a sandbox here: "

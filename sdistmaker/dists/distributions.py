@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 from packaging.utils import InvalidWheelFilename, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from sdistmaker.archives import ArchiveError, Entry, amount, entries
+from sdistmaker.dists.archives import ArchiveError, Entry, amount, entries
+from sdistmaker.dists.names import releases_named
 from sdistmaker.errors import SdistmakerError
-from sdistmaker.names import releases_named
-from sdistmaker.published import timestamp
+from sdistmaker.outdir.published import timestamp
 
 if TYPE_CHECKING:
     from packaging.metadata import RawMetadata

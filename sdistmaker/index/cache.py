@@ -23,8 +23,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import NamedTuple
 
-from sdistmaker.atomic import write_atomically
-from sdistmaker.distributions import DistributionFile
+from sdistmaker.dists.distributions import DistributionFile
+from sdistmaker.outdir.atomic import write_atomically
 
 VERSION = 4
 _FACTS = {f.name for f in fields(DistributionFile)}

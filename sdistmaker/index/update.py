@@ -1,18 +1,4 @@
-"""The index stage: bring OUTDIR's pages up to date with the files the store holds.
-
-Every folder of OUTDIR is a project; its pages (see pages.py) list its files with hashes computed
-from the files themselves. Pages for people live apart, in OUTDIR/+/, so installers never parse
-them. Every page is written to a temporary name and renamed.
-
-A run costs what changed, not the size of the index (see index_cache.py for what is remembered).
-Files are only ever added to a folder, never changed in place, and adding one changes the
-folder's time: a project whose folder and settings did not change costs one stat, however many
-files it holds. A normal run looks only at the projects it published to and those whose
-settings changed; a full scan (``changed`` None) at every folder. The root pages are rendered
-only when the set of projects changed, the front page when a row did. What the index remembers
-is written after the pages it describes, so a killed run costs time, never a stale page; and a
-page is written after the pages it links to, so a killed run leaves no link to a missing page.
-"""
+"""Bring the index up to date: which projects to render, and rendering them."""
 
 from __future__ import annotations
 
@@ -25,14 +11,14 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from sdistmaker import published
-from sdistmaker.atomic import write_atomically
-from sdistmaker.distributions import DistributionError, DistributionFile, read_distribution
+from sdistmaker.dists.distributions import DistributionError, DistributionFile, read_distribution
+from sdistmaker.dists.names import is_distribution, is_project_name
 from sdistmaker.errors import ConfigError
-from sdistmaker.index_cache import Entry, IndexCache, Overview, Record, Settings
-from sdistmaker.names import is_distribution, is_project_name
-from sdistmaker.pages import Project, Renderer, TagFailure, Yanked
-from sdistmaker.store import make_served_folder
+from sdistmaker.index.cache import Entry, IndexCache, Overview, Record, Settings
+from sdistmaker.index.pages import Project, Renderer, TagFailure, Yanked
+from sdistmaker.outdir import published
+from sdistmaker.outdir.atomic import write_atomically
+from sdistmaker.outdir.store import make_served_folder
 
 logger = logging.getLogger(__name__)
 

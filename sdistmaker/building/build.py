@@ -23,10 +23,12 @@ from build import BuildBackendException, BuildException, ProjectBuilder
 from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from sdistmaker import archives, processes, sandbox
-from sdistmaker.archives import ArchiveError
-from sdistmaker.distributions import check_file_name, check_release_name, read_metadata
-from sdistmaker.environments import Environments
+from sdistmaker.building import processes, sandbox
+from sdistmaker.building.environments import Environments
+from sdistmaker.building.variables import build_environment
+from sdistmaker.dists import archives
+from sdistmaker.dists.archives import ArchiveError
+from sdistmaker.dists.distributions import check_file_name, check_release_name, read_metadata
 from sdistmaker.errors import BuildError, VcsError
 from sdistmaker.models import Tag
 
@@ -155,7 +157,7 @@ def build_sdist(  # noqa: PLR0913 (keyword-only: the tree, the release it must m
     for route in routes:
         _fresh_folder(outdir)
         sandbox.hand_over(outdir)
-        environment = _environment(outdir.parent / "tmp", version, name, settings)
+        environment = build_environment(outdir.parent / "tmp", version, name, settings.environment)
         steps = _Route(route, outdir.parent, environment, settings, deadline, log)
         try:
             if route == ROUTE_LEGACY_PYTHON:
@@ -198,7 +200,7 @@ def build_wheel(sdist: Sdist, workdir: Path, settings: BuildSettings, log: Path)
     outdir = workdir / "wheel"
     outdir.mkdir()
     name = _distribution_name(source, sdist.name)
-    environment = _environment(workdir / "tmp", sdist.version, name, settings)
+    environment = build_environment(workdir / "tmp", sdist.version, name, settings.environment)
     sandbox.hand_over(workdir, recursive=True)
     deadline = time.monotonic() + settings.timeout
     try:
@@ -289,45 +291,6 @@ def _fresh_folder(folder: Path) -> None:
     elif os.path.lexists(folder):
         folder.unlink()
     folder.mkdir()
-
-
-def _environment(tmp: Path, version: str, name: str, settings: BuildSettings) -> dict[str, str]:
-    tmp.mkdir(parents=True, exist_ok=True)
-    sandbox.hand_over(tmp)
-    suffix = re.sub(r"[-_.]+", "_", name).upper()
-    return dict(
-        _inherited(),
-        **_given(settings.environment),
-        TMPDIR=str(tmp),
-        # An exported tree has no VCS metadata: tell setuptools-scm and hatch-vcs the version.
-        SETUPTOOLS_SCM_PRETEND_VERSION=version,
-        **{f"SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{suffix}": version},
-    )
-
-
-def _inherited() -> dict[str, str]:
-    """What a build gets of sdistmaker's environment: what it needs to run at all (where
-    programs are, the home folder, the language and time zone), nothing else. Builds run code
-    from tags, and a variable's name does not tell whether it holds a secret (a signing key, a
-    job token, a webhook's URL)."""
-    return {
-        name: value
-        for name, value in os.environ.items()
-        if name in _INHERITED or name.startswith("LC_")
-    }
-
-
-_INHERITED = frozenset({"PATH", "HOME", "LANG", "LANGUAGE", "TZ"})
-
-
-def _given(variables: Mapping[str, str | None]) -> dict[str, str]:
-    """BUILD_ENVIRONMENT's variables; one set to None has its value in sdistmaker's environment,
-    or is left out when it has none there."""
-    return {
-        name: os.environ[name] if value is None else value
-        for name, value in variables.items()
-        if value is not None or name in os.environ
-    }
 
 
 def _refuse_what_is_no_plain_file(command: Sequence[str]) -> None:

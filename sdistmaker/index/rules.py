@@ -15,8 +15,8 @@ import stat
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from sdistmaker.atomic import write_atomically
-from sdistmaker.names import is_project_name
+from sdistmaker.dists.names import is_project_name
+from sdistmaker.outdir.atomic import write_atomically
 
 APACHE_RULES = "private-names.apache.conf"
 NGINX_RULES = "private-names.nginx.conf"

@@ -17,7 +17,7 @@ import jinja2
 import markupsafe
 from packaging.version import Version
 
-from sdistmaker.distributions import DistributionFile
+from sdistmaker.dists.distributions import DistributionFile
 from sdistmaker.errors import ConfigError, TemplateError
 from sdistmaker.text import without_controls
 

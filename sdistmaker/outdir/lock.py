@@ -20,8 +20,8 @@ from pathlib import Path
 
 import filelock
 
-from sdistmaker import published
 from sdistmaker.errors import SdistmakerError
+from sdistmaker.outdir import published
 
 LOCK = "lock"
 HOLDER = "lock-holder.json"

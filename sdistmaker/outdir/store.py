@@ -13,29 +13,29 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import json
 import os
 import re
 import shutil
 import stat
 from collections.abc import Iterator
-from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from sdistmaker import published, shapes, temporaries, vcs
-from sdistmaker.atomic import write_atomically
-from sdistmaker.errors import SdistmakerError
-from sdistmaker.lock import RunLock
-from sdistmaker.names import is_distribution, is_project_name, names_release
-from sdistmaker.shapes import WrongShape
+from sdistmaker import vcs
+from sdistmaker.dists.names import is_distribution, is_project_name, names_release
+from sdistmaker.errors import StoreError
+from sdistmaker.outdir import published, state, temporaries
+from sdistmaker.outdir.lock import RunLock
+from sdistmaker.outdir.state import State
 
 PRIVATE = ".sdistmaker"
-STATE_VERSION = 1
 
 
-class StoreError(SdistmakerError):
-    pass
+def disk_problem(error: OSError, outdir: Path) -> StoreError:
+    """One line naming the path written to: the target of a copy or rename, else the file,
+    else OUTDIR (a failed write or flush names no file; sdistmaker writes below OUTDIR)."""
+    path = error.filename2 or error.filename or outdir
+    return StoreError(f"{path}: cannot write: {error.strerror or error}")
 
 
 class AlreadyReleased(StoreError):
@@ -48,57 +48,6 @@ class AlreadyPublished(StoreError):
     def __init__(self, path: Path) -> None:
         super().__init__(f"{path} is already published; it is kept as it is")
         self.path = path
-
-
-@dataclass
-class TagRecord:
-    """What happened to one tag, keyed in the state by ``Tag.key``."""
-
-    project: str
-    name: str
-    version: str
-    identity: str
-    status: str
-    """"built" or "failed"."""
-    when: str
-    file: str = ""
-    """Path of the published file, relative to OUTDIR."""
-    distribution: str = ""
-    route: str = ""
-    reason: str = ""
-    log: str = ""
-    retagged: str = ""
-    """The newer identity of a built tag that was moved, once reported."""
-    project_key: str = ""
-    """The VCS project the tag belongs to (``Tag.project_key``)."""
-    wheel: str = ""
-    """Path of the wheel published with the sdist, relative to OUTDIR."""
-
-
-@dataclass
-class State:
-    tags: dict[str, TagRecord] = field(default_factory=dict)
-    owners: dict[str, str] = field(default_factory=dict)
-    """Distribution name -> the VCS project (``Tag.project_key``) that publishes it."""
-    problems: dict[str, str] = field(default_factory=dict)
-    """Repository location or stored file -> the error last reported for it."""
-    uploads: dict[str, list[str]] = field(default_factory=dict)
-    """Published file (relative to OUTDIR) -> the repositories it was uploaded to."""
-    projects: dict[str, str] = field(default_factory=dict)
-    """Normalised name -> key of every VCS project the crawl has seen."""
-    unindexed: list[str] = field(default_factory=list)
-    """Projects a file was published to since the index was last brought up to date."""
-    memory: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Version-control system's name -> what its last crawl kept, to read less the next time
-    (in the state file under the system's name)."""
-    unsandboxed: bool = False
-    """The last builds ran without a sandbox, and that was said."""
-    folders_recorded: bool = False
-    """Every project folder of an owner has its record (see published.py); OUTDIRs from
-    before records get theirs once."""
-    hidden: str = ""
-    """Why other users could not read OUTDIR at the last run, as it was said; empty when they
-    could."""
 
 
 class Store:
@@ -133,73 +82,20 @@ class Store:
         for shared in [self.environments, *(self.private / s.name for s in vcs.systems())]:
             temporaries.remove_leftovers(shared, guarded=True)
 
-    def load_state(self) -> State:
-        try:
-            data = json.loads(self.state_file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return State()
-        except (OSError, ValueError) as error:
-            raise StoreError(f"{self.state_file}: unreadable state: {error}") from None
-        if isinstance(data, dict) and data.get("version") != STATE_VERSION:
-            raise StoreError(f"{self.state_file}: unknown state version {data.get('version')!r}")
-        try:
-            return _state(data)
-        except WrongShape as error:
-            raise StoreError(f"{self.state_file}: unreadable state: {error}") from None
-
-    def save_state(self, state: State) -> None:
-        self._prepare()
-        data = {"version": STATE_VERSION, **asdict(state)}
-        data.update(data.pop("memory"))
-        text = json.dumps(data, indent=1, sort_keys=True) + "\n"
-        write_atomically(self.state_file, text.encode(), self.private)
-
     def log_path(self, project: str, tag_name: str) -> Path:
         """The build log of one tag: each (project, tag) its own, below ``logs`` whatever the
         names hold."""
         return self.logs / _file_name(project) / f"{_file_name(tag_name)}.log"
 
+    def load_state(self) -> State:
+        return state.load(self.state_file)
+
+    def save_state(self, recorded: State) -> None:
+        self._prepare()
+        state.save(recorded, self.state_file, self.private)
+
     def publish(self, built: Path, distribution: str, version: str, owner: str) -> Path:
         return publish(built, self.outdir, distribution, version, owner, self.private)
-
-
-_TAG_FIELDS = {f.name for f in fields(TagRecord)}
-_REQUIRED_TAG_FIELDS = {f.name for f in fields(TagRecord) if f.default is MISSING}
-_STATUSES = ("built", "failed")
-
-
-def _state(data: object) -> State:
-    """The state ``data`` (parsed JSON) holds; raises WrongShape where it holds anything else,
-    so that no later step meets a value of a type it does not expect."""
-    top = shapes.of(dict, data, "the top level")
-    for required in ("tags", "owners"):
-        if required not in top:
-            raise WrongShape(f"{shapes.shown(required)} is missing")
-    return State(
-        tags=shapes.mapping(top["tags"], "tags", _tag_record),
-        owners=shapes.mapping(top["owners"], "owners", shapes.of_str),
-        problems=shapes.mapping(top.get("problems", {}), "problems", shapes.of_str),
-        uploads=shapes.mapping(top.get("uploads", {}), "uploads", shapes.strings),
-        projects=shapes.mapping(top.get("projects", {}), "projects", shapes.of_str),
-        unindexed=shapes.strings(top.get("unindexed", []), "unindexed"),
-        memory={
-            system.name: system.check_memory(top[system.name], system.name)
-            for system in vcs.systems()
-            if system.name in top
-        },
-        unsandboxed=shapes.of(bool, top.get("unsandboxed", False), "unsandboxed"),
-        folders_recorded=shapes.of(bool, top.get("folders_recorded", False), "folders_recorded"),
-        hidden=shapes.of_str(top.get("hidden", ""), "hidden"),
-    )
-
-
-def _tag_record(value: object, where: str) -> TagRecord:
-    record = TagRecord(**shapes.fields(value, where, _TAG_FIELDS, _REQUIRED_TAG_FIELDS))
-    if record.status not in _STATUSES:
-        raise WrongShape(
-            f'{where}["status"] must be "built" or "failed", not {shapes.shown(record.status)}'
-        )
-    return record
 
 
 def _file_name(name: str) -> str:

@@ -1,0 +1,1 @@
+"""One run: crawl, plan what to build, build in workers, publish, render, report."""

@@ -1,0 +1,85 @@
+"""The svn command: run never interactively, with a deadline, its errors one line naming the URL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from sdistmaker.building import processes
+from sdistmaker.errors import VcsError
+from sdistmaker.vcs.base import READ_TIMEOUT, STALL_SECONDS, ssh_options
+from sdistmaker.vcs.urls import public_url, redact
+
+
+def svn(*args: str, url: str, deadline: float) -> str:
+    """Run svn, never interactively, English messages, UTF-8 names, killed at ``deadline``
+    (``time.monotonic()``); errors name ``url``."""
+    program = shutil.which("svn")
+    if program is None:
+        raise VcsError(f"{public_url(url)}: the svn command is not installed")
+    # An http(s) server that stops sending is given up after a while; svn:// has no such option.
+    stall = f"servers:global:http-timeout={STALL_SECONDS}"
+    command = [program, "--non-interactive", "--config-option", stall, *args]
+    environment = {**os.environ, "LC_ALL": "C.UTF-8", "SVN_SSH": _ssh_command()}
+    try:
+        done = processes.run(command, environment, deadline)
+    except processes.TimedOut:
+        raise VcsError(f"{public_url(url)}: svn {args[0]} timed out") from None
+    if done.code:
+        text = done.errors.decode("utf-8", "replace")
+        lines = [line for line in text.splitlines() if line.strip()]
+        message = lines[-1] if lines else f"svn exited with {done.code}"
+        raise VcsError(f"{public_url(url)}: {redact(message)}")
+    return done.output.decode("utf-8", "replace")
+
+
+def _ssh_command() -> str:
+    """The command svn+ssh:// URLs are tunnelled through: the user's SVN_SSH (a key, a login
+    name), else svn's own default, made to fail rather than ask for a password, a passphrase or
+    whether to trust a host key (``--non-interactive`` does not reach ssh, which asks on the
+    terminal). Options the user's command sets itself come first, and win."""
+    return f"{os.environ.get('SVN_SSH') or 'ssh -q -o ControlMaster=no'} {ssh_options()}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    kind: str
+    revision: str
+    """The entry's last-changed revision."""
+
+
+def list_folder(url: str, timeout: float = READ_TIMEOUT) -> list[Entry]:
+    root = ET.fromstring(svn("list", "--xml", url, url=url, deadline=deadline_in(timeout)))
+    return [
+        Entry(entry.findtext("name", ""), entry.get("kind", ""), _revision(entry))
+        for entry in root.iter("entry")
+    ]
+
+
+def deadline_in(timeout: float) -> float:
+    return time.monotonic() + timeout
+
+
+def _revision(entry: ET.Element) -> str:
+    commit = entry.find("commit")
+    return "" if commit is None else commit.get("revision", "")
+
+
+@dataclass(frozen=True)
+class Info:
+    kind: str
+    last_changed: str
+    """The last revision that changed anything at or below it."""
+    root: str
+    """The URL of its repository."""
+
+
+def info(url: str, deadline: float) -> Info:
+    entry = ET.fromstring(svn("info", "--xml", url, url=url, deadline=deadline)).find("entry")
+    if entry is None:
+        raise VcsError(f"{public_url(url)}: svn info told nothing")
+    return Info(entry.get("kind", ""), _revision(entry), entry.findtext("repository/root", ""))
