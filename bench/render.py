@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import sdistmaker
+from sdistmaker.index.pages import SHIPPED
 
 BIN = Path(sys.executable).parent
 
@@ -102,7 +102,7 @@ def main() -> int:
         render = [str(BIN / "sdists_from_tags"), "-q", "--render-only", "-d", str(defaults)]
 
         # After a template change: every page again, from file facts already known.
-        shipped = Path(sdistmaker.__file__).parent / "templates" / "simple" / "project.html"
+        shipped = SHIPPED / "simple" / "project.html"
         changed_template = defaults.parent / "templates" / "simple" / "project.html"
         changed_template.parent.mkdir(parents=True)
         changed_template.write_text(shipped.read_text() + "\n")
