@@ -23,16 +23,7 @@ from typing import Any
 
 import pytest
 
-from conftest import (
-    IN_CI,
-    GitRepository,
-    SvnRepository,
-    pyproject_setuptools_project,
-    sdist,
-    setup_py_project,
-    write_defaults,
-)
-from index_checks import (
+from helpers.index_checks import (
     PAGES,
     PRIVATE,
     assert_consistent,
@@ -42,6 +33,9 @@ from index_checks import (
     state,
     visible,
 )
+from helpers.projects import pyproject_setuptools_project, sdist, setup_py_project, write_defaults
+from helpers.repositories import GitRepository, SvnRepository
+from helpers.system import IN_CI
 from sdistmaker.cli import make_sdist, sdists_from_tags
 from sdistmaker.outdir.temporaries import (
     BUILD_PREFIX,

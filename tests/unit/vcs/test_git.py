@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GitRepository as Repo
-from conftest import hatchling_project, run, soon, write_defaults
+from helpers.projects import hatchling_project, write_defaults
+from helpers.repositories import GitRepository as Repo
+from helpers.servers import git_http_server, redirecting_server
+from helpers.system import run, soon
 from sdistmaker import vcs
 from sdistmaker.config import Config
 from sdistmaker.config import GitRepository as Entry
 from sdistmaker.errors import VcsError
 from sdistmaker.vcs.git import Git, GitRepository, parse_pip_url, tag_from_url
-from servers import git_http_server, redirecting_server
 
 MakeGit = Callable[[str], Repo]
 COMMAND = str(Path(sys.executable).parent / "sdists_from_tags")

@@ -14,7 +14,8 @@ import html5lib
 import pypi_simple
 import pytest
 
-from conftest import GitRepository, hatchling_project, sdist, setup_py_project, write_defaults
+from helpers.projects import hatchling_project, sdist, setup_py_project, write_defaults
+from helpers.repositories import GitRepository
 from sdistmaker.cli import sdists_from_tags
 from sdistmaker.index.pages import SHIPPED
 

@@ -19,10 +19,12 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
-from conftest import GitRepository, hatchling_project, require, small_disk, write_defaults
+from helpers.projects import hatchling_project, write_defaults
+from helpers.repositories import GitRepository
+from helpers.servers import apache, fetch, make_wheel, nginx, served_folder, upstream_index
+from helpers.system import require, small_disk
 from sdistmaker.cli import sdists_from_tags
 from sdistmaker.index.rules import write_server_rules
-from servers import apache, fetch, make_wheel, nginx, served_folder, upstream_index
 
 PIP_ACCEPT = (
     "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, "

@@ -16,20 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (
-    GitRepository,
-    SvnRepository,
-    hatchling_project,
-    scm_project,
-    setup_py_project,
-    write_defaults,
-)
+from helpers.projects import hatchling_project, scm_project, setup_py_project, write_defaults
+from helpers.repositories import GitRepository, SvnRepository
+from helpers.system import ROOT
 from sdistmaker.cli import make_sdist, sdists_from_tags
 from sdistmaker.dists.names import is_distribution
 from sdistmaker.outdir.store import Store
 
 MakeGit = Callable[[str], GitRepository]
-ROOT = Path(__file__).parent.parent
 
 
 def published(outdir: Path) -> list[str]:

@@ -7,18 +7,17 @@ from typing import Any
 
 import pytest
 
-from conftest import (
+from helpers.projects import (
     ProjectKind,
-    SvnRepository,
-    all_gone,
     crafted_project,
     hatchling_project,
     pyproject_setuptools_project,
-    require,
     scm_project,
     setup_py_project,
     write_tree,
 )
+from helpers.repositories import SvnRepository
+from helpers.system import all_gone, require
 from sdistmaker.building.build import (
     ROUTE_BUILD,
     ROUTE_LEGACY_PYTHON,

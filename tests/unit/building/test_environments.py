@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from helpers.servers import make_wheel, silent_index, upstream_index
 from sdistmaker.building import environments, installers
 from sdistmaker.building.environments import Environments
 from sdistmaker.building.private_names import PrivateNames
 from sdistmaker.errors import BuildError
 from sdistmaker.outdir.store import Store
-from servers import make_wheel, silent_index, upstream_index
 
 SETUPTOOLS = {"setuptools>=61"}
 

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GitRepository, hatchling_project, write_defaults
-from conftest import sdist as make_sdist
+from helpers.projects import hatchling_project, write_defaults
+from helpers.projects import sdist as make_sdist
+from helpers.repositories import GitRepository
+from helpers.servers import PackageServer, pypiserver
 from sdistmaker import Repository
 from sdistmaker.cli import sdists_from_tags
 from sdistmaker.upload import UploadError
-from servers import PackageServer, pypiserver
 
 MakeGit = Callable[[str], GitRepository]
 

@@ -8,17 +8,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import (
-    NETWORK,
-    GitRepository,
-    SvnRepository,
-    hatchling_project,
-    hold_lock,
-    install_hook,
-    run,
-    setup_py_project,
-    write_defaults,
-)
+from helpers.projects import hatchling_project, setup_py_project, write_defaults
+from helpers.repositories import GitRepository, SvnRepository, install_hook
+from helpers.system import NETWORK, hold_lock, run
 from sdistmaker.vcs.git import Git
 from sdistmaker.vcs.svn import Subversion
 

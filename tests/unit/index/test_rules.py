@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GitRepository, SvnRepository, hatchling_project, sdist, write_defaults
+from helpers.projects import hatchling_project, sdist, write_defaults
+from helpers.repositories import GitRepository, SvnRepository
 from sdistmaker.cli import sdists_from_tags
 from sdistmaker.index.rules import (
     APACHE_RULES,

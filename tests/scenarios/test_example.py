@@ -5,9 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import require
-
-ROOT = Path(__file__).parent.parent
+from helpers.system import ROOT, require
 
 
 def test_the_bundled_example_builds_every_release(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import sdist, write_defaults
+from helpers.projects import sdist, write_defaults
 from sdistmaker.cli import sdists_from_tags
 from sdistmaker.dists import archives, distributions
 from sdistmaker.dists.archives import ArchiveError

@@ -14,15 +14,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from conftest import (
-    NETWORK,
-    GitRepository,
-    SvnRepository,
-    install_hook,
-    write_defaults,
-)
-from index_checks import assert_consistent, listed, state, visible
-from servers import http_server
+from helpers.index_checks import assert_consistent, listed, state, visible
+from helpers.projects import write_defaults
+from helpers.repositories import GitRepository, SvnRepository, install_hook
+from helpers.servers import http_server
+from helpers.system import NETWORK
 
 MakeGit = Callable[[str], GitRepository]
 COMMAND = str(Path(sys.executable).parent / "sdists_from_tags")

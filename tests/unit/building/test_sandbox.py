@@ -19,21 +19,23 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (
-    HANGING_SETUP_PY,
-    SLEEPER,
-    SvnRepository,
+from helpers.projects import (
     hatchling_project,
     pyproject_setuptools_project,
+    scm_project,
+    setup_py_project,
+    write_defaults,
+    write_tree,
+)
+from helpers.repositories import SvnRepository
+from helpers.system import (
+    HANGING_SETUP_PY,
+    SLEEPER,
     require,
     require_root,
     running,
-    scm_project,
-    setup_py_project,
     tools_but_bubblewrap,
     unhidden_folder,
-    write_defaults,
-    write_tree,
 )
 from sdistmaker.building import processes, sandbox
 from sdistmaker.building.build import BuildSettings, build_sdist

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GitRepository, hatchling_project, setup_py_project, write_defaults
+from helpers.projects import hatchling_project, setup_py_project, write_defaults
+from helpers.repositories import GitRepository
 from sdistmaker.cli import sdists_from_tags
 
 MakeGit = Callable[[str], GitRepository]

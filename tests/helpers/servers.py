@@ -25,9 +25,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import require
+from helpers.system import ROOT, require
 
-ROOT = Path(__file__).parent.parent
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
 
 

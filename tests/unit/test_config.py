@@ -4,13 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GitRepository as Git
-from conftest import SvnRepository
+from helpers.repositories import GitRepository as Git
+from helpers.repositories import SvnRepository
+from helpers.system import ROOT
 from sdistmaker.cli import example_defaults
 from sdistmaker.config import Config, GitRepository, load_defaults
 from sdistmaker.errors import ConfigError
 
-ROOT = Path(__file__).parent.parent
 MakeGit = Callable[[str], Git]
 
 

@@ -2,9 +2,10 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
-BENCH = Path(__file__).parent.parent / "bench"
+from helpers.system import ROOT
+
+BENCH = ROOT / "bench"
 
 
 def bench(script: str, *arguments: str) -> list[str]:

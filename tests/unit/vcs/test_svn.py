@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SvnRepository, setup_py_project, soon
+from helpers.projects import setup_py_project
+from helpers.repositories import SvnRepository
+from helpers.system import soon
 from sdistmaker.errors import VcsError
 from sdistmaker.vcs import svn, svn_externals
 

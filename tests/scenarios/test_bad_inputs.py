@@ -40,31 +40,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (
-    HANGING_SETUP_PY,
-    SLEEPER,
-    GitRepository,
-    SvnRepository,
-    all_gone,
+from helpers.index_checks import assert_consistent
+from helpers.projects import (
     crafted_project,
-    hold_lock,
-    mount,
     pyproject_setuptools_project,
-    require,
-    require_root,
-    running,
     setup_py_project,
-    small_disk,
-    tools_but_bubblewrap,
-    unhidden_folder,
-    unmount,
     write_defaults,
     write_tree,
 )
-from index_checks import assert_consistent
-from sdistmaker.building.sandbox import REFUSED_AS_ROOT
-from sdistmaker.dists.names import is_distribution
-from servers import (
+from helpers.repositories import GitRepository, SvnRepository
+from helpers.servers import (
     free_port,
     http_server,
     make_wheel,
@@ -73,6 +58,22 @@ from servers import (
     upstream_index,
     wait_for,
 )
+from helpers.system import (
+    HANGING_SETUP_PY,
+    SLEEPER,
+    all_gone,
+    hold_lock,
+    mount,
+    require,
+    require_root,
+    running,
+    small_disk,
+    tools_but_bubblewrap,
+    unhidden_folder,
+    unmount,
+)
+from sdistmaker.building.sandbox import REFUSED_AS_ROOT
+from sdistmaker.dists.names import is_distribution
 
 COMMAND = str(Path(sys.executable).parent / "sdists_from_tags")
 SECRET = "s3cret-pa55word"

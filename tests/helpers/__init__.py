@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: import from them; the fixtures load as a pytest plugin."""

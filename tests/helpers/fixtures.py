@@ -1,0 +1,77 @@
+"""The tests' shared fixtures, loaded as a pytest plugin (see tests/conftest.py)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from helpers.repositories import GitRepository, SvnRepository
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests' folders go below one that other users may search (pytest's own is private),
+    as a served OUTDIR's do: the web servers' user reads them, and a run says when it could not.
+    Before pytest makes its folders, from this setting."""
+    if config.option.basetemp is None:
+        config.option.basetemp = tempfile.mkdtemp(prefix="sdistmaker-tests-")
+        config.stash[_MADE_BASETEMP] = Path(config.option.basetemp)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    made = config.stash.get(_MADE_BASETEMP, None)
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
+
+
+_MADE_BASETEMP = pytest.StashKey[Path]()
+
+
+@pytest.fixture
+def tmp_path(tmp_path: Path) -> Path:
+    """pytest's, readable and searchable by other users (see pytest_configure)."""
+    for folder in (tmp_path.parent, tmp_path):
+        folder.chmod(0o755)
+    return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def fresh_logging() -> Iterator[None]:
+    """Each command run configures sdistmaker's logger; no test sees another's settings."""
+    yield
+    logger = logging.getLogger("sdistmaker")
+    logger.handlers.clear()
+    logger.setLevel(logging.NOTSET)
+
+
+@pytest.fixture
+def svn_repository(tmp_path: Path) -> SvnRepository:
+    return SvnRepository(tmp_path / "svn")
+
+
+@pytest.fixture
+def make_git(tmp_path: Path) -> Callable[[str], GitRepository]:
+    return lambda name: GitRepository(tmp_path / "git" / name)
+
+
+@pytest.fixture
+def legacy_python() -> str:
+    """A Python 2.7 interpreter, as LEGACY_PYTHON would name it."""
+    candidates = [shutil.which("python2.7") or ""]
+    candidates += [str(p) for p in Path.home().glob(".pyenv/versions/2.7*/bin/python")]
+    for candidate in candidates:
+        if (
+            candidate
+            and subprocess.run(
+                [candidate, "-c", "import setuptools"], capture_output=True
+            ).returncode
+            == 0
+        ):
+            return candidate
+    pytest.skip("no Python 2.7 with setuptools on this machine")
