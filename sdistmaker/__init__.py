@@ -6,18 +6,19 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sdistmaker.config import Config, GitRepository, load_defaults
+    from sdistmaker.config import Config, load_defaults
     from sdistmaker.errors import BuildError, ConfigError, SdistmakerError, VcsError
     from sdistmaker.outdir.lock import Busy
     from sdistmaker.pipeline.job import Summary
     from sdistmaker.pipeline.one_tag import make_sdist
     from sdistmaker.pipeline.run import run
     from sdistmaker.upload import Repository, UploadError
+    from sdistmaker.vcs.git import GitRepository
 
 # Imported on first use: a commit hook that only asks svnlook must not pay for the whole pipeline.
 _WHERE = {
     "Config": "config",
-    "GitRepository": "config",
+    "GitRepository": "vcs.git",
     "load_defaults": "config",
     "BuildError": "errors",
     "ConfigError": "errors",

@@ -18,30 +18,18 @@ from urllib.parse import urlsplit
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from sdistmaker import vcs
 from sdistmaker.errors import ConfigError
+from sdistmaker.values import Invalid, string, strings
 from sdistmaker.vcs.urls import local_folder, public_url
-
-
-@dataclass(frozen=True)
-class GitRepository:
-    """One entry of GIT_REPOSITORIES."""
-
-    url: str
-    subdirectory: str = ""
-    tags: str = "*"
-    """A glob the tag names must match, e.g. ``"frontend-*"`` in a monorepo."""
 
 
 @dataclass(frozen=True)
 class Config:
     outdir: Path
-    base: str = ""
-    base_on_server: str = ""
-    blacklist: tuple[str, ...] = (".svn", ".attic")
-    stop_indicators: tuple[str, ...] = ()
-    git_repositories: tuple[GitRepository, ...] = ()
-    svn_externals_from: tuple[str, ...] = ()
-    """Other repositories whose content svn:externals may bring into a tag."""
+    vcs_settings: dict[str, Any] = field(default_factory=dict)
+    """The version-control systems' settings the defaults file gives (BASE, GIT_REPOSITORIES,
+    …), by name, checked; each system reads its own (``Setting.of``)."""
     build_timeout: float = 600.0
     read_timeout: float = 600.0
     """Seconds one command reading a repository (a listing, a fetch, a clone) may take."""
@@ -67,53 +55,16 @@ class Config:
     def local_repositories(self) -> list[tuple[str, Path]]:
         """The repositories sdistmaker reads from this machine's disk: the setting naming each,
         and its folder."""
-        urls = [("BASE", self.base), ("BASE_ON_SERVER", self.base_on_server)]
-        urls += [("GIT_REPOSITORIES", r.url) for r in self.git_repositories]
-        folders = [(setting, local_folder(url) if url else None) for setting, url in urls]
+        urls = [pair for system in vcs.systems() for pair in system.repositories(self)]
+        folders = [(setting, local_folder(url)) for setting, url in urls]
         return [(setting, folder) for setting, folder in folders if folder is not None]
 
 
-class _Invalid(Exception):
-    pass
-
-
-def _string(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _Invalid(f"must be a string, not {type(value).__name__}")
-    if "\0" in value:
-        # No path, URL or argument can hold one: the system would refuse it later, mid-run.
-        raise _Invalid(f"holds a NUL character: {value!r}")
-    return value
-
-
-def _url(value: Any) -> str:
-    url = _string(value)
-    try:
-        urlsplit(url)
-    except ValueError as error:
-        raise _Invalid(f"is no valid URL ({error}): {public_url(url)}") from None
-    return url
-
-
-def _url_list(value: Any) -> tuple[str, ...]:
-    return tuple(_url(url) for url in _strings(value))
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        raise _Invalid(f"must be a list of strings, not {type(value).__name__}")
-    for item in value:
-        if not isinstance(item, str):
-            raise _Invalid(f"must be a list of strings, but holds {item!r}")
-        _string(item)
-    return tuple(value)
-
-
 def _name_globs(value: Any) -> tuple[str, ...]:
-    globs = _strings(value)
+    globs = strings(value)
     for glob in globs:
         if not _NAME_GLOB.fullmatch(glob):
-            raise _Invalid(
+            raise Invalid(
                 f"holds {glob!r}: project names and globs take letters, digits, -_. and the "
                 "wildcards * and ?"
             )
@@ -127,51 +78,51 @@ for syntax of their own (a quote, a brace)."""
 
 def _path(value: Any) -> str:
     if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
-        raise _Invalid("must be a non-empty path")
-    return _string(os.fsdecode(value))
+        raise Invalid("must be a non-empty path")
+    return string(os.fsdecode(value))
 
 
 def _variables(value: Any) -> dict[str, str | None]:
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and k and (v is None or isinstance(v, str)) for k, v in value.items()
     ):
-        raise _Invalid(f"must map variable names to strings or None, not {value!r}")
+        raise Invalid(f"must map variable names to strings or None, not {value!r}")
     for name, text in value.items():
         if "=" in name or "\0" in name:
-            raise _Invalid(f"holds {name!r}, which no variable can be named")
+            raise Invalid(f"holds {name!r}, which no variable can be named")
         if text is not None and "\0" in text:
-            raise _Invalid(f"gives {name} a NUL character, which no variable can hold")
+            raise Invalid(f"gives {name} a NUL character, which no variable can hold")
     return dict(value)
 
 
 def _urls(value: Any) -> tuple[str, ...]:
-    urls = (value,) if isinstance(value, str) else _strings(value)
+    urls = (value,) if isinstance(value, str) else strings(value)
     for url in urls:
         try:
-            address = urlsplit(_string(url))
+            address = urlsplit(string(url))
             usable = address.scheme in ("https", "http") and bool(address.hostname)
         except ValueError:
             usable = False
         if not usable:
-            raise _Invalid(f"must be http(s) upload URLs with a host, not {public_url(url)!r}")
+            raise Invalid(f"must be http(s) upload URLs with a host, not {public_url(url)!r}")
     return urls
 
 
 def _boolean(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise _Invalid(f"must be True or False, not {value!r}")
+        raise Invalid(f"must be True or False, not {value!r}")
     return value
 
 
 def _interpreter(value: Any) -> str:
-    if _string(value) and not shutil.which(value):
-        raise _Invalid(f"names no interpreter that can be run: {value!r}")
+    if string(value) and not shutil.which(value):
+        raise Invalid(f"names no interpreter that can be run: {value!r}")
     return str(value)
 
 
 def _count(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _Invalid(f"must be a whole number from 1 up, not {value!r}")
+        raise Invalid(f"must be a whole number from 1 up, not {value!r}")
     return value
 
 
@@ -182,76 +133,32 @@ def _seconds(value: Any) -> float:
         or not math.isfinite(value)
         or value <= 0
     ):
-        raise _Invalid(f"must be a positive number of seconds, not {value!r}")
+        raise Invalid(f"must be a positive number of seconds, not {value!r}")
     return float(value)
 
 
 def _yanked(value: Any) -> dict[str, dict[str, str]]:
     shape = "must map project names to {version: reason}"
     if not isinstance(value, dict):
-        raise _Invalid(f"{shape}, not {type(value).__name__}")
+        raise Invalid(f"{shape}, not {type(value).__name__}")
     yanked: dict[str, dict[str, str]] = {}
     for project, versions in value.items():
         if not isinstance(project, str) or not isinstance(versions, dict):
-            raise _Invalid(f"{shape}, but holds {project!r}: {versions!r}")
+            raise Invalid(f"{shape}, but holds {project!r}: {versions!r}")
         for version, reason in versions.items():
             if not isinstance(version, str) or not isinstance(reason, str):
-                raise _Invalid(f"{shape}, but {project!r} holds {version!r}: {reason!r}")
+                raise Invalid(f"{shape}, but {project!r} holds {version!r}: {reason!r}")
             try:
                 normalised = str(Version(version))
             except InvalidVersion:
-                raise _Invalid(f"{shape}: {version!r} of {project} is no PEP 440 version") from None
+                raise Invalid(f"{shape}: {version!r} of {project} is no PEP 440 version") from None
             yanked.setdefault(canonicalize_name(project), {})[normalised] = reason
     return yanked
 
 
-_GIT_KEYS = {"url", "subdirectory", "tags"}
-
-
-def _git_repository(value: Any) -> GitRepository:
-    if isinstance(value, str):
-        value = {"url": value}
-    if not isinstance(value, dict):
-        raise _Invalid(f"entries must be URLs or dicts, not {type(value).__name__}")
-    unknown = set(value) - _GIT_KEYS
-    if unknown:
-        raise _Invalid(
-            f"unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(_GIT_KEYS))})"
-        )
-    if not isinstance(value.get("url"), str) or not value["url"]:
-        raise _Invalid("every entry needs a 'url' string")
-    _url(value["url"])
-    for key in ("subdirectory", "tags"):
-        if not isinstance(value.get(key, ""), str):
-            raise _Invalid(f"{key!r} must be a string")
-        _string(value.get(key, ""))
-    subdirectory = value.get("subdirectory", "").strip("/")
-    if {".", ".."} & set(subdirectory.split("/")):
-        raise _Invalid(
-            f"'subdirectory' must be a folder inside the repository, not {subdirectory!r}"
-        )
-    return GitRepository(
-        url=value["url"],
-        subdirectory=subdirectory,
-        tags=value.get("tags") or "*",
-    )
-
-
-def _git_repositories(value: Any) -> tuple[GitRepository, ...]:
-    if isinstance(value, (str, dict)) or not isinstance(value, (list, tuple)):
-        raise _Invalid(f"must be a list, not {type(value).__name__}")
-    return tuple(_git_repository(item) for item in value)
-
-
-# Setting name -> (Config field, validator).
+# Setting name -> (Config field, validator); the version-control systems' own come from them.
 SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
-    "BASE": ("base", _url),
-    "BASE_ON_SERVER": ("base_on_server", _url),
-    "BLACKLIST": ("blacklist", _strings),
-    "STOP_INDICATORS": ("stop_indicators", _strings),
     "OUTDIR": ("outdir", _path),
-    "GIT_REPOSITORIES": ("git_repositories", _git_repositories),
-    "SVN_EXTERNALS_FROM": ("svn_externals_from", _url_list),
     "BUILD_TIMEOUT": ("build_timeout", _seconds),
     "REPOSITORY_TIMEOUT": ("read_timeout", _seconds),
     "JOBS": ("jobs", _count),
@@ -272,11 +179,14 @@ def load_defaults(path: str | os.PathLike[str]) -> Config:
     path = Path(path)
     tree, namespace = _executed(path)
     lines = _assignment_lines(tree)
-    values: dict[str, Any] = {"outdir": DEFAULT_OUTDIR}
+    values: dict[str, Any] = {"outdir": DEFAULT_OUTDIR, "vcs_settings": {}}
     for name, value in namespace.items():
         if name.isupper() and not name.startswith("_"):
             attribute, checked = _setting(path, lines.get(name, 1), name, value)
-            values[attribute] = checked
+            if attribute is None:
+                values["vcs_settings"][name] = checked
+            else:
+                values[attribute] = checked
     values["outdir"] = (path.parent / values["outdir"]).resolve()
     if values["outdir"] == Path(values["outdir"].anchor):
         line = lines.get("OUTDIR", 1)
@@ -313,16 +223,21 @@ def _executed(path: Path) -> tuple[ast.Module, dict[str, Any]]:
     return tree, namespace
 
 
-def _setting(path: Path, line: int, name: str, value: Any) -> tuple[str, Any]:
-    """The Config field setting ``name`` (given at ``line``) sets, and its checked value."""
-    if name not in SETTINGS:
-        close = difflib.get_close_matches(name, SETTINGS, n=1)
+def _setting(path: Path, line: int, name: str, value: Any) -> tuple[str | None, Any]:
+    """The Config field setting ``name`` (given at ``line``) sets (None: a version-control
+    system's), and its checked value."""
+    systems = {setting.name: setting for setting in vcs.settings()}
+    if name in systems:
+        attribute, validate = None, systems[name].check
+    elif name in SETTINGS:
+        attribute, validate = SETTINGS[name]
+    else:
+        close = difflib.get_close_matches(name, [*SETTINGS, *systems], n=1)
         hint = f"; did you mean {close[0]}?" if close else ""
         raise ConfigError(f"{path}:{line}: unknown setting {name}{hint}")
-    attribute, validate = SETTINGS[name]
     try:
         return attribute, validate(value)
-    except _Invalid as error:
+    except Invalid as error:
         raise ConfigError(f"{path}:{line}: {name} {error}") from None
 
 

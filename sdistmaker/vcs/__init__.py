@@ -1,23 +1,25 @@
 """Version-control systems, one module each, each registering itself here (as pip's do): the
 crawl reads every registered system's repositories, ``make_sdist`` picks one by how a tag's URL
-starts, the command line offers each one's commit hook. Nothing outside this package names a
-system: another is one module more (and its setting).
+starts, the defaults file takes each one's settings, the command line offers each one's commit
+hook. Nothing outside this package names a system: another is one module more.
 """
 
 from __future__ import annotations
 
 from sdistmaker.errors import VcsError
-from sdistmaker.vcs.base import Crawl, Hook, Report, Source, VersionControl
+from sdistmaker.vcs.base import Crawl, Hook, Report, Setting, Source, VersionControl
 from sdistmaker.vcs.urls import public_url
 
 __all__ = [
     "Crawl",
     "Hook",
     "Report",
+    "Setting",
     "Source",
     "VersionControl",
     "for_url",
     "register",
+    "settings",
     "systems",
 ]
 
@@ -31,6 +33,11 @@ def register(system: type[VersionControl]) -> None:
 def systems() -> list[VersionControl]:
     """Every registered system, in the order the crawl reads them."""
     return list(_systems)
+
+
+def settings() -> list[Setting]:
+    """The settings of every registered system."""
+    return [setting for system in _systems for setting in system.settings]
 
 
 def for_url(url: str) -> VersionControl:

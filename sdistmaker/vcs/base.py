@@ -87,6 +87,20 @@ class Crawl:
 
 
 @dataclass(frozen=True)
+class Setting:
+    """A setting of the defaults file that a system reads (``BASE``, ``GIT_REPOSITORIES``)."""
+
+    name: str
+    check: Callable[[Any], Any]
+    """Returns the value checked, or raises ``sdistmaker.values.Invalid`` saying what is wrong."""
+    default: Any
+
+    def of(self, config: Config) -> Any:
+        """Its value in ``config``, checked; its default when the defaults file does not set it."""
+        return config.vcs_settings.get(self.name, self.default)
+
+
+@dataclass(frozen=True)
 class Hook:
     """A commit hook's command-line option (``--svn-commit REPOS REV``)."""
 
@@ -106,6 +120,13 @@ class VersionControl(abc.ABC):
     """How the URLs ``make_sdist`` takes for it start (``git+``); none: every URL no other
     system's prefix claims (svn's, as in sdistmaker 1.4)."""
     hook: ClassVar[Hook | None] = None
+    settings: ClassVar[tuple[Setting, ...]] = ()
+    """Its settings in the defaults file."""
+
+    def repositories(self, config: Config) -> list[tuple[str, str]]:
+        """The URLs of the repositories ``config`` has it read, each with the setting naming it
+        (to tell which are on this machine's disk)."""
+        return []
 
     @abc.abstractmethod
     def crawl(self, crawl: Crawl) -> list[Tag]:

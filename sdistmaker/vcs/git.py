@@ -14,10 +14,12 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+from sdistmaker import values
 from sdistmaker.building import processes
 from sdistmaker.errors import VcsError
 from sdistmaker.models import Tag, version_from_tag_name
@@ -25,69 +27,23 @@ from sdistmaker.outdir import temporaries
 from sdistmaker.vcs import register
 from sdistmaker.vcs.base import (
     READ_TIMEOUT,
-    STALL_SECONDS,
     Crawl,
     Hook,
+    Setting,
     Source,
     VersionControl,
     extract_tree,
-    ssh_options,
 )
-from sdistmaker.vcs.urls import public_url, redact, without_credentials
+from sdistmaker.vcs.git_command import environment, git_message
+from sdistmaker.vcs.urls import public_url
+
+if TYPE_CHECKING:
+    from sdistmaker.config import Config
 
 logger = logging.getLogger(__name__)
 
-_ENVIRONMENT = {
-    # Never wait for a password or a host key: unattended runs must fail, not hang.
-    "GIT_TERMINAL_PROMPT": "0",
-    "GIT_ASKPASS": "true",
-    "SSH_ASKPASS": "true",
-    "GCM_INTERACTIVE": "never",
-    "GIT_SSH_COMMAND": f"ssh {ssh_options()}",
-    # Only transports that read a repository: ``ext::`` runs a command, ``fd::`` waits on a
-    # file descriptor for ever, other remote helpers are programs of their own.
-    "GIT_ALLOW_PROTOCOL": "file:git:http:https:ssh",
-    # A server that stops sending is given up; a slow one is not.
-    "GIT_HTTP_LOW_SPEED_LIMIT": "1",
-    "GIT_HTTP_LOW_SPEED_TIME": str(STALL_SECONDS),
-}
 
-
-def _environment(url: str) -> dict[str, str]:
-    """What git runs with to read the repository at ``url``, which may hold credentials.
-
-    The remote is given in the environment (readable by this user alone), never written into
-    the mirror's configuration, and without its credentials: git would put them, in the URL,
-    on the command line of git-remote-http, where every user of the machine can read them. A
-    credential helper gives them to git instead, from the environment, when the host asks.
-    """
-    address, credentials = without_credentials(url)
-    configuration = [("remote.origin.url", address), ("remote.origin.fetch", "+refs/*:refs/*")]
-    environment = dict(_ENVIRONMENT)
-    if credentials is not None:
-        # For this host alone: after a redirect to another host git asks anew, and gets none.
-        # The empty helper first drops the user's own helpers for it ("store" would write the
-        # credentials into a file).
-        helper = f"credential.{credentials.host}.helper"
-        configuration += [(helper, ""), (helper, _HELPER)]
-        environment["SDISTMAKER_GIT_USERNAME"] = credentials.username
-        environment["SDISTMAKER_GIT_PASSWORD"] = credentials.password
-    environment["GIT_CONFIG_COUNT"] = str(len(configuration))
-    for number, (key, value) in enumerate(configuration):
-        environment[f"GIT_CONFIG_KEY_{number}"] = key
-        environment[f"GIT_CONFIG_VALUE_{number}"] = value
-    return environment
-
-
-# Answers git's "get" alone ("store" and "erase" are nothing to it). With a token as the user
-# name the password is empty, and git sends it so, as for such a URL.
-_HELPER = (
-    '!f() { test "$1" != get || printf "username=%s\\npassword=%s\\n"'
-    ' "$SDISTMAKER_GIT_USERNAME" "$SDISTMAKER_GIT_PASSWORD"; }; f'
-)
-
-
-class GitRepository(Source):
+class GitProject(Source):
     """A git repository, or one subdirectory of it, mirrored into ``cache``.
 
     Projects in one repository share its mirror; ``fetched`` (shared by a run's repositories)
@@ -104,7 +60,7 @@ class GitRepository(Source):
         timeout: float = READ_TIMEOUT,
     ) -> None:
         self.location = public_url(url)
-        self._environment = {**os.environ, **_environment(url)}
+        self._environment = {**os.environ, **environment(url)}
         self.timeout = timeout
         """Seconds each git command reading the repository may take."""
         self.subdirectory = subdirectory.strip("/")
@@ -141,7 +97,7 @@ class GitRepository(Source):
         except processes.TimedOut:
             raise VcsError(f"{self.location}: git {args[0]} timed out") from None
         if done.code:
-            raise VcsError(f"{self.location}: {_git_message(done.errors, done.code)}")
+            raise VcsError(f"{self.location}: {git_message(done.errors, done.code)}")
         return done.output.decode("utf-8", "surrogateescape").rstrip("\n")
 
     @contextlib.contextmanager
@@ -289,20 +245,6 @@ def _took(descriptor: int, operation: int) -> bool:
     return True
 
 
-def _git_message(errors: bytes, code: int) -> str:
-    """What went wrong, in git's words: its first fatal line (advice such as "Please make sure
-    you have the correct access rights" follows it), after the line before it, where the
-    transport says why (ssh's "Connection refused" before git's "Could not read from remote
-    repository", a server's "remote:" line before "Authentication failed")."""
-    text = errors.decode("utf-8", "replace")
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    fatal = [n for n, line in enumerate(lines) if line.startswith(("fatal:", "error:"))]
-    if not fatal:
-        return redact(lines[-1] if lines else f"git exited with {code}")
-    first = fatal[0]
-    return redact(" ".join(lines[max(first - 1, 0) : first + 1]))
-
-
 def parse_pip_url(spec: str) -> tuple[str, str, str]:
     """Split pip's ``git+URL@TAG#subdirectory=PATH`` into URL, tag and subdirectory."""
     if not spec.startswith("git+"):
@@ -322,12 +264,64 @@ def parse_pip_url(spec: str) -> tuple[str, str, str]:
 def tag_from_url(spec: str, cache: Path) -> Tag:
     """The tag a pip-style ``git+URL@TAG`` names, its repository mirrored into ``cache``."""
     url, name, subdirectory = parse_pip_url(spec)
-    repository = GitRepository(url, cache, subdirectory)
+    repository = GitProject(url, cache, subdirectory)
     for tag in repository.tags():
         if tag.name == name:
             return tag
     reason = "names no PEP 440 version" if version_from_tag_name(name) is None else "does not exist"
     raise VcsError(f"{public_url(spec)}: tag {name!r} {reason}")
+
+
+@dataclass(frozen=True)
+class GitRepository:
+    """One entry of GIT_REPOSITORIES."""
+
+    url: str
+    subdirectory: str = ""
+    tags: str = "*"
+    """A glob the tag names must match, e.g. ``"frontend-*"`` in a monorepo."""
+
+
+_GIT_KEYS = {"url", "subdirectory", "tags"}
+
+
+def _entry(value: Any) -> GitRepository:
+    if isinstance(value, str):
+        value = {"url": value}
+    if not isinstance(value, dict):
+        raise values.Invalid(f"entries must be URLs or dicts, not {type(value).__name__}")
+    unknown = set(value) - _GIT_KEYS
+    if unknown:
+        raise values.Invalid(
+            f"unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(_GIT_KEYS))})"
+        )
+    if not isinstance(value.get("url"), str) or not value["url"]:
+        raise values.Invalid("every entry needs a 'url' string")
+    values.url(value["url"])
+    for key in ("subdirectory", "tags"):
+        if not isinstance(value.get(key, ""), str):
+            raise values.Invalid(f"{key!r} must be a string")
+        values.string(value.get(key, ""))
+    subdirectory = value.get("subdirectory", "").strip("/")
+    if {".", ".."} & set(subdirectory.split("/")):
+        raise values.Invalid(
+            f"'subdirectory' must be a folder inside the repository, not {subdirectory!r}"
+        )
+    return GitRepository(
+        url=value["url"],
+        subdirectory=subdirectory,
+        tags=value.get("tags") or "*",
+    )
+
+
+def _entries(value: Any) -> tuple[GitRepository, ...]:
+    if isinstance(value, (str, dict)) or not isinstance(value, (list, tuple)):
+        raise values.Invalid(f"must be a list, not {type(value).__name__}")
+    return tuple(_entry(item) for item in value)
+
+
+GIT_REPOSITORIES = Setting("GIT_REPOSITORIES", _entries, ())
+"""The repositories to read, each a URL or a dict (``url``, ``subdirectory``, ``tags``)."""
 
 
 class Git(VersionControl):
@@ -340,6 +334,10 @@ class Git(VersionControl):
         "--git-push",
         "for a git post-receive hook (ref lines on stdin): the same for pushed tags",
     )
+    settings = (GIT_REPOSITORIES,)
+
+    def repositories(self, config: Config) -> list[tuple[str, str]]:
+        return [(GIT_REPOSITORIES.name, entry.url) for entry in GIT_REPOSITORIES.of(config)]
 
     def crawl(self, crawl: Crawl) -> list[Tag]:
         tags: list[Tag] = []
@@ -348,12 +346,12 @@ class Git(VersionControl):
             tags += crawl.read(source.location, source.tags)[0]
         return tags
 
-    def sources(self, crawl: Crawl) -> list[GitRepository]:
+    def sources(self, crawl: Crawl) -> list[GitProject]:
         """The repositories the defaults name, each project of a repository sharing its mirror
         (fetched once a run)."""
         fetched: set[Path] = set()
         return [
-            GitRepository(
+            GitProject(
                 repository.url,
                 crawl.private / self.name,
                 repository.subdirectory,
@@ -361,7 +359,7 @@ class Git(VersionControl):
                 fetched,
                 crawl.config.read_timeout,
             )
-            for repository in crawl.config.git_repositories
+            for repository in GIT_REPOSITORIES.of(crawl.config)
         ]
 
     def tag_from_url(self, url: str, workdir: Path) -> Tag:

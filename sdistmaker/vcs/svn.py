@@ -10,10 +10,10 @@ import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from sdistmaker import shapes
+from sdistmaker import shapes, values
 from sdistmaker.errors import VcsError
 from sdistmaker.models import Tag, version_from_tag_name
 from sdistmaker.vcs import register
@@ -21,6 +21,7 @@ from sdistmaker.vcs.base import (
     READ_TIMEOUT,
     Crawl,
     Hook,
+    Setting,
     Source,
     VersionControl,
     refuse_links_out_of,
@@ -28,6 +29,9 @@ from sdistmaker.vcs.base import (
 from sdistmaker.vcs.svn_command import deadline_in, info, list_folder, svn
 from sdistmaker.vcs.svn_externals import Externals
 from sdistmaker.vcs.urls import public_url
+
+if TYPE_CHECKING:
+    from sdistmaker.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -233,6 +237,18 @@ def tag_from_url(url: str, options: Options = Options()) -> Tag:
     return project.tag(name, version, revision, public_url(url))
 
 
+BASE = Setting("BASE", values.url, "")
+"""The URL below which every folder holding ``trunk`` or ``tags`` is a project."""
+BASE_ON_SERVER = Setting("BASE_ON_SERVER", values.url, "")
+"""BASE as the machine sdistmaker runs on reads it fastest (``file://``), when that answers."""
+BLACKLIST = Setting("BLACKLIST", values.strings, (".svn", ".attic"))
+"""Folder names not walked into."""
+STOP_INDICATORS = Setting("STOP_INDICATORS", values.strings, ())
+"""Names of entries that mark a folder as no project nor group of projects."""
+SVN_EXTERNALS_FROM = Setting("SVN_EXTERNALS_FROM", values.url_list, ())
+"""Other repositories whose content svn:externals may bring into a tag."""
+
+
 class Subversion(VersionControl):
     """Projects below BASE (read through BASE_ON_SERVER when that answers): a folder holding
     ``trunk`` or ``tags`` is a project, each folder in its ``tags`` a tag."""
@@ -243,28 +259,33 @@ class Subversion(VersionControl):
         "for an svn post-commit hook: start a background run if the commit touched a tag",
         ("REPOS", "REV"),
     )
+    settings = (BASE, BASE_ON_SERVER, BLACKLIST, STOP_INDICATORS, SVN_EXTERNALS_FROM)
+
+    def repositories(self, config: Config) -> list[tuple[str, str]]:
+        urls = [(setting.name, setting.of(config)) for setting in (BASE, BASE_ON_SERVER)]
+        return [(name, url) for name, url in urls if url]
 
     def crawl(self, crawl: Crawl) -> list[Tag]:
-        if not crawl.config.base:
+        if not BASE.of(crawl.config):
             return []
-        location = public_url(crawl.config.base)
+        location = public_url(BASE.of(crawl.config))
         return crawl.read(location, lambda: self._tags(crawl))[0]
 
     def _tags(self, crawl: Crawl) -> list[Tag]:
         """Every tag below BASE. When nothing below BASE changed since the last crawl that read
         every project (its memory), that crawl's tags, for one call to svn instead of a walk."""
         config = crawl.config
-        options = Options(config.read_timeout, config.svn_externals_from)
-        start, revision = reachable_base(config.base, config.base_on_server, options.timeout)
+        base, base_on_server = BASE.of(config), BASE_ON_SERVER.of(config)
+        options = Options(config.read_timeout, SVN_EXTERNALS_FROM.of(config))
+        start, revision = reachable_base(base, base_on_server, options.timeout)
         if crawl.memory.get("read") == [start, revision] and not crawl.walk:
             projects, tags = recall(crawl.memory, options)
             for project in projects:
                 crawl.seen(project)
-            logger.debug("nothing changed below %s since r%s", config.base, revision)
+            logger.debug("nothing changed below %s since r%s", base, revision)
             return tags
-        projects = find_projects(
-            config.base, config.base_on_server, config.blacklist, config.stop_indicators, options
-        )
+        ignored = (BLACKLIST.of(config), STOP_INDICATORS.of(config))
+        projects = find_projects(base, base_on_server, *ignored, options)
         tags = []
         complete = True
         for project in projects:

@@ -8,8 +8,10 @@ from helpers.repositories import GitRepository as Git
 from helpers.repositories import SvnRepository
 from helpers.system import ROOT
 from sdistmaker.cli import example_defaults
-from sdistmaker.config import Config, GitRepository, load_defaults
+from sdistmaker.config import Config, load_defaults
 from sdistmaker.errors import ConfigError
+from sdistmaker.vcs.git import GIT_REPOSITORIES, GitRepository
+from sdistmaker.vcs.svn import BASE, BASE_ON_SERVER, BLACKLIST, STOP_INDICATORS
 
 MakeGit = Callable[[str], Git]
 
@@ -23,8 +25,8 @@ def defaults(tmp_path: Path, text: str) -> Path:
 def test_an_empty_file_gives_1_4s_defaults(tmp_path: Path) -> None:
     config = load_defaults(defaults(tmp_path, ""))
     assert config == Config(outdir=tmp_path / "var" / "private")
-    assert config.blacklist == (".svn", ".attic")
-    assert config.base == ""
+    assert BLACKLIST.of(config) == (".svn", ".attic")
+    assert BASE.of(config) == ""
 
 
 def test_relative_outdir_is_relative_to_the_defaults_file(
@@ -54,12 +56,12 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
             "import os\n",
         )
     )
-    assert config.base == "https://svn.example.com/repos"
-    assert config.base_on_server == "file:///srv/svn/repos"
-    assert config.blacklist == (".svn", "attic")
-    assert config.stop_indicators == ("setup.py",)
+    assert BASE.of(config) == "https://svn.example.com/repos"
+    assert BASE_ON_SERVER.of(config) == "file:///srv/svn/repos"
+    assert BLACKLIST.of(config) == (".svn", "attic")
+    assert STOP_INDICATORS.of(config) == ("setup.py",)
     assert config.outdir == Path("/srv/pypi")
-    assert config.git_repositories == (
+    assert GIT_REPOSITORIES.of(config) == (
         GitRepository("https://g/a.git"),
         GitRepository("https://g/mono.git", "web", "web-*"),
     )
@@ -138,7 +140,7 @@ def test_the_printed_example_is_the_shipped_file_byte_for_byte() -> None:
 
 def test_the_example_defaults_load_as_they_are(tmp_path: Path) -> None:
     config = load_defaults(ROOT / "defaults_example.py")
-    assert config.base == ""
+    assert BASE.of(config) == ""
     assert config.outdir == ROOT / "var" / "private"
 
 
