@@ -126,7 +126,7 @@ class _TerminalProgress:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sdists_from_tags",
-        description="Build an sdist for every release tag in your svn and git repositories.",
+        description="Build an sdist for every release tag in your repositories.",
     )
     parser.add_argument("-d", "--defaults-file", metavar="FILE", help="your defaults file")
     parser.add_argument(
@@ -267,9 +267,8 @@ def make_sdist(argv: Sequence[str] | None = None) -> int:
         prog="make_sdist",
         description="Build the sdist of one tag into DEST/<project>/ and print its path.",
     )
-    parser.add_argument(
-        "tag_url", metavar="TAG_URL", help="svn tag URL, or git+URL@TAG[#subdirectory=PATH]"
-    )
+    forms = ", or ".join(system.tag_url for system in vcs.systems())
+    parser.add_argument("tag_url", metavar="TAG_URL", help=forms)
     parser.add_argument("destination", metavar="DEST")
     parser.add_argument("--timeout", type=_seconds, default=600, help="seconds the build may take")
     parser.add_argument(

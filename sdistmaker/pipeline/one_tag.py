@@ -17,7 +17,8 @@ from sdistmaker.vcs.urls import local_folder, public_url
 def make_sdist(
     tag_url: str, destination: str | Path, *, timeout: float = 600, legacy_python: str = ""
 ) -> Path:
-    """Build the tag at ``tag_url`` (svn URL or ``git+URL@TAG``) into ``destination/<project>/``."""
+    """Build the tag at ``tag_url`` (as a registered version-control system takes it: an svn tag
+    URL, ``git+URL@TAG``) into ``destination/<project>/``."""
     # Imported here, as in crawl.py: PyPA build loads only when used.
     from sdistmaker import vcs
     from sdistmaker.building.build import BuildSettings, build_tag

@@ -119,6 +119,8 @@ class VersionControl(abc.ABC):
     prefixes: ClassVar[tuple[str, ...]] = ()
     """How the URLs ``make_sdist`` takes for it start (``git+``); none: every URL no other
     system's prefix claims (svn's, as in sdistmaker 1.4)."""
+    tag_url: ClassVar[str]
+    """The form of the tag URLs ``make_sdist`` takes for it, for its help."""
     hook: ClassVar[Hook | None] = None
     settings: ClassVar[tuple[Setting, ...]] = ()
     """Its settings in the defaults file."""

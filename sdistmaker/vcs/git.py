@@ -330,6 +330,7 @@ class Git(VersionControl):
 
     name = "git"
     prefixes = ("git+",)
+    tag_url = "git+URL@TAG[#subdirectory=PATH]"
     hook = Hook(
         "--git-push",
         "for a git post-receive hook (ref lines on stdin): the same for pushed tags",

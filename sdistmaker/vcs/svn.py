@@ -254,6 +254,7 @@ class Subversion(VersionControl):
     ``trunk`` or ``tags`` is a project, each folder in its ``tags`` a tag."""
 
     name = "svn"
+    tag_url = "an svn tag URL (…/PROJECT/tags/TAG)"
     hook = Hook(
         "--svn-commit",
         "for an svn post-commit hook: start a background run if the commit touched a tag",
