@@ -15,14 +15,15 @@ from helpers.system import run, soon
 from sdistmaker import vcs
 from sdistmaker.config import Config
 from sdistmaker.errors import VcsError
-from sdistmaker.vcs.git import Git, GitProject, parse_pip_url, tag_from_url
+from sdistmaker.vcs.git import Git, GitProject
 from sdistmaker.vcs.git import GitRepository as Entry
+from sdistmaker.vcs.mirrors import MirroredProject, parse_pip_url
 
 MakeGit = Callable[[str], Repo]
 COMMAND = str(Path(sys.executable).parent / "sdists_from_tags")
 
 
-def sources(config: Config, private: Path) -> list[GitProject]:
+def sources(config: Config, private: Path) -> list[MirroredProject]:
     """The repositories a run's crawl reads, their mirrors below ``private``."""
     crawl = vcs.Crawl(config, private, {}, False, lambda *_: None, lambda _: None)
     return Git().sources(crawl)
@@ -251,26 +252,26 @@ def test_a_password_in_the_url_never_shows(tmp_path: Path) -> None:
 def test_pip_urls_split_into_url_tag_and_subdirectory(
     spec: str, parts: tuple[str, str, str]
 ) -> None:
-    assert parse_pip_url(spec) == parts
+    assert parse_pip_url(spec, "git") == parts
 
 
 @pytest.mark.parametrize("spec", ["https://g.example/p.git@1.0", "git+https://g.example/p.git"])
 def test_pip_urls_without_git_or_tag_are_refused(spec: str) -> None:
     with pytest.raises(VcsError):
-        parse_pip_url(spec)
+        parse_pip_url(spec, "git")
 
 
 def test_a_pip_url_names_one_tag(make_git: MakeGit, tmp_path: Path) -> None:
     repo = make_git("p")
     sha = repo.commit(hatchling_project("p", "1.0"))
     repo.tag("v1.0", annotated=True)
-    tag = tag_from_url(f"git+file://{repo.url}@v1.0", tmp_path / "cache")
+    tag = Git().tag_from_url(f"git+file://{repo.url}@v1.0", tmp_path / "cache")
     assert (tag.name, tag.version, tag.identity) == ("v1.0", "1.0", sha)
     with pytest.raises(VcsError, match=r"tag '2\.0' does not exist"):
-        tag_from_url(f"git+file://{repo.url}@2.0", tmp_path / "cache")
+        Git().tag_from_url(f"git+file://{repo.url}@2.0", tmp_path / "cache")
     repo.tag("latest")
     with pytest.raises(VcsError, match="tag 'latest' names no PEP 440 version"):
-        tag_from_url(f"git+file://{repo.url}@latest", tmp_path / "cache")
+        Git().tag_from_url(f"git+file://{repo.url}@latest", tmp_path / "cache")
 
 
 def test_no_stray_files_from_an_export(make_git: MakeGit, tmp_path: Path) -> None:
@@ -377,7 +378,7 @@ def test_a_redirect_to_another_host_gets_no_credentials(make_git: MakeGit, tmp_p
 
 def test_a_malformed_pip_url_is_an_error_without_its_password() -> None:
     with pytest.raises(VcsError, match="no valid URL") as error:
-        parse_pip_url("git+http://builder:s3cret@[::1/acme.git@1.0")
+        parse_pip_url("git+http://builder:s3cret@[::1/acme.git@1.0", "git")
     assert "s3cret" not in str(error.value)
 
 
@@ -391,5 +392,5 @@ def test_a_tag_key_ignores_what_it_points_at(tmp_path: Path) -> None:
 def test_a_tag_url_is_what_make_sdist_takes_to_rebuild_it(tmp_path: Path) -> None:
     tag = GitProject("https://h/mono.git", tmp_path, "web").tag("v2.0", "2.0", "a" * 40)
     assert tag.url == "git+https://h/mono.git@v2.0#subdirectory=web"
-    assert parse_pip_url(tag.url) == ("https://h/mono.git", "v2.0", "web")
+    assert parse_pip_url(tag.url, "git") == ("https://h/mono.git", "v2.0", "web")
     assert tag.culprit == "web v2.0 (git+https://h/mono.git@v2.0#subdirectory=web)"
