@@ -1,3 +1,3 @@
 """The tests' shared helpers live in tests/helpers/; their fixtures load as a plugin."""
 
-pytest_plugins = ["helpers.fixtures"]
+pytest_plugins = ["helpers.fixtures", "helpers.catalogue"]
