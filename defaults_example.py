@@ -30,6 +30,14 @@ STOP_INDICATORS = [
     # "buildout.cfg",
 ]
 
+# Other repositories (or folders in them) whose content a tag's svn:externals may bring into its
+# sdist. Externals from the tag's own repository are always followed; those from anywhere else
+# fail the tag, naming them: they would publish what sdistmaker can read there, which the
+# tag's committer may not.
+SVN_EXTERNALS_FROM = [
+    # "https://svn.example.com/thirdparty/",
+]
+
 # Git repositories, each a URL, or a dict for a project in a subdirectory of a repository
 # (a monorepo) and/or with only some tags, e.g.
 #   {"url": "https://git.example.com/mono.git", "subdirectory": "frontend", "tags": "frontend-*"}

@@ -27,7 +27,7 @@ _WHERE = {
     "Summary": "pipeline.job",
     "make_sdist": "pipeline.one_tag",
     "run": "pipeline.run",
-    "Busy": "lock",
+    "Busy": "outdir.lock",
     "Repository": "upload",
     "UploadError": "upload",
 }

@@ -138,9 +138,11 @@ def _mark_as_archive(tree: Path, name: str, commit: str) -> None:
         archival.write_text(f"node: {commit}\ndescribe-name: {name}\n")
 
 
-GitRepository = Repository
-"""An entry of GIT_REPOSITORIES (as sdistmaker exports it)."""
-GIT_REPOSITORIES = repositories_setting("GIT_REPOSITORIES")
+class GitRepository(Repository):
+    """One entry of GIT_REPOSITORIES."""
+
+
+GIT_REPOSITORIES = repositories_setting("GIT_REPOSITORIES", GitRepository)
 
 
 class Git(Mirroring):

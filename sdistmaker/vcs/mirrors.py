@@ -48,7 +48,7 @@ class Repository:
 _KEYS = {"url", "subdirectory", "tags"}
 
 
-def _entry(value: Any) -> Repository:
+def _entry(kind: type[Repository], value: Any) -> Repository:
     if isinstance(value, str):
         value = {"url": value}
     if not isinstance(value, dict):
@@ -70,19 +70,19 @@ def _entry(value: Any) -> Repository:
         raise values.Invalid(
             f"'subdirectory' must be a folder inside the repository, not {subdirectory!r}"
         )
-    return Repository(url=value["url"], subdirectory=subdirectory, tags=value.get("tags") or "*")
+    return kind(url=value["url"], subdirectory=subdirectory, tags=value.get("tags") or "*")
 
 
-def _entries(value: Any) -> tuple[Repository, ...]:
+def _entries(kind: type[Repository], value: Any) -> tuple[Repository, ...]:
     if isinstance(value, (str, dict)) or not isinstance(value, (list, tuple)):
         raise values.Invalid(f"must be a list, not {type(value).__name__}")
-    return tuple(_entry(item) for item in value)
+    return tuple(_entry(kind, item) for item in value)
 
 
-def repositories_setting(name: str) -> Setting:
+def repositories_setting(name: str, kind: type[Repository]) -> Setting:
     """The setting ``name``: a list of repositories, each a URL or a dict (``url``,
-    ``subdirectory``, ``tags``)."""
-    return Setting(name, _entries, ())
+    ``subdirectory``, ``tags``), read as ``kind``."""
+    return Setting(name, functools.partial(_entries, kind), ())
 
 
 class MirroredProject(Source):

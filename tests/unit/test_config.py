@@ -6,8 +6,6 @@ import pytest
 
 from helpers.repositories import GitRepository as Git
 from helpers.repositories import SvnRepository
-from helpers.system import ROOT
-from sdistmaker.cli import example_defaults
 from sdistmaker.config import Config, load_defaults
 from sdistmaker.errors import ConfigError
 from sdistmaker.vcs.git import GIT_REPOSITORIES, GitRepository
@@ -132,16 +130,6 @@ def test_an_exception_names_its_line(tmp_path: Path) -> None:
 def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"nothing.py: cannot read the defaults file"):
         load_defaults(tmp_path / "nothing.py")
-
-
-def test_the_printed_example_is_the_shipped_file_byte_for_byte() -> None:
-    assert example_defaults() == (ROOT / "defaults_example.py").read_text()
-
-
-def test_the_example_defaults_load_as_they_are(tmp_path: Path) -> None:
-    config = load_defaults(ROOT / "defaults_example.py")
-    assert BASE.of(config) == ""
-    assert config.outdir == ROOT / "var" / "private"
 
 
 def test_yanked_names_and_versions_are_normalised(tmp_path: Path) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -105,15 +103,3 @@ def test_a_pushed_git_tag_is_built_in_the_background(make_git: MakeGit, tmp_path
     work.tag("2.0", annotated=True)
     work.git("push", "-q", "server", "2.0")
     assert wait_for_file(tmp_path / "server" / "out" / "pushed" / "pushed-2.0.tar.gz")
-
-
-def test_the_hooks_and_the_library_import_lazily() -> None:
-    code = (
-        "import sys, sdistmaker.cli\n"
-        "heavy = {'git', 'twine', 'jinja2', 'build', 'sdistmaker.pipeline.run'}\n"
-        "heavy &= set(sys.modules)\n"
-        "assert not heavy, heavy\n"
-        "from sdistmaker import Repository, make_sdist, run, ConfigError\n"
-        "assert 'sdistmaker.pipeline.run' in sys.modules\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,7 +1,4 @@
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +7,7 @@ from helpers.projects import setup_py_project
 from helpers.repositories import SvnRepository
 from helpers.system import soon
 from sdistmaker.errors import VcsError
-from sdistmaker.vcs import svn, svn_externals
+from sdistmaker.vcs import svn
 
 
 def names(projects: list[svn.SvnProject]) -> list[str]:
@@ -190,99 +187,6 @@ def test_a_url_that_is_no_release_tag_is_refused(
     svn_repository.tag("g/p", "latest")
     with pytest.raises(VcsError, match=message):
         svn.tag_from_url(f"{svn_repository.url}/{path}")
-
-
-SSH_STAND_IN = """#!/bin/sh
-# Stands in for ssh: notes how svn started it, then fails as an unreachable host does.
-echo "$@" > "$(dirname "$0")/arguments"
-exit 255
-"""
-
-
-BATCH = (
-    "-o BatchMode=yes -o ConnectTimeout=60 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 "
-    "svn.example.invalid svnserve -t"
-)
-
-
-@pytest.mark.parametrize(
-    ("svn_ssh", "arguments"),
-    [
-        ("", f"-q -o ControlMaster=no {BATCH}"),
-        ("{bin}/ssh -i /srv/key", f"-i /srv/key {BATCH}"),
-    ],
-    ids=["svn's own ssh command", "the user's SVN_SSH"],
-)
-def test_svn_over_ssh_never_lets_ssh_ask(tmp_path: Path, svn_ssh: str, arguments: str) -> None:
-    """ssh asks for passwords and host keys on the terminal, past svn's --non-interactive, and
-    waits for ever on a server that stopped answering."""
-    tools = tmp_path / "bin"
-    tools.mkdir()
-    (tools / "ssh").write_text(SSH_STAND_IN)
-    (tools / "ssh").chmod(0o755)
-    environment = {**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}
-    environment.pop("SVN_SSH", None)
-    if svn_ssh:
-        environment["SVN_SSH"] = svn_ssh.format(bin=tools)
-    url = "svn+ssh://svn.example.invalid/repos/p/tags/1.0"
-    command: list[str | Path] = [Path(sys.executable).parent / "make_sdist", url, tmp_path / "out"]
-    result = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=60)
-    assert result.returncode == 1
-    assert result.stderr.startswith(f"{url}: svn: E")
-    assert (tools / "arguments").read_text() == arguments + "\n"
-
-
-def test_externals_of_the_tags_repository_are_exported(
-    svn_repository: SvnRepository, tmp_path: Path
-) -> None:
-    svn_repository.add_project("shared", {"shared.txt": "shared\n"})
-    svn_repository.add_project("p", setup_py_project("p", "1.0"))
-    svn_repository.set_externals(
-        "p/trunk", "^/shared/trunk shared\n../../../shared/trunk/shared.txt copy.txt"
-    )
-    svn_repository.tag("p", "1.0")
-    [project] = [p for p in svn.find_projects(svn_repository.url) if p.name == "p"]
-    [tag] = project.tags()
-    tag.export(tmp_path / "export", soon())
-    assert (tmp_path / "export" / "shared" / "shared.txt").read_text() == "shared\n"
-    assert (tmp_path / "export" / "copy.txt").read_text() == "shared\n"
-
-
-def test_externals_from_a_repository_svn_externals_from_names_are_exported(
-    svn_repository: SvnRepository, tmp_path: Path
-) -> None:
-    other = SvnRepository(tmp_path / "other")
-    other.add_project("lib", {"lib.txt": "lib\n"})
-    svn_repository.add_project("p", setup_py_project("p", "1.0"))
-    svn_repository.set_externals("p/trunk", f"{other.url}/lib/trunk lib")
-    svn_repository.tag("p", "1.0")
-    options = svn.Options(externals_from=(f"{other.url}/lib",))
-    [project] = svn.find_projects(svn_repository.url, options=options)
-    [tag] = project.tags()
-    tag.export(tmp_path / "export", soon())
-    assert (tmp_path / "export" / "lib" / "lib.txt").read_text() == "lib\n"
-    # Only below what it names: a folder beside it is another's.
-    options = svn.Options(externals_from=(f"{other.url}/li",))
-    [project] = svn.find_projects(svn_repository.url, options=options)
-    [tag] = project.tags()
-    with pytest.raises(VcsError, match="from another repository: refused"):
-        tag.export(tmp_path / "again", soon())
-
-
-@pytest.mark.parametrize(
-    ("definition", "absolute"),
-    [
-        ("^/shared/lib", "https://svn.example.com/repos/shared/lib"),
-        ("^/../other/lib", "https://svn.example.com/other/lib"),
-        ("../../lib", "https://svn.example.com/repos/p/lib"),
-        ("//mirror.example.com/repos/lib", "https://mirror.example.com/repos/lib"),
-        ("/elsewhere/lib", "https://svn.example.com/elsewhere/lib"),
-        ("https://svn.example.com/repos/a/../../x", "https://svn.example.com/x"),
-    ],
-)
-def test_relative_externals_are_read_as_svn_reads_them(definition: str, absolute: str) -> None:
-    folder = "https://svn.example.com/repos/p/tags/1.0"
-    assert svn_externals._absolute(definition, folder, "https://svn.example.com/repos") == absolute
 
 
 def test_tags_of_one_project_share_its_key_whatever_they_point_at() -> None:

@@ -1,0 +1,96 @@
+"""The crawl stage: every registered system's release tags, the projects it saw noted in the
+state, what each system keeps to read less, and repositories it cannot read reported."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from helpers.projects import hatchling_project, setup_py_project
+from helpers.repositories import GitRepository as Git
+from helpers.repositories import SvnRepository
+from sdistmaker.config import Config
+from sdistmaker.crawl import crawl
+from sdistmaker.errors import SdistmakerError, VcsError
+from sdistmaker.outdir.state import State
+from sdistmaker.vcs.git import GIT_REPOSITORIES, GitRepository
+
+MakeGit = Callable[[str], Git]
+Reports = list[tuple[str, "SdistmakerError | None"]]
+
+
+def repositories(svn_repository: SvnRepository, make_git: MakeGit, tmp_path: Path) -> Config:
+    """An svn repository and a git one with a release each, and an svn project without."""
+    svn_repository.add_project("libs/Acme.Utils", setup_py_project("Acme.Utils", "1.0"))
+    svn_repository.tag("libs/Acme.Utils", "1.0")
+    svn_repository.add_project("libs/fresh", setup_py_project("fresh", "0.1"))
+    repo = make_git("web")
+    repo.commit(hatchling_project("web", "2.0"))
+    repo.tag("v2.0")
+    return Config(
+        outdir=tmp_path / "out",
+        vcs_settings={"BASE": svn_repository.url, "GIT_REPOSITORIES": (GitRepository(repo.url),)},
+    )
+
+
+def crawled(config: Config, state: State, tmp_path: Path, walk: bool = False) -> list[str]:
+    tags = crawl(config, state, tmp_path / "private", lambda *_: None, walk=walk)
+    return [f"{tag.project} {tag.name}" for tag in tags]
+
+
+def test_every_systems_tags_and_every_project_seen(
+    svn_repository: SvnRepository, make_git: MakeGit, tmp_path: Path
+) -> None:
+    config = repositories(svn_repository, make_git, tmp_path)
+    state = State()
+    assert crawled(config, state, tmp_path) == ["Acme.Utils 1.0", "web v2.0"]
+    # A project without tags yet is seen too: it gets its page before any release builds.
+    assert state.projects == {
+        "acme-utils": f"svn:{svn_repository.url}/libs/Acme.Utils",
+        "fresh": f"svn:{svn_repository.url}/libs/fresh",
+        "web": f"git:{GIT_REPOSITORIES.of(config)[0].url}#",
+    }
+    assert sorted(state.memory) == ["git", "svn"]
+
+
+def test_a_crawl_reads_less_by_what_the_state_remembers_unless_told_to_walk(
+    svn_repository: SvnRepository, make_git: MakeGit, tmp_path: Path
+) -> None:
+    config = repositories(svn_repository, make_git, tmp_path)
+    state = State()
+    crawled(config, state, tmp_path)
+    # What the last crawl found below BASE, with nothing changed there since: trusted as it is.
+    state.memory["svn"]["tags"] = []
+    state.projects.clear()
+    assert crawled(config, state, tmp_path) == ["web v2.0"]
+    assert sorted(state.projects) == ["acme-utils", "fresh", "web"]
+    assert crawled(config, state, tmp_path, walk=True) == ["Acme.Utils 1.0", "web v2.0"]
+
+
+def test_a_repository_that_cannot_be_read_is_reported_and_the_others_still_read(
+    svn_repository: SvnRepository, make_git: MakeGit, tmp_path: Path
+) -> None:
+    config = repositories(svn_repository, make_git, tmp_path)
+    gone = str(tmp_path / "gone.git")
+    entries = (GitRepository(gone), *GIT_REPOSITORIES.of(config))
+    config = Config(
+        config.outdir, vcs_settings={**config.vcs_settings, "GIT_REPOSITORIES": entries}
+    )
+    reports: Reports = []
+    tags = crawl(config, State(), tmp_path / "private", lambda *report: reports.append(report))
+    assert [f"{tag.project} {tag.name}" for tag in tags] == ["Acme.Utils 1.0", "web v2.0"]
+    problems = {location: error for location, error in reports if error is not None}
+    assert list(problems) == [gone]
+    assert isinstance(problems[gone], VcsError)
+    assert str(problems[gone]).startswith(f"{gone}: ")
+
+
+def test_a_project_no_distribution_can_be_named_after_gets_no_page(
+    svn_repository: SvnRepository, tmp_path: Path
+) -> None:
+    svn_repository.add_project("+", setup_py_project("p", "1.0"))
+    svn_repository.add_project("p", setup_py_project("p", "1.0"))
+    state = State()
+    config = Config(outdir=tmp_path / "out", vcs_settings={"BASE": svn_repository.url})
+    crawled(config, state, tmp_path)
+    assert state.projects == {"p": f"svn:{svn_repository.url}/p"}
