@@ -4,6 +4,7 @@ import stat
 import tarfile
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -111,25 +112,27 @@ def test_a_zip_listing_its_members_in_too_many_bytes_is_refused_unread(
     assert refusal(path) == "lists its members in more than 1000 bytes"
 
 
-def test_a_tars_entries_come_with_their_kind_size_and_content(tmp_path: Path) -> None:
+Kinds = list[tuple[str, archives.Kind, int]]
+
+
+def tar_of_every_kind(folder: Path) -> tuple[Path, Kinds]:
+    """A .tar.gz holding an entry of each kind, and the entries it holds."""
     path = tar_gz(
-        tmp_path,
+        folder,
         member("p-1.0/", kind=tarfile.DIRTYPE),
         member("p-1.0/a.py", b"x = 1\n"),
         member("p-1.0/link", kind=tarfile.SYMTYPE),
         member("p-1.0/hard", kind=tarfile.LNKTYPE),
         member("p-1.0/pipe", kind=tarfile.FIFOTYPE),
     )
-    seen = [(entry.name, entry.kind, entry.size) for entry in archives.entries(path)]
-    assert seen == [
+    kinds: Kinds = [
         ("p-1.0", "folder", 0),
         ("p-1.0/a.py", "file", 6),
         ("p-1.0/link", "link", 0),
         ("p-1.0/hard", "link", 0),
         ("p-1.0/pipe", "other", 0),
     ]
-    [content] = [entry.read() for entry in archives.entries(path) if entry.kind == "file"]
-    assert content == b"x = 1\n"
+    return path, kinds
 
 
 def zip_member(name: str, mode: int) -> zipfile.ZipInfo:
@@ -138,20 +141,29 @@ def zip_member(name: str, mode: int) -> zipfile.ZipInfo:
     return info
 
 
-def test_a_zips_entries_come_with_their_kind_size_and_content(tmp_path: Path) -> None:
-    path = tmp_path / "p-1.0-py3-none-any.whl"
+def zip_of_every_kind(folder: Path) -> tuple[Path, Kinds]:
+    """A wheel holding an entry of each kind, and the entries it holds."""
+    path = folder / "p-1.0-py3-none-any.whl"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("p/", "")
         archive.writestr("p/a.py", "x = 1\n")
         archive.writestr(zip_member("p/link", stat.S_IFLNK | 0o777), "a.py")
         archive.writestr(zip_member("p/pipe", stat.S_IFIFO | 0o644), "")
-    seen = [(entry.name, entry.kind, entry.size) for entry in archives.entries(path)]
-    assert seen == [
+    kinds: Kinds = [
         ("p", "folder", 0),
         ("p/a.py", "file", 6),
         ("p/link", "link", 4),
         ("p/pipe", "other", 0),
     ]
+    return path, kinds
+
+
+@pytest.mark.parametrize("make", [tar_of_every_kind, zip_of_every_kind], ids=["tar", "zip"])
+def test_an_archives_entries_come_with_their_kind_size_and_content(
+    tmp_path: Path, make: Callable[[Path], tuple[Path, Kinds]]
+) -> None:
+    path, kinds = make(tmp_path)
+    assert [(entry.name, entry.kind, entry.size) for entry in archives.entries(path)] == kinds
     [content] = [entry.read() for entry in archives.entries(path) if entry.kind == "file"]
     assert content == b"x = 1\n"
 
