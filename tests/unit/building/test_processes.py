@@ -1,5 +1,4 @@
-"""The processes sdistmaker starts: each in a session of its own, its whole process group
-killed at its deadline."""
+"""The processes sdistmaker starts: each a process group of its own, killed at its deadline."""
 
 import io
 import os
