@@ -18,6 +18,7 @@ from helpers.projects import (
 )
 from helpers.repositories import SvnRepository
 from helpers.system import all_gone, require
+from sdistmaker.building import processes
 from sdistmaker.building.build import (
     ROUTE_BUILD,
     ROUTE_LEGACY_PYTHON,
@@ -215,6 +216,27 @@ def test_a_build_gets_only_what_it_needs_of_sdistmakers_environment(
         "/etc/acme/ca.pem",
         "Europe/Vienna",
     )
+
+
+def test_a_build_printing_without_end_keeps_the_head_and_tail_of_its_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(processes, "LOG_LIMIT", 64 * 1024)
+    files = setup_py_project("p", "1.0")
+    files["setup.py"] = (
+        "import sys\n"
+        "print('FIRST LINE')\n"
+        "for n in range(200_000): print('noise', n)\n"
+        "print('LAST LINE')\n"
+        "sys.stdout.flush()\n" + files["setup.py"]
+    )
+    build(tmp_path, files, "1.0")
+    log = tmp_path / "build.log"
+    text = log.read_text()
+    assert os.path.getsize(log) < 3 * 64 * 1024  # every route's output, each capped
+    assert "FIRST LINE" in text
+    assert "LAST LINE" in text
+    assert "bytes of output left out here" in text
 
 
 # What a build made is read as untrusted: any file may come out of a tag's backend.

@@ -1,4 +1,3 @@
-import json
 import os
 import shutil
 import signal
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from helpers.servers import make_wheel, silent_index, upstream_index
-from sdistmaker.building import environments, installers
+from sdistmaker.building import environments
 from sdistmaker.building.environments import Environments
 from sdistmaker.building.private_names import PrivateNames
 from sdistmaker.errors import BuildError
@@ -138,37 +137,6 @@ def test_a_renewal_killed_while_it_deletes_the_old_environment_leaves_a_whole_on
     assert [path.name for path in store.environments.iterdir() if path.is_dir()] == [
         python.parent.parent.name
     ]
-
-
-LOOK_FOR_UV_AT_ONCE = """\
-import json, threading
-from sdistmaker.building.installers import find_uv
-start = threading.Barrier(8)
-found = set()
-def look():
-    start.wait()
-    try:
-        found.add(find_uv())
-    except Exception as error:
-        found.add(repr(error))
-workers = [threading.Thread(target=look) for _ in range(8)]
-for worker in workers:
-    worker.start()
-for worker in workers:
-    worker.join()
-print(json.dumps(sorted(found, key=str)))
-"""
-
-
-def test_workers_making_environments_at_once_in_a_new_process_all_find_uv() -> None:
-    # A fresh interpreter each time: what went wrong was the first use of sysconfig in a
-    # process, by two threads at once (it failed in four processes out of five).
-    for _ in range(3):
-        run = subprocess.run(
-            [sys.executable, "-c", LOOK_FOR_UV_AT_ONCE], capture_output=True, text=True, check=True
-        )
-        [found] = json.loads(run.stdout)
-        assert found is None or Path(found).exists(), found
 
 
 def test_a_build_waits_for_another_builds_install_no_longer_than_its_own_deadline(
@@ -319,27 +287,6 @@ def test_a_kept_environment_holding_a_name_become_private_is_not_used(
         Environments(envs, private=PrivateNames(names=frozenset({PLUGIN}))).python(
             {PLUGIN}, "", plugin.installers(), log, deadline=soon()
         )
-
-
-def test_installers_get_their_caches_and_certificates_but_no_secret(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """They run outside the sandbox, as sdistmaker's user: sdistmaker's environment is no more
-    theirs than the builds'; an index or a proxy comes from BUILD_ENVIRONMENT."""
-    monkeypatch.setenv("UV_CACHE_DIR", "/var/cache/uv")
-    monkeypatch.setenv("SSL_CERT_FILE", "/etc/ssl/acme-ca.pem")
-    monkeypatch.setenv("CI_JOB_TOKEN", "s3cret")
-    monkeypatch.setenv("UV_INDEX_URL", "https://ci:s3cret@pypi.example/simple")
-    given = {"PATH": "/usr/bin", "UV_INDEX": "https://pypi.example/simple"}
-    variables = installers.installer_environment(given, Path("/srv/pypi"))
-    assert "s3cret" not in str(variables)
-    assert (variables["UV_CACHE_DIR"], variables["SSL_CERT_FILE"]) == (
-        "/var/cache/uv",
-        "/etc/ssl/acme-ca.pem",
-    )
-    # This index first.
-    assert variables["UV_INDEX"] == "file:///srv/pypi https://pypi.example/simple"
-    assert variables["PIP_EXTRA_INDEX_URL"] == "file:///srv/pypi"
 
 
 def test_a_private_name_from_the_find_links_is_installed_whatever_link_leads_there(
