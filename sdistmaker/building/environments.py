@@ -43,11 +43,6 @@ from sdistmaker.errors import BuildError
 from sdistmaker.outdir import temporaries
 from sdistmaker.vcs.urls import public_url
 
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover
-    pass
-
 MAX_AGE = 7 * 24 * 3600
 """Seconds after which an environment is made anew with the newest matching requirements."""
 

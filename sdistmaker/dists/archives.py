@@ -192,7 +192,7 @@ _EXTENDED = (
 
 class _Header(tarfile.TarInfo):
     """A tar header, checked as tarfile reads it. Overrides tarfile's (undocumented, stable
-    since Python 2) methods that process a header; tests/test_distributions.py shows each
+    since Python 2) methods that process a header; tests/unit/dists/test_archives.py shows each
     check at work."""
 
     def _proc_member(self, archive: tarfile.TarFile) -> tarfile.TarInfo:
