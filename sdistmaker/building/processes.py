@@ -85,17 +85,31 @@ def run(
     a connection and never answers makes some clients wait for ever (svn over svn:// has no
     timeout, and was seen ignoring SIGTERM): only killing the process group bounds them."""
     process = start(command, environment, output or subprocess.PIPE, errors=subprocess.PIPE)
-    try:
-        written, errors = process.communicate(timeout=max(deadline - time.monotonic(), 0))
-    except subprocess.TimeoutExpired:
-        raise TimedOut(" ".join(command)) from None
-    finally:
-        with _lock:
-            _kill(process.pid)
-            _running.discard(process.pid)
-        _close(process)
-        _tell()
-    return Finished(process.returncode, written or b"", errors)
+    written, errors = bytearray(), bytearray()
+    streams = [(process.stdout, written), (process.stderr, errors)]
+    readers = [
+        (stream, threading.Thread(target=_collect, args=(stream, into), daemon=True))
+        for stream, into in streams
+        if stream is not None
+    ]
+    for _, reader in readers:
+        reader.start()
+    code = wait(process, deadline)
+    # The command's end is what counts, not its pipes': a process that left its group (a
+    # helper kept in the background) may hold them open, and keeps its reader.
+    for stream, reader in readers:
+        reader.join(timeout=5)
+        if not reader.is_alive():
+            stream.close()
+    if code is None:
+        raise TimedOut(" ".join(command))
+    return Finished(code, bytes(written), bytes(errors))
+
+
+def _collect(stream: IO[bytes], into: bytearray) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        while chunk := os.read(stream.fileno(), 65536):
+            into += chunk
 
 
 def logged(
@@ -149,15 +163,6 @@ def _tell() -> None:
     ended = _ended
     if ended is not None:
         ended()
-
-
-def _close(process: subprocess.Popen[bytes]) -> None:
-    """Reap a killed process; its pipes are closed, not drained: a process that left its group
-    could hold them open."""
-    for stream in (process.stdout, process.stderr):
-        if stream is not None:
-            stream.close()
-    process.wait()
 
 
 def wait(process: subprocess.Popen[bytes], deadline: float) -> int | None:

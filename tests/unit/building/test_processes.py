@@ -62,12 +62,6 @@ def test_nothing_a_command_started_outlives_it(marker: str) -> None:
     assert all_gone(marker)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=processes.TimedOut,
-    reason="run() reads the output to its end, which a child holding it never gives: "
-    "the command is taken for timed out at its deadline",
-)
 def test_a_command_that_ended_is_not_timed_out_by_a_child_holding_its_output(
     marker: str,
 ) -> None:
