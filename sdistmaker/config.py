@@ -20,8 +20,8 @@ from packaging.version import InvalidVersion, Version
 
 from sdistmaker import vcs
 from sdistmaker.errors import ConfigError
+from sdistmaker.urls import local_folder, public_url
 from sdistmaker.values import Invalid, string, strings
-from sdistmaker.vcs.urls import local_folder, public_url
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from twine.package import PackageFile
 from twine.settings import Settings
 
 from sdistmaker.errors import SdistmakerError
+from sdistmaker.urls import public_url, redact
 from sdistmaker.vcs.base import STALL_SECONDS
-from sdistmaker.vcs.urls import public_url, redact
 
 logger = logging.getLogger(__name__)
 

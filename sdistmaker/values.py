@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from sdistmaker.vcs.urls import public_url
+from sdistmaker.urls import public_url
 
 
 class Invalid(Exception):

@@ -41,7 +41,7 @@ from sdistmaker.building.installers import (
 from sdistmaker.building.private_names import PrivateNames, refuse_private_from_elsewhere
 from sdistmaker.errors import BuildError
 from sdistmaker.outdir import temporaries
-from sdistmaker.vcs.urls import public_url
+from sdistmaker.urls import public_url
 
 MAX_AGE = 7 * 24 * 3600
 """Seconds after which an environment is made anew with the newest matching requirements."""

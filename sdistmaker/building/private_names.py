@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 from sdistmaker.building.installers import Pinned
 from sdistmaker.errors import BuildError
 from sdistmaker.index.rules import name_pattern
-from sdistmaker.vcs.urls import public_url
+from sdistmaker.urls import public_url
 
 
 @dataclass(frozen=True)

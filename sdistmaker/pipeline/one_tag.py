@@ -11,7 +11,7 @@ from sdistmaker.outdir.temporaries import (
     own_temporary_folder,
     remove_abandoned_build_folders,
 )
-from sdistmaker.vcs.urls import local_folder, public_url
+from sdistmaker.urls import local_folder, public_url
 
 
 def make_sdist(

@@ -7,8 +7,8 @@ hook. Nothing outside this package names a system: another is one module more.
 from __future__ import annotations
 
 from sdistmaker.errors import VcsError
+from sdistmaker.urls import public_url
 from sdistmaker.vcs.base import Crawl, Hook, Report, Setting, Source, VersionControl
-from sdistmaker.vcs.urls import public_url
 
 __all__ = [
     "Crawl",

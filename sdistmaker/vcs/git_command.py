@@ -3,8 +3,8 @@ credentials kept off command lines and out of the mirror; its errors in one line
 
 from __future__ import annotations
 
+from sdistmaker.urls import redact, without_credentials
 from sdistmaker.vcs.base import STALL_SECONDS, ssh_options
-from sdistmaker.vcs.urls import redact, without_credentials
 
 _ENVIRONMENT = {
     # Never wait for a password or a host key: unattended runs must fail, not hang.

@@ -26,8 +26,8 @@ from sdistmaker import values
 from sdistmaker.errors import VcsError
 from sdistmaker.models import Tag, version_from_tag_name
 from sdistmaker.outdir import temporaries
+from sdistmaker.urls import public_url
 from sdistmaker.vcs.base import READ_TIMEOUT, Crawl, Setting, Source, VersionControl
-from sdistmaker.vcs.urls import public_url
 
 if TYPE_CHECKING:
     from sdistmaker.config import Config

@@ -16,6 +16,7 @@ from urllib.parse import quote, unquote
 from sdistmaker import shapes, values
 from sdistmaker.errors import VcsError
 from sdistmaker.models import Tag, version_from_tag_name
+from sdistmaker.urls import public_url
 from sdistmaker.vcs import register
 from sdistmaker.vcs.base import (
     READ_TIMEOUT,
@@ -28,7 +29,6 @@ from sdistmaker.vcs.base import (
 )
 from sdistmaker.vcs.svn_command import deadline_in, info, list_folder, svn
 from sdistmaker.vcs.svn_externals import Externals
-from sdistmaker.vcs.urls import public_url
 
 if TYPE_CHECKING:
     from sdistmaker.config import Config

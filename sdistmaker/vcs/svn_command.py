@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from sdistmaker.building import processes
 from sdistmaker.errors import VcsError
+from sdistmaker.urls import public_url, redact
 from sdistmaker.vcs.base import READ_TIMEOUT, STALL_SECONDS, ssh_options
-from sdistmaker.vcs.urls import public_url, redact
 
 
 def svn(*args: str, url: str, deadline: float) -> str:

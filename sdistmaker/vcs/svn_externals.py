@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from sdistmaker.errors import VcsError
+from sdistmaker.urls import public_url
 from sdistmaker.vcs.svn_command import svn
-from sdistmaker.vcs.urls import public_url
 
 
 class Externals:

@@ -19,7 +19,7 @@ from sdistmaker.index.pages import Project, Renderer, TagFailure
 from sdistmaker.index.rules import name_pattern
 from sdistmaker.models import version_from_tag_name
 from sdistmaker.outdir.store import Store
-from sdistmaker.vcs.urls import public_url, redact
+from sdistmaker.urls import public_url, redact
 
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 text = st.text(st.characters(codec="utf-8"), max_size=60)

@@ -8,7 +8,7 @@ import pytest
 
 from helpers.repositories import GitRepository, SvnRepository
 from helpers.system import run
-from sdistmaker.vcs.urls import Credentials, local_folder, public_url, redact, without_credentials
+from sdistmaker.urls import Credentials, local_folder, public_url, redact, without_credentials
 
 
 @pytest.mark.parametrize(
