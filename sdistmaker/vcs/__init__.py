@@ -53,4 +53,4 @@ def for_url(url: str) -> VersionControl:
 
 
 # Each registers itself; svn first, as the crawl has always read it first.
-from sdistmaker.vcs import svn, git  # noqa: E402, F401, I001
+from sdistmaker.vcs import svn, git, hg  # noqa: E402, F401, I001
