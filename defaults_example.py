@@ -49,6 +49,14 @@ GIT_REPOSITORIES = [
     # {"url": "ssh://git@git.example.com/acme/mono.git", "subdirectory": "acme.web"},
 ]
 
+# Mercurial repositories, as GIT_REPOSITORIES (a URL, or a dict with "url", "subdirectory" and
+# "tags"). Global tags (in .hgtags) are releases; local tags and ``tip`` are not. Credentials
+# go in the [auth] section of the hg configuration of the user sdistmaker runs as, never in a
+# URL here.
+HG_REPOSITORIES = [
+    # "https://hg.example.com/acme/acme.billing",
+]
+
 # The package folder: one subfolder per project with its sdists, and sdistmaker's private state
 # in ``.sdistmaker``. A relative path is relative to the folder of this file.
 OUTDIR = "var/private"

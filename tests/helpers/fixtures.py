@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.repositories import GitRepository, SvnRepository
+from helpers.repositories import GitRepository, HgRepository, SvnRepository
+from helpers.system import require
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -58,6 +59,12 @@ def svn_repository(tmp_path: Path) -> SvnRepository:
 @pytest.fixture
 def make_git(tmp_path: Path) -> Callable[[str], GitRepository]:
     return lambda name: GitRepository(tmp_path / "git" / name)
+
+
+@pytest.fixture
+def make_hg(tmp_path: Path) -> Callable[[str], HgRepository]:
+    require("hg")
+    return lambda name: HgRepository(tmp_path / "hg" / name)
 
 
 @pytest.fixture

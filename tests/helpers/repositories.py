@@ -122,6 +122,32 @@ class GitRepository:
         self.git("remote", "add", "server", str(bare))
 
 
+class HgRepository:
+    """A real Mercurial repository with a working copy."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True)
+        self.hg("init")
+
+    def hg(self, *args: str) -> str:
+        return run("hg", "--config", "ui.username=Test <test@example.com>", *args, cwd=self.root)
+
+    def commit(self, files: dict[str, str], message: str = "change") -> str:
+        write_tree(self.root, files)
+        self.hg("addremove", "-q")
+        self.hg("commit", "-q", "-m", message)
+        return self.hg("log", "-r", ".", "-T", "{node}").strip()
+
+    def tag(self, name: str, *options: str) -> None:
+        """Tag the working copy's parent (``--local``, ``--force``, ``--remove`` as hg takes)."""
+        self.hg("tag", *options, name)
+
+    @property
+    def url(self) -> str:
+        return self.root.as_uri()
+
+
 def install_hook(hooks: Path, name: str, defaults: Path, arguments: str) -> None:
     """The hook README.rst shows, in a real repository's ``hooks`` folder."""
     hook = hooks / name

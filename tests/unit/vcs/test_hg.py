@@ -1,0 +1,215 @@
+"""Mercurial (sdistmaker/vcs/hg.py), with real repositories read over file:// and HTTP."""
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from helpers.projects import hatchling_project
+from helpers.repositories import HgRepository
+from helpers.servers import free_port, wait_for
+from helpers.system import soon
+from sdistmaker import vcs
+from sdistmaker.errors import VcsError
+from sdistmaker.vcs.hg import HgProject, Mercurial
+
+MakeHg = Callable[[str], HgRepository]
+
+
+def versions(project: HgProject) -> dict[str, tuple[str, str]]:
+    return {t.name: (t.version, t.identity) for t in project.tags()}
+
+
+def test_global_tags_are_releases_local_tags_and_tip_are_not(
+    make_hg: MakeHg, tmp_path: Path
+) -> None:
+    repo = make_hg("acme.web")
+    first = repo.commit(hatchling_project("acme.web", "1.0"))
+    repo.tag("1.0")
+    second = repo.commit(hatchling_project("acme.web", "1.1"))
+    repo.tag("v1.1", "--rev", second)
+    repo.tag("acme.web-1.2rc1", "--rev", second)
+    repo.tag("2.0", "--local")  # the working copy's own: never pulled into a mirror
+    repo.tag("latest")
+    source = HgProject(repo.url, tmp_path / "cache")
+    assert versions(source) == {
+        "1.0": ("1.0", first),
+        "v1.1": ("1.1", second),
+        "acme.web-1.2rc1": ("1.2rc1", second),
+    }
+    assert source.name == "acme.web"
+    assert source.key == f"hg:{repo.url}#"
+
+
+def test_a_local_tag_in_the_mirror_is_no_release(make_hg: MakeHg, tmp_path: Path) -> None:
+    repo = make_hg("p")
+    repo.commit(hatchling_project("p", "1.0"))
+    repo.tag("1.0")
+    source = HgProject(repo.url, tmp_path / "cache")
+    versions(source)
+    subprocess.run(["hg", "-R", source.mirror, "tag", "--local", "--rev", "tip", "9.0"], check=True)
+    assert set(versions(HgProject(repo.url, tmp_path / "cache"))) == {"1.0"}
+
+
+def test_moved_and_removed_tags_follow_the_remote(make_hg: MakeHg, tmp_path: Path) -> None:
+    repo = make_hg("p")
+    repo.commit(hatchling_project("p", "1.0"))
+    repo.tag("1.0")
+    repo.tag("1.1")
+    assert set(versions(HgProject(repo.url, tmp_path / "cache"))) == {"1.0", "1.1"}
+    moved = repo.commit({"later.txt": "x"})
+    repo.tag("1.0", "--force", "--rev", moved)
+    repo.tag("1.1", "--remove")
+    assert versions(HgProject(repo.url, tmp_path / "cache")) == {"1.0": ("1.0", moved)}
+
+
+def test_a_tag_pattern_and_subdirectory_pick_one_project(make_hg: MakeHg, tmp_path: Path) -> None:
+    repo = make_hg("mono")
+    repo.commit({"web/pyproject.toml": "[project]\n", "api/pyproject.toml": "[project]\n"})
+    repo.tag("web-1.0")
+    repo.tag("api-1.0")
+    source = HgProject(repo.url, tmp_path / "cache", subdirectory="web/", tags="web-*")
+    [tag] = source.tags()
+    assert (tag.name, tag.project, source.name) == ("web-1.0", "web", "web")
+    tag.export(tmp_path / "export", soon())
+    assert sorted(p.name for p in (tmp_path / "export").iterdir()) == ["pyproject.toml"]
+    assert tag.url == f"hg+{repo.url}@web-1.0#subdirectory=web"
+
+
+def test_an_export_holds_the_tree_and_no_archive_metadata(make_hg: MakeHg, tmp_path: Path) -> None:
+    repo = make_hg("p")
+    repo.commit({**hatchling_project("p", "1.0"), "docs/index.txt": "x"})
+    repo.tag("1.0")
+    [tag] = HgProject(repo.url, tmp_path / "cache").tags()
+    tag.export(tmp_path / "export", soon())
+    exported = sorted(
+        str(p.relative_to(tmp_path / "export")) for p in (tmp_path / "export").rglob("*")
+    )
+    assert exported == ["docs", "docs/index.txt", "p", "p/__init__.py", "pyproject.toml"]
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "../../somewhere"])
+def test_an_export_refuses_links_out_of_the_tree(
+    make_hg: MakeHg, tmp_path: Path, target: str
+) -> None:
+    repo = make_hg("p")
+    repo.commit(hatchling_project("p", "1.0"))
+    (repo.root / "escape").symlink_to(target)
+    repo.commit({})
+    repo.tag("1.0")
+    [tag] = HgProject(repo.url, tmp_path / "cache").tags()
+    message = f"link escape points out of the tag, to {target}"
+    with pytest.raises(VcsError, match=f"^{re.escape(message)}$"):
+        tag.export(tmp_path / "export", soon())
+
+
+def test_a_tag_holding_subrepositories_fails_naming_them(make_hg: MakeHg, tmp_path: Path) -> None:
+    library = make_hg("library")
+    library.commit({"lib.py": ""})
+    repo = make_hg("p")
+    shutil.copytree(library.root, repo.root / "vendor")
+    repo.commit({**hatchling_project("p", "1.0"), ".hgsub": f"vendor = {library.url}\n"})
+    repo.tag("1.0")
+    [tag] = HgProject(repo.url, tmp_path / "cache").tags()
+    message = f"{repo.url}: tag 1.0 holds hg subrepositories, which an export does not include"
+    with pytest.raises(VcsError, match=f"^{re.escape(message)}: vendor$"):
+        tag.export(tmp_path / "export", soon())
+
+
+def test_a_missing_repository_is_an_error_naming_it(tmp_path: Path) -> None:
+    url = (tmp_path / "missing").as_uri()
+    with pytest.raises(VcsError, match=rf"^{re.escape(url)}: abort: .*"):
+        HgProject(url, tmp_path / "cache").tags()
+    left = [p.name for p in (tmp_path / "cache").iterdir() if not p.name.endswith(".lock")]
+    assert left == []  # no half-made mirror is left behind
+
+
+def test_a_folder_that_is_no_repository_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    url = (tmp_path / "plain").as_uri()
+    with pytest.raises(VcsError, match=rf"^{re.escape(url)}: abort: repository .* not found"):
+        HgProject(url, tmp_path / "cache").tags()
+
+
+def test_a_damaged_mirror_is_made_anew(
+    make_hg: MakeHg, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    repo = make_hg("p")
+    repo.commit(hatchling_project("p", "1.0"))
+    repo.tag("1.0")
+    source = HgProject(repo.url, tmp_path / "cache")
+    versions(source)
+    shutil.rmtree(source.mirror / ".hg" / "store")
+    repo.tag("1.1")
+    assert set(versions(HgProject(repo.url, tmp_path / "cache"))) == {"1.0", "1.1"}
+    [said] = caplog.messages
+    assert said.startswith(f"damaged hg mirror {source.mirror} (")
+
+
+def test_credentials_in_the_url_are_refused_without_showing_them(tmp_path: Path) -> None:
+    source = HgProject("https://builder:s3cret@127.0.0.1:9/p", tmp_path / "cache")
+    with pytest.raises(VcsError) as error:
+        source.tags()
+    assert str(error.value).startswith("https://127.0.0.1:9/p: credentials in the URL")
+    assert "s3cret" not in str(error.value)
+
+
+def test_a_pip_style_url_names_one_tag(make_hg: MakeHg, tmp_path: Path) -> None:
+    repo = make_hg("p")
+    node = repo.commit(hatchling_project("p", "1.0"))
+    repo.tag("v1.0")
+    system = vcs.for_url(f"hg+{repo.url}@v1.0")
+    assert isinstance(system, Mercurial)
+    tag = system.tag_from_url(f"hg+{repo.url}@v1.0", tmp_path / "work")
+    assert (tag.name, tag.version, tag.identity) == ("v1.0", "1.0", node)
+    with pytest.raises(VcsError, match=r"tag '2\.0' does not exist"):
+        system.tag_from_url(f"hg+{repo.url}@2.0", tmp_path / "work")
+
+
+def test_the_hook_sees_a_push_that_changed_tags(make_hg: MakeHg) -> None:
+    repo = make_hg("p")
+    first = repo.commit(hatchling_project("p", "1.0"))
+    repo.tag("1.0")
+    tagged = repo.hg("log", "-r", ".", "-T", "{node}")
+    later = repo.commit({"notes.txt": "x"})
+    cwd = os.getcwd()
+    os.chdir(repo.root)  # hg runs a hook in its repository
+    try:
+        assert Mercurial().touched([first, tagged], [])
+        assert not Mercurial().touched([later, later], [])
+    finally:
+        os.chdir(cwd)
+
+
+@contextmanager
+def hg_serve(repository: Path) -> Iterator[str]:
+    """hg's own web server on 127.0.0.1, as a company's hgweb serves its repositories."""
+    port = free_port()
+    server = subprocess.Popen(
+        ["hg", "serve", "-R", repository, "-a", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(port)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def test_a_repository_is_read_over_http(make_hg: MakeHg, tmp_path: Path) -> None:
+    repo = make_hg("p")
+    node = repo.commit(hatchling_project("p", "1.0"))
+    repo.tag("1.0")
+    with hg_serve(repo.root) as url:
+        source = HgProject(url, tmp_path / "cache")
+        assert versions(source) == {"1.0": ("1.0", node)}
+        [tag] = source.tags()
+        tag.export(tmp_path / "export", soon())
+    assert (tmp_path / "export" / "pyproject.toml").exists()
