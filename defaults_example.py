@@ -49,10 +49,10 @@ GIT_REPOSITORIES = [
     # {"url": "ssh://git@git.example.com/acme/mono.git", "subdirectory": "acme.web"},
 ]
 
-# Mercurial repositories, as GIT_REPOSITORIES (a URL, or a dict with "url", "subdirectory" and
-# "tags"). Global tags (in .hgtags) are releases; local tags and ``tip`` are not. Credentials
-# go in the [auth] section of the hg configuration of the user sdistmaker runs as, never in a
-# URL here.
+# Mercurial repositories, in the shape of GIT_REPOSITORIES: a URL, or a dict with the keys url,
+# subdirectory and tags. Global tags (in .hgtags) are releases; local tags and ``tip`` are not.
+# Credentials go in the [auth] section of the hg configuration of the user sdistmaker runs as,
+# never in a URL here.
 HG_REPOSITORIES = [
     # "https://hg.example.com/acme/acme.billing",
 ]

@@ -50,7 +50,7 @@ def test_every_systems_tags_and_every_project_seen(
         "fresh": f"svn:{svn_repository.url}/libs/fresh",
         "web": f"git:{GIT_REPOSITORIES.of(config)[0].url}#",
     }
-    assert sorted(state.memory) == ["git", "svn"]
+    assert sorted(state.memory) == ["git", "hg", "svn"]
 
 
 def test_a_crawl_reads_less_by_what_the_state_remembers_unless_told_to_walk(

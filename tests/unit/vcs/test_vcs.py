@@ -12,15 +12,17 @@ from sdistmaker.cli import sdists_from_tags
 from sdistmaker.errors import VcsError
 from sdistmaker.models import Tag
 from sdistmaker.vcs.git import Git
+from sdistmaker.vcs.hg import Mercurial
 from sdistmaker.vcs.svn import Subversion
 
 
-class Mercurial(vcs.VersionControl):
+class Fossil(vcs.VersionControl):
     """A system more, as another module would register it."""
 
-    name = "hg"
-    prefixes = ("hg+",)
-    hook = vcs.Hook("--hg-commit", "tell sdistmaker of a Mercurial commit", ("NODE",))
+    name = "fossil"
+    prefixes = ("fossil+",)
+    tag_url = "fossil+URL@TAG"
+    hook = vcs.Hook("--fossil-commit", "tell sdistmaker of a Fossil commit", ("CHECKIN",))
 
     def crawl(self, crawl: vcs.Crawl) -> list[Tag]:
         return []
@@ -35,10 +37,10 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(vcs, "_systems", vcs.systems())
 
 
-def test_svn_and_git_are_registered_svn_first() -> None:
-    assert [type(system) for system in vcs.systems()] == [Subversion, Git]
+def test_svn_git_and_hg_are_registered_svn_first() -> None:
+    assert [type(system) for system in vcs.systems()] == [Subversion, Git, Mercurial]
     vcs.systems().clear()  # a copy: no caller can change what the crawl reads
-    assert [system.name for system in vcs.systems()] == ["svn", "git"]
+    assert [system.name for system in vcs.systems()] == ["svn", "git", "hg"]
 
 
 @pytest.mark.parametrize(
@@ -49,6 +51,7 @@ def test_svn_and_git_are_registered_svn_first() -> None:
         ("https://svn.example.com/repos/p/tags/1.0", Subversion),
         ("file:///srv/svn/repos/p/tags/1.0", Subversion),
         ("svn+ssh://svn.example.com/repos/p/tags/1.0", Subversion),
+        ("hg+https://hg.example.com/p@1.0", Mercurial),
     ],
 )
 def test_a_tag_url_goes_to_the_system_of_its_prefix_else_to_svn(
@@ -61,13 +64,13 @@ def test_a_tag_url_goes_to_the_system_of_its_prefix_else_to_svn(
 def test_a_registered_system_is_crawled_found_by_its_prefix_and_offers_its_hook(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    vcs.register(Mercurial)
-    assert [system.name for system in vcs.systems()] == ["svn", "git", "hg"]
-    assert type(vcs.for_url("hg+https://hg.example.com/p@1.0")) is Mercurial
+    vcs.register(Fossil)
+    assert [system.name for system in vcs.systems()] == ["svn", "git", "hg", "fossil"]
+    assert type(vcs.for_url("fossil+https://fossil.example.com/p@1.0")) is Fossil
     assert type(vcs.for_url("https://svn.example.com/repos/p/tags/1.0")) is Subversion
     with pytest.raises(SystemExit):
         sdists_from_tags(["--help"])
-    assert "--hg-commit NODE" in capsys.readouterr().out
+    assert "--fossil-commit CHECKIN" in capsys.readouterr().out
 
 
 def test_a_url_no_system_takes_is_an_error_without_its_password(
