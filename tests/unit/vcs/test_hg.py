@@ -1,5 +1,8 @@
 """Mercurial (sdistmaker/vcs/hg.py), with real repositories read over file:// and HTTP."""
 
+import base64
+import http.client
+import http.server
 import os
 import re
 import shutil
@@ -7,12 +10,13 @@ import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from helpers.projects import hatchling_project
 from helpers.repositories import HgRepository
-from helpers.servers import free_port, wait_for
+from helpers.servers import free_port, http_server, wait_for
 from helpers.system import soon
 from sdistmaker import vcs
 from sdistmaker.errors import VcsError
@@ -213,3 +217,58 @@ def test_a_repository_is_read_over_http(make_hg: MakeHg, tmp_path: Path) -> None
         [tag] = source.tags()
         tag.export(tmp_path / "export", soon())
     assert (tmp_path / "export" / "pyproject.toml").exists()
+
+
+@contextmanager
+def behind_a_password(upstream: str, user: str, password: str) -> Iterator[str]:
+    """``upstream`` (an hg server) behind HTTP Basic authentication, as a company's hgweb is."""
+    expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="hg"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
+            connection = http.client.HTTPConnection(urlsplit(upstream).netloc, timeout=30)
+            connection.request(self.command, self.path, body, headers)
+            answer = connection.getresponse()
+            payload = answer.read()
+            self.send_response(answer.status)
+            for name, value in answer.getheaders():
+                if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_POST = do_GET
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    with http_server(Handler) as address:
+        yield f"http://{address}/"
+
+
+def test_credentials_come_from_hgs_auth_configuration_and_none_is_never_asked_for(
+    make_hg: MakeHg, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_hg("p")
+    node = repo.commit(hatchling_project("p", "1.0"))
+    repo.tag("1.0")
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    with hg_serve(repo.root) as upstream, behind_a_password(upstream, "builder", "s3cret") as url:
+        # Without credentials: one line, at once, never a prompt.
+        with pytest.raises(VcsError, match=rf"^{re.escape(url)}: abort: .*authoriz"):
+            HgProject(url, tmp_path / "cache", timeout=30).tags()
+        (home / ".hgrc").write_text(
+            f"[auth]\nindex.prefix = {url}\nindex.username = builder\nindex.password = s3cret\n"
+        )
+        assert versions(HgProject(url, tmp_path / "cache")) == {"1.0": ("1.0", node)}
