@@ -131,3 +131,15 @@ def test_a_pushed_tag_is_built_by_the_hook_in_the_background(
     work.tag("2.0")
     work.hg("push", "-q", str(server / "pushed"))
     assert wait_for_file(server / "out" / "pushed" / "pushed-2.0.tar.gz")
+
+
+def test_make_sdist_builds_one_tag_of_a_subdirectory(make_hg: MakeHg, tmp_path: Path) -> None:
+    repo = make_hg("mono")
+    repo.commit({**{f"web/{k}": v for k, v in hatchling_project("acme-web", "2.1").items()}})
+    repo.tag("web-2.1")
+    url = f"hg+{repo.url}@web-2.1#subdirectory=web"
+    done = subprocess.run(
+        [BIN / "make_sdist", "-q", url, tmp_path / "dest"], capture_output=True, text=True
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.strip() == str(tmp_path / "dest" / "acme-web" / "acme_web-2.1.tar.gz")

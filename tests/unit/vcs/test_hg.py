@@ -272,3 +272,29 @@ def test_credentials_come_from_hgs_auth_configuration_and_none_is_never_asked_fo
             f"[auth]\nindex.prefix = {url}\nindex.username = builder\nindex.password = s3cret\n"
         )
         assert versions(HgProject(url, tmp_path / "cache")) == {"1.0": ("1.0", node)}
+
+
+SSH_STAND_IN = """#!/bin/sh
+# Stands in for ssh: notes how hg started it, then fails as an unreachable host does.
+echo "$@" > "$(dirname "$0")/arguments"
+exit 255
+"""
+
+
+def test_ssh_is_run_in_batch_mode_and_a_failure_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """hg runs ssh in batch mode, as git and svn do: no password, passphrase or host-key
+    question waits for an answer nobody gives."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "ssh").write_text(SSH_STAND_IN)
+    (tools / "ssh").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
+    url = "ssh://builder@hg.example.invalid/acme"
+    with pytest.raises(VcsError) as error:
+        HgProject(url, tmp_path / "cache").tags()
+    assert str(error.value).startswith(f"{url}: abort: ")
+    arguments = (tools / "arguments").read_text()
+    assert arguments.startswith("-o BatchMode=yes -o ConnectTimeout=60 ")
+    assert "builder@hg.example.invalid" in arguments
