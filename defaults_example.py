@@ -82,6 +82,14 @@ PRIVATE_NAMES = [
     # "acme-*",
 ]
 
+# Make the index complete: what these requirements need, resolved by uv against an upstream
+# index for the environments named (every one, when none is), is downloaded once, checked
+# against the index's hashes and kept beside the built files, so that installs work without the
+# upstream index. Files whose names match an "exclude" glob are left out; a private name
+# (PRIVATE_NAMES, or a project here) is never taken from upstream. A project with mirrored files
+# is served from here alone: a newer upstream version reaches installers once a run mirrors it.
+# MIRROR = {"index": "https://pypi.org/simple/", "requirements": ["requests>=2.28"]}
+
 # Also build a wheel from every new sdist and publish it beside it. This proves each sdist
 # complete (a file missing from it fails the wheel) and spares installers a build. A wheel that
 # does not build is reported; its sdist is published all the same.

@@ -20,6 +20,8 @@ from packaging.version import InvalidVersion, Version
 
 from sdistmaker import vcs
 from sdistmaker.errors import ConfigError
+from sdistmaker.mirroring import setting as mirroring
+from sdistmaker.mirroring.setting import Mirror
 from sdistmaker.urls import local_folder, public_url
 from sdistmaker.values import Invalid, string, strings
 
@@ -46,6 +48,8 @@ class Config:
     private_names: tuple[str, ...] = ()
     """Globs of names that must never be looked up upstream."""
     wheels: bool = False
+    mirror: Mirror | None = None
+    """What to mirror from an upstream index (MIRROR)."""
     """Build a wheel from every new sdist and publish it beside it."""
     templates: Path | None = None
     """A folder whose templates override the shipped ones."""
@@ -168,6 +172,7 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "WHEELS": ("wheels", _boolean),
     "PRIVATE_NAMES": ("private_names", _name_globs),
     "UPLOAD_TO": ("upload_to", _urls),
+    "MIRROR": ("mirror", mirroring.check),
     "TEMPLATES": ("templates", _path),
 }
 

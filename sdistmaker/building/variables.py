@@ -52,3 +52,10 @@ def _given(variables: Mapping[str, str | None]) -> dict[str, str]:
         for name, value in variables.items()
         if value is not None or name in os.environ
     }
+
+
+def network_environment(given: Mapping[str, str | None]) -> dict[str, str]:
+    """What a process reaching the network for sdistmaker itself (an installer resolving what
+    to mirror) runs with: what it needs to run, and BUILD_ENVIRONMENT (an index, a proxy,
+    certificates)."""
+    return {**_inherited(), **_given(given)}

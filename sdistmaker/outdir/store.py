@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
 from sdistmaker import vcs
 from sdistmaker.dists.names import is_distribution, is_project_name, names_release
 from sdistmaker.errors import StoreError
@@ -191,19 +193,31 @@ def _refuse_another_of_the_release(
     filename: str, folder: Path, distribution: str, version: str
 ) -> None:
     """A release is published once: a second sdist of it (tags ``1.0`` and ``v1.0``, or
-    ``1.0.0``; a name in another case) would hold other content, and which one ``==1.0``
-    installs would depend on the order installers list them."""
-    kind = filename.endswith(".whl")
+    ``1.0.0``; a name in another case), or a second wheel for any of the same platforms, would
+    hold other content, and which one ``==1.0`` installs would depend on the order installers
+    list them. Wheels of one release for other platforms are its own (a mirrored release has
+    many)."""
+    kind = _kind(filename)
     with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
         for entry in entries:
             if (
-                entry.name.endswith(".whl") == kind
-                and is_distribution(entry.name)
+                is_distribution(entry.name)
+                and _kind(entry.name) & kind
                 and names_release(entry.name, distribution, version)
             ):
                 raise AlreadyReleased(
                     f"{distribution} {version} is published already, as {folder.name}/{entry.name}"
                 )
+
+
+def _kind(filename: str) -> frozenset[str]:
+    """What a distribution file is for: an sdist for everywhere, a wheel for its platforms."""
+    if not filename.endswith(".whl"):
+        return frozenset({"sdist"})
+    try:
+        return frozenset(str(tag) for tag in parse_wheel_filename(filename)[3])
+    except InvalidWheelFilename:
+        return frozenset({filename})
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ from sdistmaker.models import Tag
 from sdistmaker.outdir.store import Store, disk_problem
 from sdistmaker.outdir.temporaries import own_temporary_folder, remove_abandoned_build_folders
 from sdistmaker.pipeline.job import Failure, Job, Summary
+from sdistmaker.pipeline.mirror import mirror
 from sdistmaker.pipeline.plan import record_folders, to_build
 from sdistmaker.pipeline.publish import upload
 from sdistmaker.pipeline.render import render
@@ -58,6 +59,7 @@ def run(  # noqa: PLR0913 (the command line's options, by keyword)
                 return _would_build(job, todo)
             with own_temporary_folder():
                 build_all(job, todo, progress)
+            mirror(job)
             upload(job)
             return render(job)
         except OSError as error:

@@ -174,15 +174,16 @@ def _running(command: list[str], port: int, work: Path) -> Iterator[None]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def make_wheel(
+def make_wheel(  # noqa: PLR0913 (a wheel as an index offers it: name, version, needs, tag)
     folder: Path,
     name: str,
     version: str,
     requires: tuple[str, ...] = (),
     extra_files: dict[str, str] | None = None,
+    tag: str = "py3-none-any",
 ) -> Path:
-    """A minimal, valid pure-Python wheel, for the index playing PyPI; ``extra_files`` (path in
-    the wheel: text) go in beside its module."""
+    """A minimal, valid wheel, for the index playing PyPI; ``extra_files`` (path in the wheel:
+    text) go in beside its module; ``tag`` says where it installs (pure Python by default)."""
     module = name.replace("-", "_").replace(".", "_").lower()
     dist_info = f"{module}-{version}.dist-info"
     files = {
@@ -191,7 +192,7 @@ def make_wheel(
         f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
         + "".join(f"Requires-Dist: {r}\n" for r in requires),
         f"{dist_info}/WHEEL": (
-            "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+            f"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: {tag}\n"
         ),
     }
     record = io.StringIO()
@@ -200,7 +201,7 @@ def make_wheel(
         digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
         writer.writerow([name_in_zip, f"sha256={digest.decode()}", len(text.encode())])
     writer.writerow([f"{dist_info}/RECORD", "", ""])
-    path = folder / f"{module}-{version}-py3-none-any.whl"
+    path = folder / f"{module}-{version}-{tag}.whl"
     with zipfile.ZipFile(path, "w") as archive:
         for name_in_zip, text in files.items():
             archive.writestr(name_in_zip, text)

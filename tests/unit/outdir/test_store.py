@@ -109,6 +109,24 @@ def test_a_release_gets_a_wheel_beside_its_sdist(tmp_path: Path) -> None:
         publish(wheel, tmp_path / "dest", "alpha-thing", "1.0", "svn:p")
 
 
+def test_wheels_of_a_release_for_other_platforms_are_its_own(tmp_path: Path) -> None:
+    """A mirrored release has a wheel per platform: none is another's twin."""
+    for name in (
+        "alpha_thing-1.0-py3-none-any.whl",
+        "alpha_thing-1.0-cp311-cp311-win_amd64.whl",
+        "alpha_thing-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+    ):
+        (tmp_path / name).write_bytes(name.encode())
+        publish(tmp_path / name, tmp_path / "dest", "alpha-thing", "1.0", "mirror:https://p/")
+    again = tmp_path / "alpha_thing-1.0-cp311-abi3-win_amd64.whl"
+    again.write_bytes(b"another for Windows")
+    publish(again, tmp_path / "dest", "alpha-thing", "1.0", "mirror:https://p/")
+    twin = tmp_path / "alpha_thing-1.0-py2.py3-none-any.whl"
+    twin.write_bytes(b"another for everywhere")
+    with pytest.raises(StoreError, match="published already"):
+        publish(twin, tmp_path / "dest", "alpha-thing", "1.0", "mirror:https://p/")
+
+
 def test_a_folder_another_project_publishes_is_not_published_to(tmp_path: Path) -> None:
     """Its record says who publishes it, whatever the state says (the state may be lost)."""
     built = tmp_path / "p-1.0.tar.gz"

@@ -1,0 +1,93 @@
+"""A complete index (MIRROR): what the requirements need, resolved by uv against an upstream
+index served on 127.0.0.1 (standing in for PyPI), mirrored into OUTDIR so that installs work with
+upstream gone."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers.projects import write_defaults
+from helpers.servers import make_wheel, upstream_index
+from sdistmaker.cli import sdists_from_tags
+
+
+def installed(python: Path) -> dict[str, str]:
+    code = (
+        "import importlib.metadata as m, json\n"
+        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+    )
+    output = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True)
+    versions: dict[str, str] = json.loads(output.stdout)
+    return versions
+
+
+def upstream_wheels(folder: Path) -> dict[str, list[Path]]:
+    """Two versions of a library, its dependency chain, and a wheel for Windows only."""
+    folder.mkdir()
+    return {
+        "acme-http": [
+            make_wheel(folder, "acme-http", "1.0", requires=("acme-certs>=1",)),
+            make_wheel(folder, "acme-http", "2.0", requires=("acme-certs>=1",)),
+        ],
+        "acme-certs": [make_wheel(folder, "acme-certs", "1.1", requires=("acme-idna",))],
+        "acme-idna": [
+            make_wheel(folder, "acme-idna", "3.0"),
+            make_wheel(folder, "acme-idna", "3.0", tag="cp311-cp311-win_amd64"),
+        ],
+        "unrelated": [make_wheel(folder, "unrelated", "1.0")],
+    }
+
+
+def test_requirements_and_their_dependencies_install_with_upstream_gone(tmp_path: Path) -> None:
+    with upstream_index(upstream_wheels(tmp_path / "wheels")) as index:
+        mirror = {"index": index, "requirements": ["acme-http"], "exclude": ["*-win_amd64.whl"]}
+        defaults = write_defaults(tmp_path, OUTDIR="out", MIRROR=mirror)
+        assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+        outdir = tmp_path / "out"
+        files = sorted(str(p.relative_to(outdir)) for p in outdir.glob("*/*.whl"))
+        assert files == [
+            "acme-certs/acme_certs-1.1-py3-none-any.whl",
+            "acme-http/acme_http-2.0-py3-none-any.whl",
+            "acme-idna/acme_idna-3.0-py3-none-any.whl",
+        ]
+        stamps = {f: (outdir / f).stat().st_mtime_ns for f in files}
+        # A second run downloads nothing: every file is there already.
+        assert sdists_from_tags(["-d", str(defaults)]) == 0
+        assert {f: (outdir / f).stat().st_mtime_ns for f in files} == stamps
+    # Upstream is gone: the index alone installs the whole tree.
+    subprocess.run([sys.executable, "-m", "venv", tmp_path / "venv"], check=True)
+    python = tmp_path / "venv" / "bin" / "python"
+    install: list[str | Path] = [python, "-m", "pip", "install", "-q"]
+    install += ["--index-url", outdir.as_uri() + "/"]
+    subprocess.run([*install, "acme-http"], check=True)
+    versions = installed(python)
+    assert (versions["acme-http"], versions["acme-certs"], versions["acme-idna"]) == (
+        "2.0",
+        "1.1",
+        "3.0",
+    )
+
+
+def test_a_file_whose_hash_is_not_upstreams_is_refused(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    wheel = make_wheel(wheels, "acme-certs", "1.1")
+    simple = tmp_path / "upstream" / "simple" / "acme-certs"
+    simple.mkdir(parents=True)
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    shutil.copy(wheel, simple / wheel.name)
+    (simple / "index.html").write_text(f'<a href="{wheel.name}#sha256={digest}">{wheel.name}</a>')
+    with open(simple / wheel.name, "ab") as changed:  # changed after upstream listed it
+        changed.write(b"\0")
+    index = (tmp_path / "upstream" / "simple").as_uri()
+    defaults = write_defaults(
+        tmp_path, OUTDIR="out", MIRROR={"index": index, "requirements": ["acme-certs"]}
+    )
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
+    assert not (tmp_path / "out" / "acme-certs" / wheel.name).exists()
+    assert not list((tmp_path / "out" / ".sdistmaker").glob("*acme_certs*"))

@@ -1,0 +1,91 @@
+"""The mirroring step of a run (sdistmaker/pipeline/mirror.py): what it takes from upstream,
+what it never takes, and what it says when upstream cannot be read."""
+
+from pathlib import Path
+
+import pytest
+
+from helpers.projects import write_defaults
+from helpers.servers import free_port, make_wheel, upstream_index
+from sdistmaker.config import load_defaults
+from sdistmaker.outdir import published
+from sdistmaker.outdir.store import Store
+from sdistmaker.pipeline.job import Job
+from sdistmaker.pipeline.mirror import mirror
+
+
+def run_with(root: Path, **settings: object) -> Job:
+    """The job of a run over OUTDIR root/out with ``settings``."""
+    config = load_defaults(write_defaults(root, OUTDIR="out", **settings))
+    store = Store(config.outdir)
+    job = Job(config, store, store.load_state())
+    store.save_state(job.state)
+    return job
+
+
+@pytest.fixture
+def wheels(tmp_path: Path) -> dict[str, list[Path]]:
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    return {
+        "acme-app": [make_wheel(folder, "acme-app", "1.0", requires=("acme-lib", "left-pad"))],
+        "acme-lib": [make_wheel(folder, "acme-lib", "1.0")],
+        "left-pad": [
+            make_wheel(folder, "left-pad", "1.3"),
+            make_wheel(folder, "left-pad", "1.3", tag="cp311-cp311-win_amd64"),
+        ],
+    }
+
+
+def mirrored(outdir: Path) -> list[str]:
+    return sorted(str(p.relative_to(outdir)) for p in outdir.glob("*/*.whl"))
+
+
+def test_private_names_and_excluded_files_are_never_taken(
+    tmp_path: Path, wheels: dict[str, list[Path]]
+) -> None:
+    """acme-lib is a name of this company's (PRIVATE_NAMES): a public index offering it is no
+    source for it, whatever it holds."""
+    with upstream_index(wheels) as index:
+        job = run_with(
+            tmp_path,
+            PRIVATE_NAMES=["acme-lib"],
+            MIRROR={"index": index, "requirements": ["acme-app"], "exclude": ["*win_amd64*"]},
+        )
+        mirror(job)
+    assert mirrored(job.config.outdir) == [
+        "acme-app/acme_app-1.0-py3-none-any.whl",
+        "left-pad/left_pad-1.3-py3-none-any.whl",
+    ]
+    assert job.summary.failures == []
+    assert sorted(job.state.unindexed) == ["acme-app", "left-pad"]
+    # Each folder records who publishes it: the mirror, so that no tag may claim it.
+    assert published.read(job.config.outdir / "left-pad").owner == f"mirror:{index}"
+
+
+def test_an_upstream_that_cannot_be_read_is_said_once_while_it_stays_so(
+    tmp_path: Path, wheels: dict[str, list[Path]]
+) -> None:
+    down = f"http://127.0.0.1:{free_port()}/simple"
+    settings = {"index": down, "requirements": ["acme-app"]}
+    first = run_with(tmp_path, MIRROR=settings)
+    mirror(first)
+    [failure] = first.summary.failures
+    assert (failure.subject, failure.new) == ("mirroring", True)
+    assert failure.reason.startswith(f"{down}: ")
+    first.store.save_state(first.state)
+    again = run_with(tmp_path, MIRROR=settings)
+    mirror(again)
+    assert [f.new for f in again.summary.failures] == [False]
+    with upstream_index(wheels) as index:  # the same requirements, from an index that answers
+        back = run_with(tmp_path, MIRROR={**settings, "index": index})
+        mirror(back)
+    assert back.summary.failures == []
+    assert not [key for key in back.state.problems if down in key]
+    assert mirrored(back.config.outdir)
+
+
+def test_nothing_is_asked_of_upstream_without_mirror(tmp_path: Path) -> None:
+    job = run_with(tmp_path)
+    mirror(job)
+    assert job.summary.failures == [] and not (tmp_path / "out" / "acme-app").exists()
