@@ -88,6 +88,9 @@ PRIVATE_NAMES = [
 # upstream index. Files whose names match an "exclude" glob are left out; a private name
 # (PRIVATE_NAMES, or a project here) is never taken from upstream. A project with mirrored files
 # is served from here alone: a newer upstream version reaches installers once a run mirrors it.
+# With "private_dependencies": True, what every private release declares it needs is mirrored
+# too, once a release. With "environments", a list of dicts with the keys python_version
+# ("3.11") and platform ("linux"), only files that install there are mirrored.
 # MIRROR = {"index": "https://pypi.org/simple/", "requirements": ["requests>=2.28"]}
 
 # Also build a wheel from every new sdist and publish it beside it. This proves each sdist

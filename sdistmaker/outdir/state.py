@@ -65,6 +65,9 @@ class State:
     hidden: str = ""
     """Why other users could not read OUTDIR at the last run, as it was said; empty when they
     could."""
+    mirrored: list[str] = field(default_factory=list)
+    """The private releases (``name==version``) whose dependencies are mirrored (MIRROR's
+    private_dependencies): each is resolved once."""
 
 
 def load(state_file: Path) -> State:
@@ -118,6 +121,7 @@ def _state(data: object) -> State:
         unsandboxed=shapes.of(bool, top.get("unsandboxed", False), "unsandboxed"),
         folders_recorded=shapes.of(bool, top.get("folders_recorded", False), "folders_recorded"),
         hidden=shapes.of_str(top.get("hidden", ""), "hidden"),
+        mirrored=shapes.strings(top.get("mirrored", []), "mirrored"),
     )
 
 

@@ -15,6 +15,8 @@ from sdistmaker.pipeline.job import Job
 from sdistmaker.urls import public_url
 
 if TYPE_CHECKING:
+    from collections.abc import Container
+
     from sdistmaker.mirroring.resolve import UpstreamFile
     from sdistmaker.mirroring.setting import Mirror
 
@@ -25,7 +27,8 @@ PROBLEM = "(mirror) "
 
 
 def mirror(job: Job) -> None:
-    """Bring the mirror up to date: what the requirements need now, that OUTDIR lacks."""
+    """Bring the mirror up to date: what MIRROR's requirements need now, and what each private
+    release not mirrored for yet needs, that OUTDIR lacks."""
     settings = job.config.mirror
     if settings is None:
         return
@@ -33,42 +36,74 @@ def mirror(job: Job) -> None:
     # a run with nothing new.
     from sdistmaker.building.private_names import PrivateNames
 
-    wanted = _wanted(job, settings)
-    if wanted is None:
-        return
     known = frozenset(job.state.owners) | frozenset(job.state.projects)
     private = PrivateNames(job.config.private_names, known)
-    owner = f"mirror:{public_url(settings.index)}"
-    for file in wanted:
-        if settings.excludes(file.filename) or file.name in private:
+    wanted: dict[str, tuple[str, ...]] = {"requirements": settings.requirements}
+    if settings.private_dependencies:
+        wanted.update(_private_releases(job, private))
+    for needing, requirements in wanted.items():
+        files = _resolved(job, settings, needing, requirements)
+        if files is None:
             continue
-        if (job.config.outdir / file.name / file.filename).exists():
-            continue
-        _mirror_file(job, file, owner)
+        mirrored = all(_mirror(job, settings, file, private) for file in files)
+        if mirrored and needing != "requirements":
+            job.state.mirrored.append(needing)
+            job.store.save_state(job.state)
 
 
-def _wanted(job: Job, settings: Mirror) -> list[UpstreamFile] | None:
-    """Every file the requirements need in every environment; None when that cannot be told
-    (reported)."""
+def _private_releases(job: Job, private: Container[str]) -> dict[str, tuple[str, ...]]:
+    """Each private release not mirrored for yet (``name==version``), and the requirements on
+    public names its published files declare."""
+    from packaging.requirements import Requirement
+
+    from sdistmaker.dists.distributions import read_metadata
+
+    releases: dict[str, tuple[str, ...]] = {}
+    for record in job.state.tags.values():
+        release = f"{record.distribution}=={record.version}"
+        if record.status != "built" or release in job.state.mirrored or release in releases:
+            continue
+        try:
+            declared = read_metadata(job.config.outdir / record.file).raw.get("requires_dist", [])
+        except (SdistmakerError, OSError):
+            continue  # the index reports a file it cannot read
+        releases[release] = tuple(r for r in declared if Requirement(r).name not in private)
+    return releases
+
+
+def _resolved(
+    job: Job, settings: Mirror, needing: str, requirements: tuple[str, ...]
+) -> list[UpstreamFile] | None:
+    """Every file ``requirements`` need in every environment; None when that cannot be told
+    (reported, as what ``needing`` needs)."""
+    if not requirements:
+        return []
     from sdistmaker.building.installers import installer_environment
     from sdistmaker.building.variables import network_environment
     from sdistmaker.mirroring.resolve import resolve
 
     variables = installer_environment(network_environment(job.config.build_environment), None)
     found: set[UpstreamFile] = set()
-    key = PROBLEM + "resolving"
+    key = PROBLEM + needing
     for environment in settings.environments:
         deadline = time.monotonic() + job.config.read_timeout
         try:
-            found.update(resolve(settings, settings.requirements, environment, variables, deadline))
+            found.update(resolve(settings, requirements, environment, variables, deadline))
         except SdistmakerError as error:
-            job.problem(key, "mirroring", str(error))
+            doing = "mirroring" if needing == "requirements" else f"mirroring for {needing}"
+            job.problem(key, doing, str(error))
             return None
     job.state.problems.pop(key, None)
     return sorted(found)
 
 
-def _mirror_file(job: Job, file: UpstreamFile, owner: str) -> None:
+def _mirror(job: Job, settings: Mirror, file: UpstreamFile, private: Container[str]) -> bool:
+    """Mirror ``file`` unless it is left out, private or there; False when that failed
+    (reported)."""
+    if settings.excludes(file.filename) or file.name in private:
+        return True
+    if (job.config.outdir / file.name / file.filename).exists():
+        return True
     from sdistmaker.mirroring.download import download
 
     key = PROBLEM + public_url(file.url)
@@ -78,12 +113,14 @@ def _mirror_file(job: Job, file: UpstreamFile, owner: str) -> None:
     folder = temporaries.new_folder(job.store.private, file.filename)
     try:
         downloaded = download(file, folder, deadline)
-        job.store.publish(downloaded, file.name, file.version, owner)
+        job.store.publish(
+            downloaded, file.name, file.version, f"mirror:{public_url(settings.index)}"
+        )
     except AlreadyPublished:
-        return
+        return True
     except SdistmakerError as error:
         job.problem(key, "mirroring", str(error))
-        return
+        return False
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     job.state.problems.pop(key, None)
@@ -91,3 +128,4 @@ def _mirror_file(job: Job, file: UpstreamFile, owner: str) -> None:
         job.state.unindexed.append(file.name)
     job.store.save_state(job.state)
     logger.info("mirrored %s/%s", file.name, file.filename)
+    return True

@@ -9,6 +9,7 @@ from helpers.projects import write_defaults
 from helpers.servers import free_port, make_wheel, upstream_index
 from sdistmaker.config import load_defaults
 from sdistmaker.outdir import published
+from sdistmaker.outdir.state import TagRecord
 from sdistmaker.outdir.store import Store
 from sdistmaker.pipeline.job import Job
 from sdistmaker.pipeline.mirror import mirror
@@ -89,3 +90,36 @@ def test_nothing_is_asked_of_upstream_without_mirror(tmp_path: Path) -> None:
     job = run_with(tmp_path)
     mirror(job)
     assert job.summary.failures == [] and not (tmp_path / "out" / "acme-app").exists()
+
+
+def test_what_private_releases_need_is_mirrored_once_each(
+    tmp_path: Path, wheels: dict[str, list[Path]]
+) -> None:
+    """private_dependencies: the public requirements each published private release declares,
+    resolved once per release (the state remembers), its private ones left to this index."""
+    outdir = tmp_path / "out"
+    make_wheel(tmp_path, "acme-app", "1.0", requires=("acme-lib", "left-pad>=1"))
+    settings: dict[str, object] = {"requirements": [], "private_dependencies": True}
+    job = run_with(tmp_path)
+    job.store.publish(tmp_path / "acme_app-1.0-py3-none-any.whl", "acme-app", "1.0", "git:app")
+    job.state.owners["acme-app"] = "git:app"
+    job.state.owners["acme-lib"] = "git:lib"
+    job.state.tags["git:app@1.0"] = TagRecord(
+        "app", "1.0", "1.0", "a" * 40, "built", "2026-12-06T00:00:00Z",
+        file="acme-app/acme_app-1.0-py3-none-any.whl", distribution="acme-app",
+    )  # fmt: skip
+    job.store.save_state(job.state)
+    with upstream_index(wheels) as index:
+        job = run_with(tmp_path, MIRROR={**settings, "index": index, "exclude": ["*win*"]})
+        mirror(job)
+        assert job.summary.failures == []
+        assert mirrored(outdir) == [
+            "acme-app/acme_app-1.0-py3-none-any.whl",
+            "left-pad/left_pad-1.3-py3-none-any.whl",
+        ]
+        assert job.state.mirrored == ["acme-app==1.0"]
+        job.store.save_state(job.state)
+    # Upstream gone: the release is not resolved again.
+    again = run_with(tmp_path, MIRROR={**settings, "index": index})
+    mirror(again)
+    assert again.summary.failures == []
