@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from sdistmaker.pipeline.job import Summary
     from sdistmaker.pipeline.one_tag import make_sdist
     from sdistmaker.pipeline.run import run
-    from sdistmaker.upload import Repository, UploadError
+    from sdistmaker.repository import Distribution, DownloadError, Repository, UploadError
     from sdistmaker.vcs.git import GitRepository
 
 # Imported on first use: a commit hook that only asks svnlook must not pay for the whole pipeline.
@@ -28,8 +28,10 @@ _WHERE = {
     "make_sdist": "pipeline.one_tag",
     "run": "pipeline.run",
     "Busy": "outdir.lock",
-    "Repository": "upload",
-    "UploadError": "upload",
+    "Distribution": "repository",
+    "DownloadError": "repository",
+    "Repository": "repository",
+    "UploadError": "repository",
 }
 
 __all__ = [
@@ -37,6 +39,8 @@ __all__ = [
     "Busy",
     "Config",
     "ConfigError",
+    "Distribution",
+    "DownloadError",
     "GitRepository",
     "Repository",
     "SdistmakerError",

@@ -133,7 +133,7 @@ def upload(job: Job) -> None:
     if not job.config.upload_to:
         return
     # Only here: twine and what it needs take longer to import than a run with nothing new.
-    from sdistmaker.upload import Repository, UploadError, UploadTimedOut
+    from sdistmaker.repository import Repository, UploadError, UploadTimedOut
 
     repositories = [Repository(url) for url in job.config.upload_to]
     silent: set[str] = set()

@@ -323,7 +323,9 @@ class PackageServer:
 
 
 @contextlib.contextmanager
-def pypiserver(folder: Path) -> Iterator[PackageServer]:
+def pypiserver(folder: Path, reading_too: bool = False) -> Iterator[PackageServer]:
+    """``reading_too``: the password is needed to read the index and its files, not only to
+    upload."""
     from passlib.apache import HtpasswdFile
 
     packages = folder / "packages"
@@ -333,7 +335,8 @@ def pypiserver(folder: Path) -> Iterator[PackageServer]:
     passwords.save()
     port = free_port()
     command = [str(Path(sys.executable).parent / "pypi-server"), "run", "-i", "127.0.0.1"]
-    command += ["-p", str(port), "-P", str(folder / "htpasswd"), "-a", "update"]
+    protected = "update,download,list" if reading_too else "update"
+    command += ["-p", str(port), "-P", str(folder / "htpasswd"), "-a", protected]
     command += ["--disable-fallback", str(packages)]
     with open(folder / "server.log", "wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)

@@ -1,0 +1,245 @@
+"""Another package repository: what it offers (its simple index, read with pypi-simple), a
+file of it downloaded and checked, and uploads of what sdistmaker built (with twine).
+
+Credentials follow twine's conventions (TWINE_USERNAME and TWINE_PASSWORD, keyring, or given
+here); they never reach a log, a page, the state or an error message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import logging
+import os
+import socket
+import tarfile
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from packaging.version import Version
+from twine.commands import upload as twine_upload
+from twine.exceptions import TwineException
+from twine.package import PackageFile
+from twine.settings import Settings
+
+from sdistmaker.errors import SdistmakerError
+from sdistmaker.urls import public_url, redact
+from sdistmaker.vcs.base import STALL_SECONDS
+
+logger = logging.getLogger(__name__)
+
+
+class UploadError(SdistmakerError):
+    """An upload failed; the message names the repository, never a password."""
+
+
+class DownloadError(SdistmakerError):
+    """Reading a repository failed; the message names it, never a password."""
+
+
+class UploadTimedOut(UploadError):
+    """The repository did not answer in time: its other files wait for the next run."""
+
+
+@contextlib.contextmanager
+def _silence_limited(seconds: float) -> Iterator[None]:
+    """Sockets made meanwhile give up after ``seconds`` without a byte (requests, and so twine,
+    set no timeout of their own and take the default)."""
+    before = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(before)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One file a repository offers."""
+
+    name: str
+    """The project's normalised name."""
+    version: str
+    filename: str
+    url: str
+    sha256: str
+    requires_python: str = ""
+    yanked: str | None = None
+    """Why it was yanked ("" when no reason was given); None when it was not."""
+
+
+@dataclass(frozen=True)
+class Repository:
+    """A package repository: its upload URL (what twine calls --repository-url) and, to read
+    what it offers, its simple index (by default the upload URL's ``simple/``, as pypiserver,
+    devpi's ``+simple`` aside, and most others have it)."""
+
+    url: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    index: str = ""
+
+    @property
+    def name(self) -> str:
+        return public_url(self.url)
+
+    @property
+    def simple(self) -> str:
+        return self.index or self.url.rstrip("/") + "/simple/"
+
+    def distributions(self, requirement: str, timeout: float = 600) -> list[Distribution]:
+        """The files the repository offers of the releases ``requirement`` (``"celery>=3.0.15"``)
+        allows, oldest first, each with its sha256 (files without one are left out: they could
+        not be checked)."""
+        from packaging.requirements import InvalidRequirement, Requirement
+        from packaging.utils import canonicalize_name
+        from pypi_simple import NoSuchProjectError, PyPISimple
+
+        try:
+            wanted = Requirement(requirement)
+        except InvalidRequirement as error:
+            raise DownloadError(f"{requirement!r} is no requirement: {error}") from None
+        try:
+            with PyPISimple(self.simple, auth=self._credentials()) as client:
+                page = client.get_project_page(wanted.name, timeout=min(timeout, STALL_SECONDS))
+        except NoSuchProjectError:
+            return []
+        except (requests.RequestException, ValueError) as error:
+            raise DownloadError(f"{public_url(self.simple)}: {self._said(error)}") from None
+        offered = [
+            Distribution(
+                canonicalize_name(wanted.name),
+                package.version,
+                package.filename,
+                package.url,
+                package.digests["sha256"],
+                package.requires_python or "",
+                (package.yanked_reason or "") if package.is_yanked else None,
+            )
+            for package in page.packages
+            if package.version is not None
+            and "sha256" in package.digests
+            and wanted.specifier.contains(package.version, prereleases=True)
+        ]
+        return sorted(offered, key=lambda d: (_version(d.version), d.filename))
+
+    def download(self, distribution: Distribution, folder: Path, timeout: float = 600) -> Path:
+        """``distribution`` as ``folder/<its file name>``, whole and of the sha256 the index gave,
+        or not at all (DownloadError)."""
+        target = folder / distribution.filename
+        partial = folder / f".{distribution.filename}.part"
+        try:
+            with requests.Session() as session:
+                session.auth = self._credentials()
+                response = session.get(distribution.url, stream=True, timeout=STALL_SECONDS)
+                response.raise_for_status()
+                digest = _sha256(response, partial, timeout)
+        except (requests.RequestException, OSError) as error:
+            partial.unlink(missing_ok=True)
+            raise DownloadError(f"{public_url(distribution.url)}: {self._said(error)}") from None
+        if digest != distribution.sha256:
+            partial.unlink()
+            raise DownloadError(
+                f"{public_url(distribution.url)}: sha256 {digest}, not {distribution.sha256} as "
+                "the index says: refused"
+            )
+        partial.rename(target)
+        return target
+
+    def _credentials(self) -> tuple[str, str] | None:
+        username = self.username or os.environ.get("TWINE_USERNAME")
+        password = self.password or os.environ.get("TWINE_PASSWORD")
+        return (username, password) if username and password else None
+
+    def _said(self, error: BaseException) -> str:
+        """What went wrong, in one line, without a password."""
+        reason = redact(str(error).splitlines()[0] if str(error) else type(error).__name__)
+        password = self.password or os.environ.get("TWINE_PASSWORD")
+        return reason.replace(password, "***") if password else reason
+
+    def upload(self, path: Path, timeout: float = 600) -> None:
+        """Upload ``path``; a file the repository already has counts as uploaded. Raise
+        UploadTimedOut after ``timeout`` seconds, or when the repository stays silent for a
+        minute: twine waits for ever for a server that accepts a connection and never answers.
+        An upload given up on goes on in the background as long as the run does; the next run
+        finds the file there, or tries again."""
+        failed: list[UploadError] = []
+
+        def attempt() -> None:
+            try:
+                self._upload(path)
+            except UploadError as error:
+                failed.append(error)
+
+        with _silence_limited(min(timeout, STALL_SECONDS)):
+            worker = threading.Thread(target=attempt, daemon=True)
+            worker.start()
+            worker.join(timeout)
+        if worker.is_alive():
+            raise UploadTimedOut(f"{self.name}: {path.name} not uploaded: timed out")
+        if failed:
+            raise failed[0]
+
+    def _upload(self, path: Path) -> None:
+        # As twine's command line does: given values first, then its variables (then keyring,
+        # asked by twine as it uploads: a password missing everywhere is its NonInteractive).
+        password = self.password or os.environ.get("TWINE_PASSWORD")
+        output = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+                settings = Settings(
+                    repository_url=self.url,
+                    username=self.username or os.environ.get("TWINE_USERNAME"),
+                    password=password,
+                    non_interactive=True,
+                    disable_progress_bar=True,
+                )
+                twine_upload.upload(settings, [str(path)])
+        except requests.HTTPError as error:
+            response = error.response
+            if response is None:
+                raise UploadError(f"{self.name}: {path.name} refused") from None
+            # twine's own rule for "the repository has this file already" (its --skip-existing
+            # is refused for repositories other than PyPI).
+            if twine_upload.skip_upload(response, True, PackageFile.from_filename(str(path), None)):
+                logger.debug("%s has %s already", self.name, path.name)
+                return
+            status = f"{response.status_code} {response.reason}"
+            raise UploadError(f"{self.name}: {path.name} refused: {status}") from None
+        except (
+            requests.RequestException,
+            TwineException,
+            OSError,
+            ValueError,
+            tarfile.TarError,
+            zipfile.BadZipFile,
+        ) as error:
+            reason = redact(str(error).splitlines()[0] if str(error) else type(error).__name__)
+            if password:
+                reason = reason.replace(password, "***")
+            raise UploadError(f"{self.name}: {path.name} not uploaded: {reason}") from None
+        finally:
+            logger.debug("twine said: %s", output.getvalue().strip())
+
+
+def _version(text: str) -> Version:
+    return Version(text)
+
+
+def _sha256(response: requests.Response, partial: Path, timeout: float) -> str:
+    """Write ``response``'s body into ``partial`` by ``timeout`` seconds from now; its sha256."""
+    deadline = time.monotonic() + timeout
+    digest = hashlib.sha256()
+    with open(partial, "wb") as writing:
+        for chunk in response.iter_content(1 << 16):
+            if time.monotonic() > deadline:
+                raise OSError("download timed out")
+            digest.update(chunk)
+            writing.write(chunk)
+    return digest.hexdigest()
