@@ -20,13 +20,11 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import requests
 from packaging.version import Version
-from twine.commands import upload as twine_upload
-from twine.exceptions import TwineException
-from twine.package import PackageFile
-from twine.settings import Settings
 
 from sdistmaker.errors import SdistmakerError
 from sdistmaker.urls import public_url, redact
@@ -134,12 +132,21 @@ class Repository:
         or not at all (DownloadError)."""
         target = folder / distribution.filename
         partial = folder / f".{distribution.filename}.part"
+        deadline = time.monotonic() + timeout
         try:
-            with requests.Session() as session:
-                session.auth = self._credentials()
-                response = session.get(distribution.url, stream=True, timeout=STALL_SECONDS)
-                response.raise_for_status()
-                digest = _sha256(response, partial, timeout)
+            if urlsplit(distribution.url).scheme == "file":  # an index on this machine's disk
+                local = url2pathname(urlsplit(distribution.url).path)
+                with open(local, "rb") as reading:
+                    digest = _copied(iter(lambda: reading.read(1 << 16), b""), partial, deadline)
+            else:
+                with requests.Session() as session:
+                    # The index's credentials go to the index's host alone (PyPI's files, for
+                    # one, are on another).
+                    same = urlsplit(distribution.url).netloc == urlsplit(self.simple).netloc
+                    session.auth = self._credentials() if same else None
+                    response = session.get(distribution.url, stream=True, timeout=STALL_SECONDS)
+                    response.raise_for_status()
+                    digest = _copied(response.iter_content(1 << 16), partial, deadline)
         except (requests.RequestException, OSError) as error:
             partial.unlink(missing_ok=True)
             raise DownloadError(f"{public_url(distribution.url)}: {self._said(error)}") from None
@@ -187,6 +194,12 @@ class Repository:
             raise failed[0]
 
     def _upload(self, path: Path) -> None:
+        # Only here: twine takes longer to import than a run with nothing to upload.
+        from twine.commands import upload as twine_upload
+        from twine.exceptions import TwineException
+        from twine.package import PackageFile
+        from twine.settings import Settings
+
         # As twine's command line does: given values first, then its variables (then keyring,
         # asked by twine as it uploads: a password missing everywhere is its NonInteractive).
         password = self.password or os.environ.get("TWINE_PASSWORD")
@@ -232,12 +245,11 @@ def _version(text: str) -> Version:
     return Version(text)
 
 
-def _sha256(response: requests.Response, partial: Path, timeout: float) -> str:
-    """Write ``response``'s body into ``partial`` by ``timeout`` seconds from now; its sha256."""
-    deadline = time.monotonic() + timeout
+def _copied(chunks: Iterator[bytes], partial: Path, deadline: float) -> str:
+    """Write ``chunks`` into ``partial`` by ``deadline`` (``time.monotonic()``); their sha256."""
     digest = hashlib.sha256()
     with open(partial, "wb") as writing:
-        for chunk in response.iter_content(1 << 16):
+        for chunk in chunks:
             if time.monotonic() > deadline:
                 raise OSError("download timed out")
             digest.update(chunk)

@@ -7,7 +7,6 @@ import re
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -18,6 +17,7 @@ from sdistmaker.building import processes
 from sdistmaker.building.installers import find_uv
 from sdistmaker.errors import SdistmakerError
 from sdistmaker.mirroring.setting import Environment, Mirror
+from sdistmaker.repository import Distribution
 from sdistmaker.urls import public_url, redact
 
 if sys.version_info >= (3, 11):
@@ -30,26 +30,13 @@ class MirrorError(SdistmakerError):
     """Mirroring could not be done; the message names the index, requirement or file."""
 
 
-@dataclass(frozen=True, order=True)
-class UpstreamFile:
-    name: str
-    """The project's normalised name."""
-    version: str
-    url: str
-    sha256: str
-
-    @property
-    def filename(self) -> str:
-        return unquote(urlsplit(self.url).path).rsplit("/", 1)[-1]
-
-
 def resolve(
     mirror: Mirror,
     requirements: Sequence[str],
     environment: Environment,
     variables: Mapping[str, str],
     deadline: float,
-) -> list[UpstreamFile]:
+) -> list[Distribution]:
     """Every file of the packages ``requirements`` need in ``environment``, from wheels'
     metadata only: building an sdist to learn its dependencies would run its code here."""
     uv = find_uv()
@@ -60,13 +47,15 @@ def resolve(
         inputs.write_text("".join(f"{requirement}\n" for requirement in requirements))
         lock = Path(work) / "pylock.mirror.toml"
         command = [
-            *(uv, "pip", "compile", "--quiet", "--no-build", "--format", "pylock.toml"),
-            *("--index-url", mirror.index, "--output-file", str(lock)),
+            *(uv, "pip", "compile", "--quiet", "--no-config", "--no-build"),
+            *("--format", "pylock.toml", "--output-file", str(lock)),
             *_targets(environment),
             str(inputs),
         ]
-        # An index that cannot be read now is tried again by the next run, not waited for.
-        settings = {"UV_HTTP_RETRIES": "0", **variables}
+        # The upstream index alone, given where no other user can read it (it may hold a
+        # password); an index that cannot be read now is tried again by the next run.
+        settings = {name: value for name, value in variables.items() if name not in _INDEXES}
+        settings.update(UV_DEFAULT_INDEX=mirror.index, UV_HTTP_RETRIES="0")
         try:
             done = processes.run(command, settings, deadline)
         except processes.TimedOut:
@@ -74,6 +63,10 @@ def resolve(
         if done.code:
             raise MirrorError(f"{public_url(mirror.index)}: {_reason(done.errors)}")
         return _files(tomllib.loads(lock.read_text()))
+
+
+_INDEXES = ("UV_INDEX", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_DEFAULT_INDEX", "UV_FIND_LINKS")
+"""What would add other indexes to the resolution (BUILD_ENVIRONMENT may set them for builds)."""
 
 
 def _targets(environment: Environment) -> list[str]:
@@ -93,13 +86,13 @@ def _reason(errors: bytes) -> str:
     return redact(re.sub(r" in [0-9.]+m?s\b", "", " ".join(kept)) or "uv failed")
 
 
-def _files(lock: dict[str, Any]) -> list[UpstreamFile]:
+def _files(lock: dict[str, Any]) -> list[Distribution]:
     found = []
     for package in lock.get("packages", []):
         name, version = canonicalize_name(str(package["name"])), str(package["version"])
         files = [*package.get("wheels", []), *([package["sdist"]] if "sdist" in package else [])]
         for file in files:
-            found.append(
-                UpstreamFile(name, version, str(file["url"]), str(file["hashes"]["sha256"]))
-            )
+            url = str(file["url"])
+            filename = unquote(urlsplit(url).path).rsplit("/", 1)[-1]
+            found.append(Distribution(name, version, filename, url, str(file["hashes"]["sha256"])))
     return found

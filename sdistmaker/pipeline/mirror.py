@@ -12,13 +12,13 @@ from sdistmaker.errors import SdistmakerError
 from sdistmaker.outdir import temporaries
 from sdistmaker.outdir.store import AlreadyPublished
 from sdistmaker.pipeline.job import Job
-from sdistmaker.urls import public_url
+from sdistmaker.urls import public_url, without_credentials
 
 if TYPE_CHECKING:
     from collections.abc import Container
 
-    from sdistmaker.mirroring.resolve import UpstreamFile
     from sdistmaker.mirroring.setting import Mirror
+    from sdistmaker.repository import Distribution
 
 logger = logging.getLogger("sdistmaker")
 
@@ -73,7 +73,7 @@ def _private_releases(job: Job, private: Container[str]) -> dict[str, tuple[str,
 
 def _resolved(
     job: Job, settings: Mirror, needing: str, requirements: tuple[str, ...]
-) -> list[UpstreamFile] | None:
+) -> list[Distribution] | None:
     """Every file ``requirements`` need in every environment; None when that cannot be told
     (reported, as what ``needing`` needs)."""
     if not requirements:
@@ -83,7 +83,7 @@ def _resolved(
     from sdistmaker.mirroring.resolve import resolve
 
     variables = installer_environment(network_environment(job.config.build_environment), None)
-    found: set[UpstreamFile] = set()
+    found: set[Distribution] = set()
     key = PROBLEM + needing
     for environment in settings.environments:
         deadline = time.monotonic() + job.config.read_timeout
@@ -94,28 +94,28 @@ def _resolved(
             job.problem(key, doing, str(error))
             return None
     job.state.problems.pop(key, None)
-    return sorted(found)
+    return sorted(found, key=lambda file: (file.name, file.filename))
 
 
-def _mirror(job: Job, settings: Mirror, file: UpstreamFile, private: Container[str]) -> bool:
+def _mirror(job: Job, settings: Mirror, file: Distribution, private: Container[str]) -> bool:
     """Mirror ``file`` unless it is left out, private or there; False when that failed
     (reported)."""
     if settings.excludes(file.filename) or file.name in private:
         return True
     if (job.config.outdir / file.name / file.filename).exists():
         return True
-    from sdistmaker.mirroring.download import download
+    from sdistmaker.repository import Repository
 
     key = PROBLEM + public_url(file.url)
-    deadline = time.monotonic() + job.config.read_timeout
+    address, credentials = without_credentials(settings.index)
+    username, password = (credentials.username, credentials.password) if credentials else ("", "")
+    upstream = Repository(address, username or None, password or None, index=address)
     # A folder of sdistmaker's (removed by the next run if this one is killed) keeps the file
     # under its own name until it is published.
     folder = temporaries.new_folder(job.store.private, file.filename)
     try:
-        downloaded = download(file, folder, deadline)
-        job.store.publish(
-            downloaded, file.name, file.version, f"mirror:{public_url(settings.index)}"
-        )
+        downloaded = upstream.download(file, folder, job.config.read_timeout)
+        job.store.publish(downloaded, file.name, file.version, f"mirror:{address}")
     except AlreadyPublished:
         return True
     except SdistmakerError as error:

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from helpers.projects import write_defaults
 from helpers.servers import make_wheel, upstream_index
 from sdistmaker.cli import sdists_from_tags
@@ -73,7 +75,9 @@ def test_requirements_and_their_dependencies_install_with_upstream_gone(tmp_path
     )
 
 
-def test_a_file_whose_hash_is_not_upstreams_is_refused(tmp_path: Path) -> None:
+def test_a_file_whose_hash_is_not_upstreams_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     wheel = make_wheel(wheels, "acme-certs", "1.1")
@@ -89,5 +93,8 @@ def test_a_file_whose_hash_is_not_upstreams_is_refused(tmp_path: Path) -> None:
         tmp_path, OUTDIR="out", MIRROR={"index": index, "requirements": ["acme-certs"]}
     )
     assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"failed mirroring: {(simple / wheel.name).as_uri()}: sha256 ")
+    assert line.endswith(f", not {digest} as the index says: refused")
     assert not (tmp_path / "out" / "acme-certs" / wheel.name).exists()
     assert not list((tmp_path / "out" / ".sdistmaker").glob("*acme_certs*"))

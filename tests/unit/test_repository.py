@@ -19,7 +19,7 @@ from helpers.repositories import GitRepository
 from helpers.servers import PackageServer, http_server, make_wheel, pypiserver, upstream_index
 from sdistmaker import Repository
 from sdistmaker.cli import sdists_from_tags
-from sdistmaker.repository import DownloadError, UploadError
+from sdistmaker.repository import Distribution, DownloadError, UploadError
 
 MakeGit = Callable[[str], GitRepository]
 
@@ -187,3 +187,32 @@ def test_a_repository_that_wants_a_password_to_be_read(built: Path, tmp_path: Pa
                 offered, tmp_path / "down"
             )
         assert "wrong-guess" not in str(error.value)
+
+
+def test_credentials_go_to_the_index_host_alone(tmp_path: Path) -> None:
+    """A file the index links on another host (PyPI's are on files.pythonhosted.org) is
+    fetched without the index's password."""
+    body = b"a wheel"
+    seen: list[str | None] = []
+
+    class Files(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    digest = hashlib.sha256(body).hexdigest()
+    with http_server(Files) as files, http_server(Files) as index:
+        repository = Repository(f"http://{index}/", username="ci", password="s3cret")
+        elsewhere = Distribution("p", "1.0", "p-1.0.tar.gz", f"http://{files}/p-1.0.tar.gz", digest)
+        repository.download(elsewhere, tmp_path)
+        here = dataclasses.replace(elsewhere, url=f"http://{index}/p-1.0.tar.gz")
+        (tmp_path / "p-1.0.tar.gz").unlink()
+        repository.download(here, tmp_path)
+    assert seen[0] is None
+    assert seen[1] is not None and seen[1].startswith("Basic ")

@@ -9,8 +9,9 @@ import pytest
 
 from helpers.servers import make_wheel, upstream_index
 from helpers.system import soon
-from sdistmaker.mirroring.resolve import MirrorError, UpstreamFile, resolve
+from sdistmaker.mirroring.resolve import MirrorError, resolve
 from sdistmaker.mirroring.setting import Environment, Mirror
+from sdistmaker.repository import Distribution
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def wheels(tmp_path: Path) -> dict[str, list[Path]]:
     }
 
 
-def names(files: list[UpstreamFile]) -> list[str]:
+def names(files: list[Distribution]) -> list[str]:
     return sorted(f"{file.name} {file.version} {file.filename}" for file in files)
 
 
