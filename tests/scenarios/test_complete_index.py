@@ -1,6 +1,7 @@
-"""A complete index (MIRROR): what the requirements need, resolved by uv against an upstream
-index served on 127.0.0.1 (standing in for PyPI), mirrored into OUTDIR so that installs work with
-upstream gone."""
+"""A complete index (MIRROR): what the requirements and the private releases need, resolved by
+uv against an upstream index served on 127.0.0.1 (standing in for PyPI), mirrored into OUTDIR so
+that installs work with upstream gone, from file:// and through the shipped Apache
+configuration."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from helpers.projects import write_defaults
-from helpers.servers import make_wheel, upstream_index
+from helpers.projects import hatchling_project, write_defaults
+from helpers.repositories import GitRepository
+from helpers.servers import apache, free_port, make_wheel, upstream_index
+from helpers.system import NETWORK
 from sdistmaker.cli import sdists_from_tags
 
 
@@ -98,3 +102,41 @@ def test_a_file_whose_hash_is_not_upstreams_is_refused(
     assert line.endswith(f", not {digest} as the index says: refused")
     assert not (tmp_path / "out" / "acme-certs" / wheel.name).exists()
     assert not list((tmp_path / "out" / ".sdistmaker").glob("*acme_certs*"))
+
+
+def test_a_private_project_and_all_it_needs_install_through_apache_with_upstream_gone(
+    make_git: Callable[[str], GitRepository], tmp_path: Path
+) -> None:
+    repo = make_git("acme-app")
+    project = hatchling_project("acme-app", "1.0")
+    project["pyproject.toml"] = project["pyproject.toml"].replace(
+        'version = "1.0"', 'version = "1.0"\ndependencies = ["acme-http>=2"]'
+    )
+    repo.commit(project)
+    repo.tag("1.0")
+    with upstream_index(upstream_wheels(tmp_path / "wheels")) as index:
+        mirror = {"index": index, "private_dependencies": True, "exclude": ["*-win_amd64.whl"]}
+        defaults = write_defaults(
+            tmp_path,
+            OUTDIR="out",
+            GIT_REPOSITORIES=[repo.url],
+            WHEELS=True,
+            MIRROR=mirror,
+            BUILD_ENVIRONMENT=NETWORK,
+        )
+        assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    outdir = tmp_path / "out"
+    assert not list(outdir.glob("*/*win_amd64*"))
+    subprocess.run([sys.executable, "-m", "venv", tmp_path / "venv"], check=True)
+    python = tmp_path / "venv" / "bin" / "python"
+    dead = f"http://127.0.0.1:{free_port()}/simple"  # upstream, gone
+    with apache(outdir, dead) as port:
+        install: list[str | Path] = [python, "-m", "pip", "install", "-q", "--no-cache-dir"]
+        index_url = f"http://127.0.0.1:{port}/simple/"
+        subprocess.run([*install, "--index-url", index_url, "acme-app"], check=True)
+    versions = installed(python)
+    assert (versions["acme-app"], versions["acme-http"], versions["acme-idna"]) == (
+        "1.0",
+        "2.0",
+        "3.0",
+    )
