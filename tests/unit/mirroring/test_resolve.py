@@ -54,3 +54,15 @@ def test_a_requirement_no_version_satisfies_is_one_line_naming_the_index(
     assert message.startswith(f"{index}: ")
     assert "acme-http" in message
     assert "\n" not in message
+
+
+def test_a_named_environment_gets_the_files_that_install_there(
+    wheels: dict[str, list[Path]],
+) -> None:
+    linux = Environment("3.11", "linux")
+    with upstream_index(wheels) as index:
+        found = resolve(Mirror(index), ["acme-http"], linux, dict(os.environ), soon())
+    assert names(found) == [
+        "acme-certs 1.1 acme_certs-1.1-py3-none-any.whl",
+        "acme-http 2.0 acme_http-2.0-py3-none-any.whl",
+    ]
