@@ -39,6 +39,8 @@ _NAMING_TEMPLATES = (
 class Project:
     name: str
     files: tuple[DistributionFile, ...]
+    mirrored_from: str = ""
+    """The upstream index its files are mirrored from; empty when they are built here."""
 
 
 @dataclass(frozen=True)
@@ -199,9 +201,8 @@ class Renderer:
             | {"href": f"../{project.name}/{quote(f.filename)}", "yanked": yanked.get(f.version)}
             for f in reversed(project.files)
         ]
-        return self._render(
-            "browse/project.html", project=self.overview(project), files=files, failures=failures
-        )
+        shown = self.overview(project) | {"mirrored_from": project.mirrored_from}
+        return self._render("browse/project.html", project=shown, files=files, failures=failures)
 
     def browse_index(self, rows: str, count: int) -> str:
         """The front page: ``count`` projects, their rows (``overview``) joined."""

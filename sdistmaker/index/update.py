@@ -236,7 +236,8 @@ def _read_project(
     time moves when it is restored from a backup)."""
     facts: dict[str, DistributionFile] = {}
     problems: dict[str, str] = {}
-    recorded = published.read(folder).published
+    record = published.read(folder)
+    recorded = record.published
     try:
         with os.scandir(folder) as found:
             entries = list(found)
@@ -257,7 +258,7 @@ def _read_project(
             known = replace(known, upload_time=recorded[entry.name])
         facts[entry.name] = known
     files = sorted(facts.values(), key=lambda f: (Version(f.version), f.filename))
-    return Project(folder.name, tuple(files)), problems
+    return Project(folder.name, tuple(files), record.mirrored_from), problems
 
 
 def _read(path: Path, staging: Path) -> DistributionFile:

@@ -23,12 +23,22 @@ from sdistmaker.outdir.atomic import write_atomically
 RECORD = ".sdistmaker-published.json"
 
 
+MIRROR = "mirror:"
+"""How the owner of a mirrored project's folder starts; the upstream index follows."""
+
+
 @dataclass
 class Record:
     owner: str = ""
-    """The VCS project (``Tag.project_key``) that publishes the project; empty: not known."""
+    """The VCS project (``Tag.project_key``) that publishes the project, or ``MIRROR`` and the
+    upstream index it is mirrored from; empty: not known."""
     published: dict[str, str] = field(default_factory=dict)
     """File name -> when it was published, as yyyy-mm-ddThh:mm:ssZ."""
+
+    @property
+    def mirrored_from(self) -> str:
+        """The upstream index the project is mirrored from; empty when it is built here."""
+        return self.owner.removeprefix(MIRROR) if self.owner.startswith(MIRROR) else ""
 
 
 def read(folder: Path) -> Record:

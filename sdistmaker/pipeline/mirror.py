@@ -9,7 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 from sdistmaker.errors import SdistmakerError
-from sdistmaker.outdir import temporaries
+from sdistmaker.outdir import published, temporaries
 from sdistmaker.outdir.store import AlreadyPublished
 from sdistmaker.pipeline.job import Job
 from sdistmaker.urls import public_url, without_credentials
@@ -115,7 +115,8 @@ def _mirror(job: Job, settings: Mirror, file: Distribution, private: Container[s
     folder = temporaries.new_folder(job.store.private, file.filename)
     try:
         downloaded = upstream.download(file, folder, job.config.read_timeout)
-        job.store.publish(downloaded, file.name, file.version, f"mirror:{address}")
+        owner = published.MIRROR + public_url(address)
+        job.store.publish(downloaded, file.name, file.version, owner)
     except AlreadyPublished:
         return True
     except SdistmakerError as error:

@@ -61,6 +61,7 @@ def test_requirements_and_their_dependencies_install_with_upstream_gone(tmp_path
             "acme-http/acme_http-2.0-py3-none-any.whl",
             "acme-idna/acme_idna-3.0-py3-none-any.whl",
         ]
+        assert f"Mirrored from {index}" in (outdir / "+" / "acme-http.html").read_text()
         stamps = {f: (outdir / f).stat().st_mtime_ns for f in files}
         # A second run downloads nothing: every file is there already.
         assert sdists_from_tags(["-d", str(defaults)]) == 0
