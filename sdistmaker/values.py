@@ -43,3 +43,12 @@ def strings(value: Any) -> tuple[str, ...]:
             raise Invalid(f"must be a list of strings, but holds {item!r}")
         string(item)
     return tuple(value)
+
+
+def known_keys(value: dict[Any, Any], known: set[str]) -> None:
+    """Refuse a dict holding a key not in ``known``, naming the first and those it may hold."""
+    unknown = set(value) - known
+    if unknown:
+        raise Invalid(
+            f"unknown key {sorted(unknown, key=str)[0]!r} (known: {', '.join(sorted(known))})"
+        )

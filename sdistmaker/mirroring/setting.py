@@ -41,11 +41,7 @@ class Mirror:
 def check(value: Any) -> Mirror:
     if not isinstance(value, dict):
         raise values.Invalid(f"must be a dict with an 'index', not {type(value).__name__}")
-    unknown = set(value) - _KEYS
-    if unknown:
-        raise values.Invalid(
-            f"unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(_KEYS))})"
-        )
+    values.known_keys(value, _KEYS)
     if "index" not in value:
         raise values.Invalid("needs an 'index': the upstream index's URL")
     index = values.url(value["index"])

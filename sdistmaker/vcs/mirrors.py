@@ -53,11 +53,7 @@ def _entry(kind: type[Repository], value: Any) -> Repository:
         value = {"url": value}
     if not isinstance(value, dict):
         raise values.Invalid(f"entries must be URLs or dicts, not {type(value).__name__}")
-    unknown = set(value) - _KEYS
-    if unknown:
-        raise values.Invalid(
-            f"unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(_KEYS))})"
-        )
+    values.known_keys(value, _KEYS)
     if not isinstance(value.get("url"), str) or not value["url"]:
         raise values.Invalid("every entry needs a 'url' string")
     values.url(value["url"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -185,3 +186,14 @@ def all_gone(marker: str, seconds: float = 10) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+def installed(python: Path) -> dict[str, str]:
+    """What the environment of ``python`` holds: distribution name -> version."""
+    code = (
+        "import importlib.metadata as m, json\n"
+        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+    )
+    output = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True)
+    versions: dict[str, str] = json.loads(output.stdout)
+    return versions

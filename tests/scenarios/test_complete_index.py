@@ -6,7 +6,6 @@ configuration."""
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import subprocess
 import sys
@@ -18,18 +17,8 @@ import pytest
 from helpers.projects import hatchling_project, write_defaults
 from helpers.repositories import GitRepository
 from helpers.servers import apache, free_port, make_wheel, upstream_index
-from helpers.system import NETWORK
+from helpers.system import NETWORK, installed
 from sdistmaker.cli import sdists_from_tags
-
-
-def installed(python: Path) -> dict[str, str]:
-    code = (
-        "import importlib.metadata as m, json\n"
-        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
-    )
-    output = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True)
-    versions: dict[str, str] = json.loads(output.stdout)
-    return versions
 
 
 def upstream_wheels(folder: Path) -> dict[str, list[Path]]:

@@ -4,7 +4,6 @@ a push of a tag built by the hook README.rst shows."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -22,7 +21,7 @@ from helpers.projects import (
 )
 from helpers.repositories import HgRepository
 from helpers.servers import free_port, wait_for
-from helpers.system import BIN, NETWORK, require
+from helpers.system import BIN, NETWORK, installed, require
 from sdistmaker.cli import sdists_from_tags
 
 MakeHg = Callable[[str], HgRepository]
@@ -45,16 +44,6 @@ def hgweb(folder: Path) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait()
-
-
-def installed(python: Path) -> dict[str, str]:
-    code = (
-        "import importlib.metadata as m, json\n"
-        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
-    )
-    output = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True)
-    versions: dict[str, str] = json.loads(output.stdout)
-    return versions
 
 
 def test_tags_served_over_http_build_and_install_with_pip_and_uv(

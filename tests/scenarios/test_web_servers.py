@@ -22,7 +22,7 @@ from selenium.webdriver.common.by import By
 from helpers.projects import hatchling_project, write_defaults
 from helpers.repositories import GitRepository
 from helpers.servers import apache, fetch, make_wheel, nginx, served_folder, upstream_index
-from helpers.system import require, small_disk
+from helpers.system import installed, require, small_disk
 from sdistmaker.cli import sdists_from_tags
 from sdistmaker.index.rules import write_server_rules
 
@@ -696,16 +696,6 @@ def test_the_pages_for_people_are_served(server: int) -> None:
 def fresh_venv(folder: Path) -> Path:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", folder], check=True)
     return folder / "bin" / "python"
-
-
-def installed(python: Path) -> dict[str, str]:
-    code = (
-        "import importlib.metadata as m, json\n"
-        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
-    )
-    output = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True)
-    versions: dict[str, str] = json.loads(output.stdout)
-    return versions
 
 
 def pip(python: Path, server: int, *requirements: str) -> subprocess.CompletedProcess[str]:
