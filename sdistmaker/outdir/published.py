@@ -77,6 +77,15 @@ def now() -> str:
     return timestamp(time.time())
 
 
+_PEP_700 = "%Y-%m-%dT%H:%M:%SZ"
+
+
 def timestamp(seconds: float) -> str:
     """A time as PEP 700 writes it: yyyy-mm-ddThh:mm:ssZ."""
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime(_PEP_700)
+
+
+def seconds_since(stamp: str) -> float:
+    """Seconds from ``stamp`` (as ``timestamp`` writes it) to now."""
+    then = datetime.strptime(stamp, _PEP_700).replace(tzinfo=timezone.utc)
+    return time.time() - then.timestamp()

@@ -68,6 +68,9 @@ class State:
     mirrored: list[str] = field(default_factory=list)
     """The private releases (``name==version``) whose dependencies are mirrored (MIRROR's
     private_dependencies): each is resolved once."""
+    requirements_mirrored: dict[str, str] = field(default_factory=dict)
+    """MIRROR's settings (a fingerprint) -> when what their requirements need was last mirrored
+    whole, as yyyy-mm-ddThh:mm:ssZ."""
 
 
 def load(state_file: Path) -> State:
@@ -122,6 +125,9 @@ def _state(data: object) -> State:
         folders_recorded=shapes.of(bool, top.get("folders_recorded", False), "folders_recorded"),
         hidden=shapes.of_str(top.get("hidden", ""), "hidden"),
         mirrored=shapes.strings(top.get("mirrored", []), "mirrored"),
+        requirements_mirrored=shapes.mapping(
+            top.get("requirements_mirrored", {}), "requirements_mirrored", shapes.of_str
+        ),
     )
 
 

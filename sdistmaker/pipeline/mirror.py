@@ -3,6 +3,7 @@ name private here is never taken from upstream."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import time
@@ -38,17 +39,37 @@ def mirror(job: Job) -> None:
 
     known = frozenset(job.state.owners) | frozenset(job.state.projects)
     private = PrivateNames(job.config.private_names, known)
-    wanted: dict[str, tuple[str, ...]] = {"requirements": settings.requirements}
+    wanted: dict[str, tuple[str, ...]] = {}
+    if _due(job, settings):
+        wanted["requirements"] = settings.requirements
     if settings.private_dependencies:
         wanted.update(_private_releases(job, private))
     for needing, requirements in wanted.items():
         files = _resolved(job, settings, needing, requirements)
-        if files is None:
+        if files is None or not all([_mirror(job, settings, file, private) for file in files]):
             continue
-        mirrored = all(_mirror(job, settings, file, private) for file in files)
-        if mirrored and needing != "requirements":
+        if needing == "requirements":
+            job.state.requirements_mirrored = {_fingerprint(settings): published.now()}
+        else:
             job.state.mirrored.append(needing)
-            job.store.save_state(job.state)
+        job.store.save_state(job.state)
+
+
+AGAIN_AFTER = 3600
+"""Seconds after which MIRROR's requirements are resolved again, for new upstream versions: a
+run with nothing new does not ask upstream each time (a change of MIRROR is resolved at once)."""
+
+
+def _due(job: Job, settings: Mirror) -> bool:
+    """Whether MIRROR's requirements are to be resolved this run."""
+    last = job.state.requirements_mirrored.get(_fingerprint(settings))
+    if last is None:
+        return True
+    return published.seconds_since(last) >= AGAIN_AFTER
+
+
+def _fingerprint(settings: Mirror) -> str:
+    return hashlib.sha256(repr(settings).encode()).hexdigest()[:16]
 
 
 def _private_releases(job: Job, private: Container[str]) -> dict[str, tuple[str, ...]]:

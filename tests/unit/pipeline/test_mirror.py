@@ -1,6 +1,7 @@
 """The mirroring step of a run (sdistmaker/pipeline/mirror.py): what it takes from upstream,
 what it never takes, and what it says when upstream cannot be read."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from sdistmaker.outdir import published
 from sdistmaker.outdir.state import TagRecord
 from sdistmaker.outdir.store import Store
 from sdistmaker.pipeline.job import Job
-from sdistmaker.pipeline.mirror import mirror
+from sdistmaker.pipeline.mirror import AGAIN_AFTER, mirror
 
 
 def run_with(root: Path, **settings: object) -> Job:
@@ -123,3 +124,28 @@ def test_what_private_releases_need_is_mirrored_once_each(
     again = run_with(tmp_path, MIRROR={**settings, "index": index})
     mirror(again)
     assert again.summary.failures == []
+
+
+def test_requirements_mirrored_whole_are_not_resolved_again_within_the_hour(
+    tmp_path: Path, wheels: dict[str, list[Path]]
+) -> None:
+    """A run with nothing new stays quick: MIRROR's requirements are resolved again after
+    AGAIN_AFTER, or at once when MIRROR changes."""
+    with upstream_index(wheels) as index:
+        settings = {"index": index, "requirements": ["left-pad"]}
+        first = run_with(tmp_path, MIRROR=settings)
+        mirror(first)
+        assert first.summary.failures == []
+    [(fingerprint, when)] = first.state.requirements_mirrored.items()
+    # Upstream gone: within the hour nothing is asked of it, so nothing fails.
+    quiet = run_with(tmp_path, MIRROR=settings)
+    mirror(quiet)
+    assert (quiet.summary.failures, quiet.state.requirements_mirrored) == ([], {fingerprint: when})
+    changed = run_with(tmp_path, MIRROR={**settings, "requirements": ["left-pad", "acme-lib"]})
+    mirror(changed)
+    assert [f.subject for f in changed.summary.failures] == ["mirroring"]
+    late = run_with(tmp_path, MIRROR=settings)
+    an_hour_ago = published.timestamp(time.time() - AGAIN_AFTER)
+    late.state.requirements_mirrored = {fingerprint: an_hour_ago}
+    mirror(late)  # resolved again (uv may answer from its cache while upstream is gone)
+    assert late.state.requirements_mirrored[fingerprint] != an_hour_ago or late.summary.failures
