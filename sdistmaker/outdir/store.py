@@ -154,6 +154,9 @@ def publish(  # noqa: PLR0913 (a file, where, of which release, whose)
     first (on the same file system; by default the project's folder)."""
     if not is_project_name(distribution):  # never a path: it names a folder in root
         raise StoreError(f"{distribution!r} is no normalised distribution name")
+    # Nor a page, a record or a hidden file of the folder: a file of that release, by its name.
+    if not is_distribution(built.name) or not names_release(built.name, distribution, version):
+        raise StoreError(f"{built.name!r} names no distribution file of {distribution} {version}")
     folder = root / distribution
     target = folder / built.name
     if target.exists():

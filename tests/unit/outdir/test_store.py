@@ -154,3 +154,18 @@ def test_folders_made_to_be_served_are_open_to_every_user_whatever_the_umask(
         (tmp_path / p).stat().st_mode & 0o777 for p in ("srv", "srv/pypi", "srv/pypi/acme-lib")
     ]
     assert modes == [0o750, 0o755, 0o755]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["index.html", ".sdistmaker-published.json", "p-2.0.tar.gz", "q-1.0.tar.gz", "p-1.0.txt"],
+)
+def test_only_a_file_named_as_the_release_is_published(tmp_path: Path, name: str) -> None:
+    """A file named otherwise (a page, the folder's record, another release's) could replace
+    what the index writes, or pass for what it is not: refused, whoever made it (a build, an
+    upstream index being mirrored)."""
+    built = tmp_path / name
+    built.write_bytes(b"anything")
+    with pytest.raises(StoreError, match=r"names no distribution file of p 1\.0"):
+        publish(built, tmp_path / "out", "p", "1.0", "mirror:https://p/")
+    assert not (tmp_path / "out" / "p").exists()
