@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import abc
 import os
+import shutil
 import tarfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from sdistmaker.building import processes
 from sdistmaker.errors import SdistmakerError, VcsError
 from sdistmaker.models import Tag
 
@@ -35,6 +37,43 @@ def ssh_options() -> str:
         f"-o BatchMode=yes -o ConnectTimeout={STALL_SECONDS} -o ServerAliveInterval=15 "
         f"-o ServerAliveCountMax={STALL_SECONDS // 15}"
     )
+
+
+@dataclass(frozen=True)
+class Command:
+    """A system's command line tool, run for one repository: every failure is a VcsError naming
+    the repository, in one line."""
+
+    program: str
+    """Its name, looked for on PATH (``git``)."""
+    location: str
+    """The repository, as messages name it (no credentials)."""
+    environment: Mapping[str, str]
+    explain: Callable[[bytes, int], str]
+    """What went wrong, in one line, from what the tool wrote to its errors and its exit
+    status."""
+
+    def run(
+        self,
+        options: Sequence[str],
+        arguments: Sequence[str],
+        deadline: float,
+        output: IO[bytes] | None = None,
+    ) -> bytes:
+        """Run the tool with ``options``, then its subcommand and ``arguments``, killed with all it
+        started at ``deadline`` (``time.monotonic()``); what it wrote to its output (nothing
+        when that went to ``output``)."""
+        program = shutil.which(self.program)
+        if program is None:
+            raise VcsError(f"{self.location}: the {self.program} command is not installed")
+        command = [program, *options, *arguments]
+        try:
+            done = processes.run(command, self.environment, deadline, output)
+        except processes.TimedOut:
+            raise VcsError(f"{self.location}: {self.program} {arguments[0]} timed out") from None
+        if done.code:
+            raise VcsError(f"{self.location}: {self.explain(done.errors, done.code)}")
+        return done.output
 
 
 class Source(abc.ABC):

@@ -7,17 +7,16 @@ import fcntl
 import functools
 import logging
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from sdistmaker.building import processes
 from sdistmaker.errors import VcsError
 from sdistmaker.vcs import register
 from sdistmaker.vcs.base import (
+    Command,
     Hook,
     extract_tree,
 )
@@ -55,19 +54,10 @@ class GitProject(MirroredProject):
         """Run git on the mirror (or ``repository``), named as such: were it damaged, git
         would otherwise look for a repository in the folders around it, and might find one.
         Killed at ``deadline`` (by default, the repository's timeout from now)."""
-        repository = repository or self.mirror
-        program = shutil.which("git")
-        if program is None:
-            raise VcsError(f"{self.location}: the git command is not installed")
-        command = [program, f"--git-dir={repository}", *args]
+        git = Command("git", self.location, self._environment, git_message)
         deadline = deadline or time.monotonic() + self.timeout
-        try:
-            done = processes.run(command, self._environment, deadline, output)
-        except processes.TimedOut:
-            raise VcsError(f"{self.location}: git {args[0]} timed out") from None
-        if done.code:
-            raise VcsError(f"{self.location}: {git_message(done.errors, done.code)}")
-        return done.output.decode("utf-8", "surrogateescape").rstrip("\n")
+        written = git.run([f"--git-dir={repository or self.mirror}"], args, deadline, output)
+        return written.decode("utf-8", "surrogateescape").rstrip("\n")
 
     def _make(self, partial: Path) -> None:
         self._git("init", "--quiet", "--bare", repository=partial)

@@ -18,7 +18,7 @@ from sdistmaker.building import processes
 from sdistmaker.errors import VcsError
 from sdistmaker.urls import redact, without_credentials
 from sdistmaker.vcs import register
-from sdistmaker.vcs.base import Hook, extract_tree, ssh_options
+from sdistmaker.vcs.base import Command, Hook, extract_tree, ssh_options
 from sdistmaker.vcs.mirrors import MirroredProject, Mirroring, Repository, repositories_setting
 
 _CONFIGURATION = (
@@ -63,20 +63,12 @@ class HgProject(MirroredProject):
         """Run hg on the mirror (or ``repository``), named as such: hg would otherwise look
         for a repository in the folders around it. Killed at ``deadline`` (by default, the
         repository's timeout from now)."""
-        program = shutil.which("hg")
-        if program is None:
-            raise VcsError(f"{self.location}: the hg command is not installed")
+        hg = Command("hg", self.location, self._environment, _message)
         options = [f"--config={setting}" for setting in _CONFIGURATION]
-        repository = repository or self.mirror
-        command = [program, "--noninteractive", *options, f"--repository={repository}", *args]
+        options += ["--noninteractive", f"--repository={repository or self.mirror}"]
         deadline = deadline or time.monotonic() + self.timeout
-        try:
-            done = processes.run(command, self._environment, deadline, output)
-        except processes.TimedOut:
-            raise VcsError(f"{self.location}: hg {args[0]} timed out") from None
-        if done.code:
-            raise VcsError(f"{self.location}: {_message(done.errors, done.code)}")
-        return done.output.decode("utf-8", "surrogateescape")
+        written = hg.run(options, args, deadline, output)
+        return written.decode("utf-8", "surrogateescape")
 
     def _make(self, partial: Path) -> None:
         partial.rmdir()  # hg clone makes its destination

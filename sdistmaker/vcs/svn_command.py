@@ -3,37 +3,30 @@
 from __future__ import annotations
 
 import os
-import shutil
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from sdistmaker.building import processes
 from sdistmaker.errors import VcsError
 from sdistmaker.urls import public_url, redact
-from sdistmaker.vcs.base import READ_TIMEOUT, STALL_SECONDS, ssh_options
+from sdistmaker.vcs.base import READ_TIMEOUT, STALL_SECONDS, Command, ssh_options
 
 
 def svn(*args: str, url: str, deadline: float) -> str:
     """Run svn, never interactively, English messages, UTF-8 names, killed at ``deadline``
     (``time.monotonic()``); errors name ``url``."""
-    program = shutil.which("svn")
-    if program is None:
-        raise VcsError(f"{public_url(url)}: the svn command is not installed")
     # An http(s) server that stops sending is given up after a while; svn:// has no such option.
     stall = f"servers:global:http-timeout={STALL_SECONDS}"
-    command = [program, "--non-interactive", "--config-option", stall, *args]
     environment = {**os.environ, "LC_ALL": "C.UTF-8", "SVN_SSH": _ssh_command()}
-    try:
-        done = processes.run(command, environment, deadline)
-    except processes.TimedOut:
-        raise VcsError(f"{public_url(url)}: svn {args[0]} timed out") from None
-    if done.code:
-        text = done.errors.decode("utf-8", "replace")
-        lines = [line for line in text.splitlines() if line.strip()]
-        message = lines[-1] if lines else f"svn exited with {done.code}"
-        raise VcsError(f"{public_url(url)}: {redact(message)}")
-    return done.output.decode("utf-8", "replace")
+    command = Command("svn", public_url(url), environment, _last_line)
+    written = command.run(["--non-interactive", "--config-option", stall], args, deadline)
+    return written.decode("utf-8", "replace")
+
+
+def _last_line(errors: bytes, code: int) -> str:
+    """What went wrong, in svn's words: its last line (an ``svn: E…`` one)."""
+    lines = [line for line in errors.decode("utf-8", "replace").splitlines() if line.strip()]
+    return redact(lines[-1] if lines else f"svn exited with {code}")
 
 
 def _ssh_command() -> str:
