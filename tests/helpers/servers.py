@@ -365,17 +365,13 @@ def git_http_server(root: Path, user: str, password: str) -> Iterator[GitServer]
     the server answers, the client's git processes are alive: every request looks for the
     secret in the command line of every process, which any user of the machine can read.
     """
-    expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    expected = basic_credentials(user, password)
     exposures: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             exposures.extend(_command_lines_holding(password or user))
-            if self.headers.get("Authorization") != expected:
-                self.send_response(401)
-                self.send_header("WWW-Authenticate", 'Basic realm="git"')
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+            if refused_without(self, expected, "git"):
                 return
             path, _, query = self.path.partition("?")
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -418,6 +414,39 @@ def git_http_server(root: Path, user: str, password: str) -> Iterator[GitServer]
 
     with http_server(Handler) as address:
         yield GitServer(address, exposures)
+
+
+def basic_credentials(user: str, password: str) -> str:
+    """The Authorization header of HTTP Basic authentication."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def refused_without(handler: http.server.BaseHTTPRequestHandler, expected: str, realm: str) -> bool:
+    """Answer 401, asking for credentials, unless the request carries ``expected`` (an
+    Authorization header); whether it was refused."""
+    if handler.headers.get("Authorization") == expected:
+        return False
+    handler.send_response(401)
+    handler.send_header("WWW-Authenticate", f'Basic realm="{realm}"')
+    handler.send_header("Content-Length", "0")
+    handler.end_headers()
+    return True
+
+
+@contextlib.contextmanager
+def hg_serve(*arguments: str | Path) -> Iterator[str]:
+    """hg's own web server (``hg serve ARGUMENTS``) on 127.0.0.1, as a company's hgweb serves
+    its repositories; yields its URL."""
+    require("hg")
+    port = free_port()
+    command = ["hg", "serve", *map(str, arguments), "-a", "127.0.0.1", "-p", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(port, server)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait()
 
 
 def _command_lines_holding(secret: str) -> list[str]:

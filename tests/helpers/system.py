@@ -197,3 +197,13 @@ def installed(python: Path) -> dict[str, str]:
     output = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True)
     versions: dict[str, str] = json.loads(output.stdout)
     return versions
+
+
+def wait_for_file(path: Path, seconds: float = 60) -> bool:
+    """Whether ``path`` appears within ``seconds`` (what a background run makes)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if path.exists():
+            return True
+        time.sleep(0.2)
+    return False

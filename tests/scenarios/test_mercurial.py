@@ -20,8 +20,8 @@ from helpers.projects import (
     write_defaults,
 )
 from helpers.repositories import HgRepository
-from helpers.servers import free_port, wait_for
-from helpers.system import BIN, NETWORK, installed, require
+from helpers.servers import hg_serve
+from helpers.system import BIN, NETWORK, installed, require, wait_for_file
 from sdistmaker.cli import sdists_from_tags
 
 MakeHg = Callable[[str], HgRepository]
@@ -29,21 +29,11 @@ MakeHg = Callable[[str], HgRepository]
 
 @contextmanager
 def hgweb(folder: Path) -> Iterator[str]:
-    """``hg serve`` on 127.0.0.1 serving every repository in ``folder``, at ``URL/<name>``."""
+    """``hg serve`` serving every repository in ``folder``, at ``URL/<name>``."""
     configuration = folder.parent / "hgweb.conf"
     configuration.write_text(f"[paths]\n/ = {folder}/*\n")
-    port = free_port()
-    server = subprocess.Popen(
-        ["hg", "serve", "--web-conf", configuration, "-a", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(port, server)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait()
+    with hg_serve("--web-conf", configuration) as url:
+        yield url
 
 
 def test_tags_served_over_http_build_and_install_with_pip_and_uv(
@@ -85,15 +75,6 @@ def test_tags_served_over_http_build_and_install_with_pip_and_uv(
     command = [uv, "pip", "install", "-q", "--index-url", index, *requirements]
     subprocess.run(command, check=True, env=environment)
     assert installed(tmp_path / "uv/bin/python")["acme-scm"] == "1.2"
-
-
-def wait_for_file(path: Path, seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if path.exists():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_a_pushed_tag_is_built_by_the_hook_in_the_background(

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from helpers.projects import hatchling_project, setup_py_project, write_defaults
 from helpers.repositories import GitRepository, SvnRepository, install_hook
-from helpers.system import NETWORK, hold_lock, run
+from helpers.system import NETWORK, hold_lock, run, wait_for_file
 from sdistmaker.vcs.git import Git
 from sdistmaker.vcs.svn import Subversion
 
 MakeGit = Callable[[str], GitRepository]
-
-
-def wait_for_file(path: Path, seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if path.exists():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_which_svn_commits_touch_tags(svn_repository: SvnRepository) -> None:

@@ -1,6 +1,5 @@
 """Mercurial (sdistmaker/vcs/hg.py), with real repositories read over file:// and HTTP."""
 
-import base64
 import http.client
 import http.server
 import os
@@ -16,7 +15,7 @@ import pytest
 
 from helpers.projects import hatchling_project
 from helpers.repositories import HgRepository
-from helpers.servers import free_port, http_server, wait_for
+from helpers.servers import basic_credentials, hg_serve, http_server, refused_without
 from helpers.system import soon
 from sdistmaker import vcs
 from sdistmaker.errors import VcsError
@@ -190,28 +189,11 @@ def test_the_hook_sees_a_push_that_changed_tags(make_hg: MakeHg) -> None:
         os.chdir(cwd)
 
 
-@contextmanager
-def hg_serve(repository: Path) -> Iterator[str]:
-    """hg's own web server on 127.0.0.1, as a company's hgweb serves its repositories."""
-    port = free_port()
-    server = subprocess.Popen(
-        ["hg", "serve", "-R", repository, "-a", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(port)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.terminate()
-        server.wait()
-
-
 def test_a_repository_is_read_over_http(make_hg: MakeHg, tmp_path: Path) -> None:
     repo = make_hg("p")
     node = repo.commit(hatchling_project("p", "1.0"))
     repo.tag("1.0")
-    with hg_serve(repo.root) as url:
+    with hg_serve("-R", repo.root) as url:
         source = HgProject(url, tmp_path / "cache")
         assert versions(source) == {"1.0": ("1.0", node)}
         [tag] = source.tags()
@@ -222,15 +204,11 @@ def test_a_repository_is_read_over_http(make_hg: MakeHg, tmp_path: Path) -> None
 @contextmanager
 def behind_a_password(upstream: str, user: str, password: str) -> Iterator[str]:
     """``upstream`` (an hg server) behind HTTP Basic authentication, as a company's hgweb is."""
-    expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    expected = basic_credentials(user, password)
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.headers.get("Authorization") != expected:
-                self.send_response(401)
-                self.send_header("WWW-Authenticate", 'Basic realm="hg"')
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+            if refused_without(self, expected, "hg"):
                 return
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
@@ -264,7 +242,10 @@ def test_credentials_come_from_hgs_auth_configuration_and_none_is_never_asked_fo
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
-    with hg_serve(repo.root) as upstream, behind_a_password(upstream, "builder", "s3cret") as url:
+    with (
+        hg_serve("-R", repo.root) as upstream,
+        behind_a_password(upstream, "builder", "s3cret") as url,
+    ):
         # Without credentials: one line, at once, never a prompt.
         with pytest.raises(VcsError, match=rf"^{re.escape(url)}: abort: .*authoriz"):
             HgProject(url, tmp_path / "cache", timeout=30).tags()
