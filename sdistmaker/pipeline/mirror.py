@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Container
 
     from sdistmaker.mirroring.setting import Mirror
-    from sdistmaker.repository import Distribution
+    from sdistmaker.repository import Distribution, Repository
 
 logger = logging.getLogger("sdistmaker")
 
@@ -44,9 +44,15 @@ def mirror(job: Job) -> None:
         wanted["requirements"] = settings.requirements
     if settings.private_dependencies:
         wanted.update(_private_releases(job, private))
+    upstream = _upstream(settings)
     for needing, requirements in wanted.items():
         files = _resolved(job, settings, needing, requirements)
-        if files is None or not all([_mirror(job, settings, file, private) for file in files]):
+        if files is None:
+            continue
+        wanted_files = [
+            f for f in files if not settings.excludes(f.filename) and f.name not in private
+        ]
+        if not all([_mirror(job, upstream, file) for file in wanted_files]):
             continue
         if needing == "requirements":
             job.state.requirements_mirrored = {_fingerprint(settings): published.now()}
@@ -118,26 +124,28 @@ def _resolved(
     return sorted(found, key=lambda file: (file.name, file.filename))
 
 
-def _mirror(job: Job, settings: Mirror, file: Distribution, private: Container[str]) -> bool:
-    """Mirror ``file`` unless it is left out, private or there; False when that failed
-    (reported)."""
-    if settings.excludes(file.filename) or file.name in private:
-        return True
-    if (job.config.outdir / file.name / file.filename).exists():
-        return True
+def _upstream(settings: Mirror) -> Repository:
+    """The upstream index, its credentials (if its URL holds some) apart."""
     from sdistmaker.repository import Repository
 
-    key = PROBLEM + public_url(file.url)
     address, credentials = without_credentials(settings.index)
-    username, password = (credentials.username, credentials.password) if credentials else ("", "")
-    upstream = Repository(address, username or None, password or None, index=address)
+    if credentials is None:
+        return Repository(address, index=address)
+    return Repository(address, credentials.username, credentials.password or None, index=address)
+
+
+def _mirror(job: Job, upstream: Repository, file: Distribution) -> bool:
+    """Mirror ``file`` from ``upstream`` unless OUTDIR has it; False when that failed
+    (reported)."""
+    if (job.config.outdir / file.name / file.filename).exists():
+        return True
+    key = PROBLEM + public_url(file.url)
     # A folder of sdistmaker's (removed by the next run if this one is killed) keeps the file
     # under its own name until it is published.
     folder = temporaries.new_folder(job.store.private, file.filename)
     try:
         downloaded = upstream.download(file, folder, job.config.read_timeout)
-        owner = published.MIRROR + public_url(address)
-        job.store.publish(downloaded, file.name, file.version, owner)
+        job.store.publish(downloaded, file.name, file.version, published.MIRROR + upstream.name)
     except AlreadyPublished:
         return True
     except SdistmakerError as error:
