@@ -22,7 +22,7 @@ from sdistmaker import vcs
 from sdistmaker.errors import ConfigError
 from sdistmaker.mirroring import setting as mirroring
 from sdistmaker.mirroring.setting import Mirror
-from sdistmaker.urls import local_folder, public_url
+from sdistmaker.urls import public_url
 from sdistmaker.values import Invalid, string, strings
 
 
@@ -59,8 +59,11 @@ class Config:
     def local_repositories(self) -> list[tuple[str, Path]]:
         """The repositories sdistmaker reads from this machine's disk: the setting naming each,
         and its folder."""
-        urls = [pair for system in vcs.systems() for pair in system.repositories(self)]
-        folders = [(setting, local_folder(url)) for setting, url in urls]
+        folders = [
+            (setting, system.local_folder(url))
+            for system in vcs.systems()
+            for setting, url in system.repositories(self)
+        ]
         return [(setting, folder) for setting, folder in folders if folder is not None]
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 from urllib.parse import unquote, unquote_plus, urlsplit
 
 
-def local_folder(url: str) -> Path | None:
-    """The folder on this machine holding the repository at ``url``; None for a remote one, or
-    where there is no repository.
+def local_folder(url: str, marks: tuple[str, ...]) -> Path | None:
+    """The folder on this machine holding the repository at ``url``, known by one of ``marks``
+    (what only a repository's own folder holds); None for a remote one, or where there is no
+    repository.
 
     A ``file://`` URL may go on inside the repository (svn's ``file:///srv/svn/repo/libs``):
     the deepest folder that exists is the repository's own.
@@ -25,12 +26,10 @@ def local_folder(url: str) -> Path | None:
     folder = folder.resolve()
     while not folder.is_dir() and folder != folder.parent:
         folder = folder.parent
-    return folder if any((folder / mark).exists() for mark in _REPOSITORY_MARKS) else None
+    return folder if any((folder / mark).exists() for mark in marks) else None
 
 
 _SCP_LIKE = re.compile(r"^[^/]+:")
-# What only a repository's own folder holds: svn's and bare git's storage, a git work tree.
-_REPOSITORY_MARKS = ("db/current", "HEAD", ".git")
 
 
 def public_url(url: str) -> str:

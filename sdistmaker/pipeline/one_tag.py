@@ -11,7 +11,7 @@ from sdistmaker.outdir.temporaries import (
     own_temporary_folder,
     remove_abandoned_build_folders,
 )
-from sdistmaker.urls import local_folder, public_url
+from sdistmaker.urls import public_url
 
 
 def make_sdist(
@@ -26,11 +26,12 @@ def make_sdist(
     destination = Path(destination)
     remove_abandoned_build_folders()
     with own_temporary_folder(), BuildFolder() as workdir:
-        tag = vcs.for_url(tag_url).tag_from_url(tag_url, workdir)
+        system = vcs.for_url(tag_url)
+        tag = system.tag_from_url(tag_url, workdir)
         log = workdir / "build.log"
         # As in a run: nothing of sdistmaker's records, if the destination is an OUTDIR, nor of
         # the repository, when it is on this machine's disk.
-        hidden = [destination / PRIVATE, local_folder(tag.location)]
+        hidden = [destination / PRIVATE, system.local_folder(tag.location)]
         settings = BuildSettings(
             timeout, legacy_python, hidden=tuple(path for path in hidden if path is not None)
         )

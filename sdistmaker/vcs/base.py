@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar
 from sdistmaker.building import processes
 from sdistmaker.errors import SdistmakerError, VcsError
 from sdistmaker.models import Tag
+from sdistmaker.urls import local_folder
 
 if TYPE_CHECKING:
     from sdistmaker.config import Config
@@ -163,6 +164,13 @@ class VersionControl(abc.ABC):
     hook: ClassVar[Hook | None] = None
     settings: ClassVar[tuple[Setting, ...]] = ()
     """Its settings in the defaults file."""
+    marks: ClassVar[tuple[str, ...]] = ()
+    """What only its repositories' own folders hold: how one on this machine's disk is found
+    (builds must not read it)."""
+
+    def local_folder(self, url: str) -> Path | None:
+        """The folder on this machine holding its repository at ``url``; None for a remote one."""
+        return local_folder(url, self.marks)
 
     def repositories(self, config: Config) -> list[tuple[str, str]]:
         """The URLs of the repositories ``config`` has it read, each with the setting naming it

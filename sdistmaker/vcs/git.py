@@ -140,6 +140,7 @@ class Git(Mirroring):
     kept in a bare mirror."""
 
     name = "git"
+    marks = ("HEAD", ".git")  # a bare repository, a work tree
     prefixes = ("git+",)
     tag_url = "git+URL@TAG[#subdirectory=PATH]"
     hook = Hook(

@@ -133,6 +133,7 @@ class Mercurial(Mirroring):
     kept in a clone with no working copy."""
 
     name = "hg"
+    marks = (".hg",)
     prefixes = ("hg+",)
     tag_url = "hg+URL@TAG[#subdirectory=PATH]"
     hook = Hook(

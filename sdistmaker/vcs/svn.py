@@ -254,6 +254,7 @@ class Subversion(VersionControl):
     ``trunk`` or ``tags`` is a project, each folder in its ``tags`` a tag."""
 
     name = "svn"
+    marks = ("db/current",)  # its storage
     tag_url = "an svn tag URL (…/PROJECT/tags/TAG)"
     hook = Hook(
         "--svn-commit",

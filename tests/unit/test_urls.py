@@ -8,6 +8,7 @@ import pytest
 
 from helpers.repositories import GitRepository, SvnRepository
 from helpers.system import run
+from sdistmaker import vcs
 from sdistmaker.urls import Credentials, local_folder, public_url, redact, without_credentials
 
 
@@ -62,16 +63,20 @@ def test_without_credentials_leaves_alone_what_holds_none(url: str) -> None:
     assert without_credentials(url) == (url, None)
 
 
+MARKS = tuple(mark for system in vcs.systems() for mark in system.marks)
+"""What the registered systems know their repositories' folders by."""
+
+
 def test_local_folder_finds_the_repository_a_url_names(
     svn_repository: SvnRepository, tmp_path: Path
 ) -> None:
     # svn's file:// URLs go on inside the repository.
-    assert local_folder(f"{svn_repository.url}/libs/p/trunk") == svn_repository.root
+    assert local_folder(f"{svn_repository.url}/libs/p/trunk", MARKS) == svn_repository.root
     work = GitRepository(tmp_path / "my work")
-    assert local_folder(str(work.root / "sub")) == work.root
-    assert local_folder(work.root.as_uri()) == work.root  # "my%20work"
+    assert local_folder(str(work.root / "sub"), MARKS) == work.root
+    assert local_folder(work.root.as_uri(), MARKS) == work.root  # "my%20work"
     run("git", "clone", "-q", "--bare", work.root, tmp_path / "bare.git")
-    assert local_folder(str(tmp_path / "bare.git")) == tmp_path / "bare.git"
+    assert local_folder(str(tmp_path / "bare.git"), MARKS) == tmp_path / "bare.git"
 
 
 @pytest.mark.parametrize(
@@ -90,4 +95,4 @@ def test_local_folder_is_none_for_a_remote_url_or_no_repository(
     # Read as a path, a remote URL would lead from here to this work tree.
     work = GitRepository(tmp_path / "work").root
     monkeypatch.chdir(work)
-    assert local_folder(url.format(tmp=tmp_path, work=work)) is None
+    assert local_folder(url.format(tmp=tmp_path, work=work), MARKS) is None

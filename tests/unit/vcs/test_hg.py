@@ -18,7 +18,8 @@ from helpers.repositories import HgRepository
 from helpers.servers import basic_credentials, hg_serve, http_server, refused_without
 from helpers.system import soon
 from sdistmaker import vcs
-from sdistmaker.errors import VcsError
+from sdistmaker.config import load_defaults
+from sdistmaker.errors import ConfigError, VcsError
 from sdistmaker.vcs.hg import HgProject, Mercurial
 
 MakeHg = Callable[[str], HgRepository]
@@ -279,3 +280,17 @@ def test_ssh_is_run_in_batch_mode_and_a_failure_is_one_line(
     arguments = (tools / "arguments").read_text()
     assert arguments.startswith("-o BatchMode=yes -o ConnectTimeout=60 ")
     assert "builder@hg.example.invalid" in arguments
+
+
+def test_a_repository_on_this_machines_disk_is_found_and_kept_from_outdir(
+    make_hg: MakeHg, tmp_path: Path
+) -> None:
+    """Builds must not read it (it holds every changeset), and OUTDIR may not lie in it."""
+    repo = make_hg("p")
+    repo.commit(hatchling_project("p", "1.0"))
+    assert Mercurial().local_folder(repo.url) == repo.root
+    (tmp_path / "defaults.py").write_text(
+        f"HG_REPOSITORIES = [{repo.url!r}]\nOUTDIR = {str(repo.root / 'out')!r}\n"
+    )
+    with pytest.raises(ConfigError, match=r"lies inside .*, a repository of HG_REPOSITORIES"):
+        load_defaults(tmp_path / "defaults.py")
