@@ -168,6 +168,11 @@ def _running(command: list[str], port: int, work: Path) -> Iterator[None]:
     try:
         wait_for(port, process, work / "error.log")
         yield
+    except BaseException:
+        # What the server said goes into the failed test's report; the folder goes.
+        log = work / "error.log"
+        print(log.read_text(errors="replace")[-4000:] if log.exists() else "", file=sys.stderr)
+        raise
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(10)
