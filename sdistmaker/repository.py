@@ -162,7 +162,10 @@ class Repository:
     def _credentials(self) -> tuple[str, str] | None:
         username = self.username or os.environ.get("TWINE_USERNAME")
         password = self.password or os.environ.get("TWINE_PASSWORD")
-        return (username, password) if username and password else None
+        if username and password:
+            return (username, password)
+        # A token given as the user name alone (https://TOKEN@host/), sent as pip sends it.
+        return (self.username, "") if self.username else None
 
     def _said(self, error: BaseException) -> str:
         """What went wrong, in one line, without a password."""

@@ -71,6 +71,9 @@ class State:
     requirements_mirrored: dict[str, str] = field(default_factory=dict)
     """MIRROR's settings (a fingerprint) -> when what their requirements need was last mirrored
     whole, as yyyy-mm-ddThh:mm:ssZ."""
+    upstream_yanked: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Every mirrored project -> the versions its upstream index yanks, with the reason given
+    ("" for none), as last read there."""
 
 
 def load(state_file: Path) -> State:
@@ -128,7 +131,14 @@ def _state(data: object) -> State:
         requirements_mirrored=shapes.mapping(
             top.get("requirements_mirrored", {}), "requirements_mirrored", shapes.of_str
         ),
+        upstream_yanked=shapes.mapping(
+            top.get("upstream_yanked", {}), "upstream_yanked", _reasons_by_version
+        ),
     )
+
+
+def _reasons_by_version(value: object, where: str) -> dict[str, str]:
+    return shapes.mapping(value, where, shapes.of_str)
 
 
 def _tag_record(value: object, where: str) -> TagRecord:

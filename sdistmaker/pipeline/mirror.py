@@ -3,6 +3,7 @@ name private here is never taken from upstream."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import shutil
@@ -16,7 +17,7 @@ from sdistmaker.pipeline.job import Job
 from sdistmaker.urls import public_url, without_credentials
 
 if TYPE_CHECKING:
-    from collections.abc import Container
+    from collections.abc import Collection, Container
 
     from sdistmaker.mirroring.setting import Mirror
     from sdistmaker.repository import Distribution, Repository
@@ -45,20 +46,41 @@ def mirror(job: Job) -> None:
     if settings.private_dependencies:
         wanted.update(_private_releases(job, private))
     upstream = _upstream(settings)
-    for needing, requirements in wanted.items():
-        files = _resolved(job, settings, needing, requirements)
-        if files is None:
-            continue
-        wanted_files = [
-            f for f in files if not settings.excludes(f.filename) and f.name not in private
-        ]
-        if not all([_mirror(job, upstream, file) for file in wanted_files]):
-            continue
-        if needing == "requirements":
-            job.state.requirements_mirrored = {_fingerprint(settings): published.now()}
-        else:
-            job.state.mirrored.append(needing)
-        job.store.save_state(job.state)
+    mirrored_before = set(job.state.upstream_yanked)
+    whole = [
+        needing
+        for needing, needs in wanted.items()
+        if _mirror_all(job, upstream, private, needing, needs)
+    ]
+    # Upstream may yank a version after it was mirrored: read again as often as the
+    # requirements are resolved, and at once for a project mirrored for the first time.
+    mirrored = set(job.state.upstream_yanked)
+    _read_yanked(job, upstream, mirrored if "requirements" in whole else mirrored - mirrored_before)
+
+
+def _mirror_all(
+    job: Job,
+    upstream: Repository,
+    private: Container[str],
+    needing: str,
+    requirements: tuple[str, ...],
+) -> bool:
+    """Mirror every file ``requirements`` (MIRROR's, or what the private release ``needing``
+    declares) need; whether all are here now (what failed is reported)."""
+    settings = job.config.mirror
+    assert settings is not None
+    files = _resolved(job, settings, needing, requirements)
+    if files is None:
+        return False
+    wanted_files = [f for f in files if not settings.excludes(f.filename) and f.name not in private]
+    if not all([_mirror(job, upstream, file) for file in wanted_files]):
+        return False
+    if needing == "requirements":
+        job.state.requirements_mirrored = {_fingerprint(settings): published.now()}
+    else:
+        job.state.mirrored.append(needing)
+    job.store.save_state(job.state)
+    return True
 
 
 AGAIN_AFTER = 3600
@@ -137,8 +159,16 @@ def _upstream(settings: Mirror) -> Repository:
 def _mirror(job: Job, upstream: Repository, file: Distribution) -> bool:
     """Mirror ``file`` from ``upstream`` unless OUTDIR has it; False when that failed
     (reported)."""
-    if (job.config.outdir / file.name / file.filename).exists():
-        return True
+    present = (job.config.outdir / file.name / file.filename).exists()
+    if not (present or _download(job, upstream, file)):
+        return False
+    job.state.upstream_yanked.setdefault(file.name, {})
+    return True
+
+
+def _download(job: Job, upstream: Repository, file: Distribution) -> bool:
+    """Download ``file`` from ``upstream`` and publish it; False when that failed
+    (reported)."""
     key = PROBLEM + public_url(file.url)
     # A folder of sdistmaker's (removed by the next run if this one is killed) keeps the file
     # under its own name until it is published.
@@ -159,3 +189,25 @@ def _mirror(job: Job, upstream: Repository, file: Distribution) -> bool:
     job.store.save_state(job.state)
     logger.info("mirrored %s/%s", file.name, file.filename)
     return True
+
+
+def _read_yanked(job: Job, upstream: Repository, names: Collection[str]) -> None:
+    """Which versions of the mirrored projects ``names`` upstream yanks, for the pages."""
+    from packaging.version import InvalidVersion, Version
+
+    for name in sorted(names):
+        key = PROBLEM + public_url(upstream.simple) + name
+        try:
+            offered = upstream.distributions(name, job.config.read_timeout)
+        except SdistmakerError as error:
+            job.problem(key, "mirroring", str(error))
+            continue
+        job.state.problems.pop(key, None)
+        yanked: dict[str, str] = {}
+        for file in offered:
+            with contextlib.suppress(InvalidVersion):
+                if file.yanked is not None:
+                    yanked[str(Version(file.version))] = file.yanked
+        job.state.upstream_yanked[name] = yanked
+    if names:
+        job.store.save_state(job.state)

@@ -19,9 +19,7 @@ URL starts with a parenthesis, while ``file:`` would be a repository's too)."""
 def render(job: Job, everything: bool = False) -> Summary:
     """Render every project folder, or (``everything`` False) those that runs published to
     since the last render."""
-    shown = index.Shown(
-        job.config.yanked, job.config.templates, _tag_failures(job), _placeholders(job)
-    )
+    shown = index.Shown(_yanked(job), job.config.templates, _tag_failures(job), _placeholders(job))
     changed = None if everything else job.state.unindexed
     result = index.update(job.config.outdir, job.store.private, shown, changed)
     job.state.unindexed = []
@@ -42,6 +40,14 @@ def render(job: Job, everything: bool = False) -> Summary:
             del job.state.problems[key]
     job.store.save_state(job.state)
     return job.summary
+
+
+def _yanked(job: Job) -> dict[str, dict[str, str]]:
+    """YANKED, over what upstream indexes yank of the projects mirrored from them."""
+    yanked = {name: dict(versions) for name, versions in job.state.upstream_yanked.items()}
+    for name, versions in job.config.yanked.items():
+        yanked.setdefault(name, {}).update(versions)
+    return {name: versions for name, versions in yanked.items() if versions}
 
 
 def _known_names(job: Job, indexed: list[str] | None) -> set[str]:

@@ -7,6 +7,7 @@ import base64
 import contextlib
 import csv
 import hashlib
+import html
 import http.client
 import http.server
 import io
@@ -21,7 +22,7 @@ import textwrap
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -220,8 +221,11 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def upstream_index(wheels: dict[str, list[Path]]) -> Iterator[str]:
-    """A static simple index on 127.0.0.1 serving ``wheels`` per project; yields its URL."""
+def upstream_index(
+    wheels: dict[str, list[Path]], yanked: Mapping[str, str] | None = None
+) -> Iterator[str]:
+    """A static simple index on 127.0.0.1 serving ``wheels`` per project, those named in
+    ``yanked`` (file name: reason) yanked; yields its URL."""
     folder = Path(tempfile.mkdtemp(prefix="sdistmaker-upstream-"))
     for project, paths in wheels.items():
         (folder / "simple" / project).mkdir(parents=True)
@@ -229,7 +233,9 @@ def upstream_index(wheels: dict[str, list[Path]]) -> Iterator[str]:
         for path in paths:
             shutil.copy(path, folder / "simple" / project / path.name)
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            links.append(f'<a href="{path.name}#sha256={digest}">{path.name}</a><br>')
+            reason = (yanked or {}).get(path.name)
+            attribute = "" if reason is None else f' data-yanked="{html.escape(reason)}"'
+            links.append(f'<a href="{path.name}#sha256={digest}"{attribute}>{path.name}</a><br>')
         (folder / "simple" / project / "index.html").write_text(
             "<!DOCTYPE html><html><body>" + "".join(links) + "</body></html>"
         )

@@ -1,7 +1,7 @@
 """A complete index (MIRROR): what the requirements and the private releases need, resolved by
 uv against an upstream index served on 127.0.0.1 (standing in for PyPI), mirrored into OUTDIR so
-that installs work with upstream gone, from file:// and through the shipped Apache
-configuration."""
+that installs work with upstream gone, from file:// and through the shipped Apache and
+nginx configurations."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 
 from helpers.projects import hatchling_project, write_defaults
 from helpers.repositories import GitRepository
-from helpers.servers import apache, free_port, make_wheel, upstream_index
+from helpers.servers import apache, free_port, make_wheel, nginx, upstream_index
 from helpers.system import NETWORK, installed
 from sdistmaker.cli import sdists_from_tags
 
@@ -94,7 +94,7 @@ def test_a_file_whose_hash_is_not_upstreams_is_refused(
     assert not list((tmp_path / "out" / ".sdistmaker").glob("*acme_certs*"))
 
 
-def test_a_private_project_and_all_it_needs_install_through_apache_with_upstream_gone(
+def test_a_private_project_and_all_it_needs_install_through_web_servers_with_upstream_gone(
     make_git: Callable[[str], GitRepository], tmp_path: Path
 ) -> None:
     repo = make_git("acme-app")
@@ -117,16 +117,18 @@ def test_a_private_project_and_all_it_needs_install_through_apache_with_upstream
         assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
     outdir = tmp_path / "out"
     assert not list(outdir.glob("*/*win_amd64*"))
-    subprocess.run([sys.executable, "-m", "venv", tmp_path / "venv"], check=True)
-    python = tmp_path / "venv" / "bin" / "python"
     dead = f"http://127.0.0.1:{free_port()}/simple"  # upstream, gone
-    with apache(outdir, dead) as port:
-        install: list[str | Path] = [python, "-m", "pip", "install", "-q", "--no-cache-dir"]
-        index_url = f"http://127.0.0.1:{port}/simple/"
-        subprocess.run([*install, "--index-url", index_url, "acme-app"], check=True)
-    versions = installed(python)
-    assert (versions["acme-app"], versions["acme-http"], versions["acme-idna"]) == (
-        "1.0",
-        "2.0",
-        "3.0",
-    )
+    for server in (apache, nginx):
+        venv = tmp_path / f"venv-{server.__name__}"
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        python = venv / "bin" / "python"
+        with server(outdir, dead) as port:
+            install: list[str | Path] = [python, "-m", "pip", "install", "-q", "--no-cache-dir"]
+            index_url = f"http://127.0.0.1:{port}/simple/"
+            subprocess.run([*install, "--index-url", index_url, "acme-app"], check=True)
+        versions = installed(python)
+        assert (versions["acme-app"], versions["acme-http"], versions["acme-idna"]) == (
+            "1.0",
+            "2.0",
+            "3.0",
+        )

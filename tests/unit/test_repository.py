@@ -16,7 +16,14 @@ import pytest
 from helpers.projects import hatchling_project, write_defaults
 from helpers.projects import sdist as make_sdist
 from helpers.repositories import GitRepository
-from helpers.servers import PackageServer, http_server, make_wheel, pypiserver, upstream_index
+from helpers.servers import (
+    PackageServer,
+    basic_credentials,
+    http_server,
+    make_wheel,
+    pypiserver,
+    upstream_index,
+)
 from sdistmaker import Repository
 from sdistmaker.cli import sdists_from_tags
 from sdistmaker.repository import Distribution, DownloadError, UploadError
@@ -214,5 +221,9 @@ def test_credentials_go_to_the_index_host_alone(tmp_path: Path) -> None:
         here = dataclasses.replace(elsewhere, url=f"http://{index}/p-1.0.tar.gz")
         (tmp_path / "p-1.0.tar.gz").unlink()
         repository.download(here, tmp_path)
+        token = Repository(f"http://{index}/", username="t0ken")  # https://t0ken@host/
+        (tmp_path / "p-1.0.tar.gz").unlink()
+        token.download(here, tmp_path)
     assert seen[0] is None
-    assert seen[1] is not None and seen[1].startswith("Basic ")
+    assert seen[1] == basic_credentials("ci", "s3cret")
+    assert seen[2] == basic_credentials("t0ken", "")

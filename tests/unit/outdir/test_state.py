@@ -147,6 +147,10 @@ WRONG_SHAPES: dict[str, tuple[Callable[[dict[str, Any]], object], str]] = {
         _replaced(unsandboxed="no"),
         'unsandboxed must be true or false, not "no"',
     ),
+    "a yank's reason a number": (
+        _replaced(upstream_yanked={"left-pad": {"1.3": 5}}),
+        r'upstream_yanked\["left-pad"\]\["1.3"\] must be a string, not 5',
+    ),
     "a long value": (
         _replaced(owners="x" * 100),
         'owners must be an object, not "x{56}\\.\\.\\.',

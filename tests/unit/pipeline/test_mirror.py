@@ -101,6 +101,7 @@ def test_what_private_releases_need_is_mirrored_once_each(
     outdir = tmp_path / "out"
     make_wheel(tmp_path, "acme-app", "1.0", requires=("acme-lib", "left-pad>=1"))
     settings: dict[str, object] = {"requirements": [], "private_dependencies": True}
+    settings["exclude"] = ["*win*"]
     job = run_with(tmp_path)
     job.store.publish(tmp_path / "acme_app-1.0-py3-none-any.whl", "acme-app", "1.0", "git:app")
     job.state.owners["acme-app"] = "git:app"
@@ -111,7 +112,7 @@ def test_what_private_releases_need_is_mirrored_once_each(
     )  # fmt: skip
     job.store.save_state(job.state)
     with upstream_index(wheels) as index:
-        job = run_with(tmp_path, MIRROR={**settings, "index": index, "exclude": ["*win*"]})
+        job = run_with(tmp_path, MIRROR={**settings, "index": index})
         mirror(job)
         assert job.summary.failures == []
         assert mirrored(outdir) == [
@@ -149,3 +150,28 @@ def test_requirements_mirrored_whole_are_not_resolved_again_within_the_hour(
     late.state.requirements_mirrored = {fingerprint: an_hour_ago}
     mirror(late)  # resolved again (uv may answer from its cache while upstream is gone)
     assert late.state.requirements_mirrored[fingerprint] != an_hour_ago or late.summary.failures
+
+
+def test_what_upstream_yanks_is_read_with_the_requirements_and_for_new_projects(
+    tmp_path: Path, wheels: dict[str, list[Path]]
+) -> None:
+    """pylock.toml says nothing of yanks: each mirrored project's upstream page does, read when
+    it is first mirrored (a pinned version may be yanked already) and whenever MIRROR's
+    requirements are resolved again (upstream yanked a version since)."""
+    pinned = {"left_pad-1.3-py3-none-any.whl": "broken"}
+    with upstream_index(wheels, yanked=pinned) as index:
+        settings = {"index": index, "requirements": ["left-pad==1.3"], "exclude": ["*win*"]}
+        first = run_with(tmp_path, MIRROR=settings)
+        mirror(first)
+    assert first.summary.failures == []
+    assert first.state.upstream_yanked == {"left-pad": {"1.3": "broken"}}
+    assert first.store.load_state().upstream_yanked == first.state.upstream_yanked
+    with upstream_index(wheels) as index:  # the yank taken back
+        late = run_with(tmp_path, MIRROR={**settings, "index": index})
+        late.state.requirements_mirrored = {
+            key: published.timestamp(time.time() - AGAIN_AFTER)
+            for key in late.state.requirements_mirrored
+        }
+        mirror(late)
+    assert late.summary.failures == []
+    assert late.state.upstream_yanked == {"left-pad": {}}

@@ -14,9 +14,9 @@ from sdistmaker.pipeline.job import Failure, Job
 from sdistmaker.pipeline.render import render
 
 
-def next_run(root: Path) -> Job:
-    """The job of a run over OUTDIR root/out, holding OUTDIR as a run does."""
-    config = load_defaults(write_defaults(root, OUTDIR="out"))
+def next_run(root: Path, **settings: object) -> Job:
+    """The job of a run over OUTDIR root/out with ``settings``, holding OUTDIR as a run does."""
+    config = load_defaults(write_defaults(root, OUTDIR="out", **settings))
     store = Store(config.outdir)
     job = Job(config, store, store.load_state())
     store.save_state(job.state)
@@ -59,6 +59,27 @@ def test_problems_of_stored_files_are_kept_until_their_project_is_looked_at_agai
         "file:///repository": "file:///repository: unreadable",
     }
     assert saved.unindexed == []
+
+
+def test_pages_show_what_upstream_yanks_of_mirrored_projects_and_yanked_over_it(
+    tmp_path: Path,
+) -> None:
+    outdir = tmp_path / "out"
+    stored(outdir, "left-pad", "1.3")
+    stored(outdir, "left-pad", "1.4")
+    yanked = {"left-pad": {"1.4": "ours"}}
+    job = next_run(tmp_path, YANKED=yanked)
+    job.state.upstream_yanked = {"left-pad": {"1.3": "broken", "1.4": ""}}
+    render(job, everything=True)
+    page = (outdir / "left-pad" / "index.html").read_text()
+    assert 'data-yanked="broken">left-pad-1.3.tar.gz' in page
+    assert 'data-yanked="ours">left-pad-1.4.tar.gz' in page
+    # Upstream takes the yank back: the page says so at the next run, nothing published.
+    job = next_run(tmp_path, YANKED=yanked)
+    job.state.upstream_yanked = {"left-pad": {}}
+    render(job)
+    page = (outdir / "left-pad" / "index.html").read_text()
+    assert '">left-pad-1.3.tar.gz' in page and "broken" not in page
 
 
 def test_crawled_projects_that_publish_nothing_get_a_placeholder(tmp_path: Path) -> None:
