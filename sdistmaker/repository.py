@@ -20,6 +20,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -29,6 +30,9 @@ from packaging.version import Version
 from sdistmaker.errors import SdistmakerError
 from sdistmaker.urls import public_url, redact
 from sdistmaker.vcs.base import STALL_SECONDS
+
+if TYPE_CHECKING:
+    from pypi_simple import ProjectPage
 
 logger = logging.getLogger(__name__)
 
@@ -104,11 +108,14 @@ class Repository:
         except InvalidRequirement as error:
             raise DownloadError(f"{requirement!r} is no requirement: {error}") from None
         try:
-            with PyPISimple(self.simple, auth=self._credentials()) as client:
-                page = client.get_project_page(wanted.name, timeout=min(timeout, STALL_SECONDS))
-        except NoSuchProjectError:
+            if urlsplit(self.simple).scheme == "file":  # an index on this machine's disk
+                page = _page_on_disk(self.simple, canonicalize_name(wanted.name))
+            else:
+                with PyPISimple(self.simple, auth=self._credentials()) as client:
+                    page = client.get_project_page(wanted.name, timeout=min(timeout, STALL_SECONDS))
+        except (NoSuchProjectError, FileNotFoundError, NotADirectoryError):
             return []
-        except (requests.RequestException, ValueError) as error:
+        except (requests.RequestException, ValueError, OSError) as error:
             raise DownloadError(f"{public_url(self.simple)}: {self._said(error)}") from None
         offered = [
             Distribution(
@@ -246,6 +253,16 @@ class Repository:
 
 def _version(text: str) -> Version:
     return Version(text)
+
+
+def _page_on_disk(simple: str, name: str) -> ProjectPage:
+    """The project page of ``name`` in the index at the file URL ``simple``: its
+    ``index.html``, as pip and uv read an index on disk."""
+    from pypi_simple import ProjectPage
+
+    url = f"{simple.rstrip('/')}/{name}/"
+    html = Path(url2pathname(urlsplit(url).path), "index.html").read_bytes()
+    return ProjectPage.from_html(name, html, base_url=url)
 
 
 def _copied(chunks: Iterator[bytes], partial: Path, deadline: float) -> str:

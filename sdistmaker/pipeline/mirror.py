@@ -34,17 +34,18 @@ def mirror(job: Job) -> None:
     settings = job.config.mirror
     if settings is None:
         return
-    # Only here: what mirroring needs (uv's resolution, downloads) takes longer to import than
-    # a run with nothing new.
+    due = _due(job, settings)
+    releases = _unmirrored_releases(job) if settings.private_dependencies else {}
+    if not (due or releases):
+        return  # a run with nothing new: nothing to ask upstream, nothing more to import
     from sdistmaker.building.private_names import PrivateNames
 
     known = frozenset(job.state.owners) | frozenset(job.state.projects)
     private = PrivateNames(job.config.private_names, known)
     wanted: dict[str, tuple[str, ...]] = {}
-    if _due(job, settings):
+    if due:
         wanted["requirements"] = settings.requirements
-    if settings.private_dependencies:
-        wanted.update(_private_releases(job, private))
+    wanted.update(_private_needs(job, releases, private))
     upstream = _upstream(settings)
     mirrored_before = set(job.state.upstream_yanked)
     whole = [
@@ -100,24 +101,32 @@ def _fingerprint(settings: Mirror) -> str:
     return hashlib.sha256(repr(settings).encode()).hexdigest()[:16]
 
 
-def _private_releases(job: Job, private: Container[str]) -> dict[str, tuple[str, ...]]:
-    """Each private release not mirrored for yet (``name==version``), and the requirements on
-    public names its published files declare."""
+def _unmirrored_releases(job: Job) -> dict[str, str]:
+    """Each published private release not mirrored for yet (``name==version``): a file of it."""
+    releases: dict[str, str] = {}
+    for record in job.state.tags.values():
+        release = f"{record.distribution}=={record.version}"
+        if record.status == "built" and release not in job.state.mirrored:
+            releases.setdefault(release, record.file)
+    return releases
+
+
+def _private_needs(
+    job: Job, releases: dict[str, str], private: Container[str]
+) -> dict[str, tuple[str, ...]]:
+    """The requirements on public names each of ``releases`` declares in its published file."""
     from packaging.requirements import Requirement
 
     from sdistmaker.dists.distributions import read_metadata
 
-    releases: dict[str, tuple[str, ...]] = {}
-    for record in job.state.tags.values():
-        release = f"{record.distribution}=={record.version}"
-        if record.status != "built" or release in job.state.mirrored or release in releases:
-            continue
+    needs: dict[str, tuple[str, ...]] = {}
+    for release, file in releases.items():
         try:
-            declared = read_metadata(job.config.outdir / record.file).raw.get("requires_dist", [])
+            declared = read_metadata(job.config.outdir / file).raw.get("requires_dist", [])
         except (SdistmakerError, OSError):
             continue  # the index reports a file it cannot read
-        releases[release] = tuple(r for r in declared if Requirement(r).name not in private)
-    return releases
+        needs[release] = tuple(r for r in declared if Requirement(r).name not in private)
+    return needs
 
 
 def _resolved(

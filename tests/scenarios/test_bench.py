@@ -35,6 +35,7 @@ def test_the_no_op_benchmark_runs() -> None:
     lines = bench("noop.py", "--tags", "4")
     assert lines[0] == "W2 no-op run over 4 built tags (svn and git):"
     assert "(target: < 1 s)" in lines[2]
+    assert lines[4].startswith("  with MIRROR set, nothing new: ")
 
 
 def test_the_render_benchmark_runs() -> None:

@@ -174,6 +174,12 @@ def test_the_index_sdistmaker_writes_is_read_as_any_other(built: Path, tmp_path:
         (tmp_path / "down").mkdir()
         path = repository.download(found[0], tmp_path / "down")
     assert path.read_bytes() == (outdir / "acme-up" / path.name).read_bytes()
+    # On disk, as pip and uv read an index there: each project's index.html.
+    on_disk = Repository(outdir.as_uri(), index=outdir.as_uri())
+    assert sorted(d.filename for d in on_disk.distributions("acme_up")) == sorted(
+        d.filename for d in found
+    )
+    assert on_disk.distributions("nothing-here") == []
 
 
 def test_a_repository_that_wants_a_password_to_be_read(built: Path, tmp_path: Path) -> None:
