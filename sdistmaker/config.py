@@ -59,12 +59,7 @@ class Config:
     def local_repositories(self) -> list[tuple[str, Path]]:
         """The repositories sdistmaker reads from this machine's disk: the setting naming each,
         and its folder."""
-        folders = [
-            (setting, system.local_folder(url))
-            for system in vcs.systems()
-            for setting, url in system.repositories(self)
-        ]
-        return [(setting, folder) for setting, folder in folders if folder is not None]
+        return [pair for system in vcs.systems() for pair in system.local_repositories(self)]
 
 
 def _name_globs(value: Any) -> tuple[str, ...]:

@@ -52,3 +52,19 @@ def known_keys(value: dict[Any, Any], known: set[str]) -> None:
         raise Invalid(
             f"unknown key {sorted(unknown, key=str)[0]!r} (known: {', '.join(sorted(known))})"
         )
+
+
+def string_at(value: dict[Any, Any], key: str) -> str:
+    """The string a dict holds at ``key``; empty when it holds none."""
+    if not isinstance(value.get(key, ""), str):
+        raise Invalid(f"{key!r} must be a string, not {type(value[key]).__name__}")
+    return string(value.get(key, ""))
+
+
+def subdirectory(value: dict[Any, Any]) -> str:
+    """The folder inside a repository a dict names at ``subdirectory``, as a relative path
+    (slashes around it dropped)."""
+    folder = string_at(value, "subdirectory").strip("/")
+    if {".", ".."} & set(folder.split("/")):
+        raise Invalid(f"'subdirectory' must be a folder inside the repository, not {folder!r}")
+    return folder

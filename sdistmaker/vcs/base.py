@@ -177,6 +177,12 @@ class VersionControl(abc.ABC):
         (to tell which are on this machine's disk)."""
         return []
 
+    def local_repositories(self, config: Config) -> list[tuple[str, Path]]:
+        """The folders on this machine's disk holding the repositories ``config`` has it read,
+        each with the setting naming it."""
+        folders = [(setting, self.local_folder(url)) for setting, url in self.repositories(config)]
+        return [(setting, folder) for setting, folder in folders if folder is not None]
+
     @abc.abstractmethod
     def crawl(self, crawl: Crawl) -> list[Tag]:
         """Every release tag of the repositories the defaults name for this system."""

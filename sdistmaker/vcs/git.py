@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import hashlib
 import logging
 import os
 import tempfile
@@ -26,6 +27,7 @@ from sdistmaker.vcs.mirrors import (
     Mirroring,
     Repository,
     repositories_setting,
+    stamp,
 )
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ class GitProject(MirroredProject):
 
     system = "git"
     suffix = ".git"
+    marks = ("HEAD", ".git")  # a bare repository, a work tree
 
     @functools.cached_property
     def _environment(self) -> dict[str, str]:
@@ -72,6 +75,17 @@ class GitProject(MirroredProject):
         except VcsError as error:
             return str(error).removeprefix(f"{self.location}: ")
         return None
+
+    def _refs_state(self, folder: Path) -> str | None:
+        """Git writes each ref it makes or moves under a new name and renames it into place,
+        and rewrites packed-refs whole: the names and inodes of the loose tags and packed-refs'
+        stat change with every tag made, moved or deleted."""
+        git_dir = folder / ".git" if (folder / ".git").is_dir() else folder
+        if not (git_dir / "refs").is_dir():
+            return None  # a worktree's .git file, or a repository git keeps elsewhere
+        stamps = [stamp(git_dir / "packed-refs"), stamp(git_dir / "reftable" / "tables.list")]
+        stamps += _loose(git_dir / "refs" / "tags")
+        return hashlib.sha256("\n".join(stamps).encode()).hexdigest()[:32]
 
     def _listing(self) -> list[tuple[str, str]]:
         listing = self._git(
@@ -107,6 +121,21 @@ class GitProject(MirroredProject):
             )
 
 
+def _loose(folder: Path) -> list[str]:
+    """Each loose ref below ``folder``: its path and inode."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except FileNotFoundError:
+        return []
+    stamps = []
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            stamps += [f"{entry.name}/{stamp}" for stamp in _loose(Path(entry.path))]
+        else:
+            stamps.append(f"{entry.name} {entry.inode()}")
+    return stamps
+
+
 _ARCHIVAL = ".git_archival.txt"
 _SCM_CONFIGURATION = ("pyproject.toml", "setup.cfg", "setup.py")
 
@@ -140,7 +169,7 @@ class Git(Mirroring):
     kept in a bare mirror."""
 
     name = "git"
-    marks = ("HEAD", ".git")  # a bare repository, a work tree
+    marks = GitProject.marks
     prefixes = ("git+",)
     tag_url = "git+URL@TAG[#subdirectory=PATH]"
     hook = Hook(

@@ -19,7 +19,13 @@ from sdistmaker.errors import VcsError
 from sdistmaker.urls import redact, without_credentials
 from sdistmaker.vcs import register
 from sdistmaker.vcs.base import Command, Hook, extract_tree, ssh_options
-from sdistmaker.vcs.mirrors import MirroredProject, Mirroring, Repository, repositories_setting
+from sdistmaker.vcs.mirrors import (
+    MirroredProject,
+    Mirroring,
+    Repository,
+    repositories_setting,
+    stamp,
+)
 
 _CONFIGURATION = (
     # Never wait for a password, a passphrase or a host key: unattended runs must fail, not hang.
@@ -34,6 +40,7 @@ class HgProject(MirroredProject):
     """A Mercurial repository, or one subdirectory of it, in a clone with no working copy."""
 
     system = "hg"
+    marks = (".hg",)
 
     @functools.cached_property
     def _environment(self) -> dict[str, str]:
@@ -84,6 +91,12 @@ class HgProject(MirroredProject):
             return str(error).removeprefix(f"{self.location}: ")
         return None
 
+    def _refs_state(self, folder: Path) -> str | None:
+        """Global tags live in .hgtags, changed only by a changeset: hg's changelog grows with
+        every one pushed, and shrinks with every one stripped."""
+        changelog = folder / ".hg" / "store" / "00changelog.i"
+        return stamp(changelog) if changelog.exists() else None
+
     def _listing(self) -> list[tuple[str, str]]:
         listing = self._hg("tags", "--template={tag}\\0{node}\\0{type}\\n")
         tags = [line.split("\0") for line in listing.splitlines() if line]
@@ -133,7 +146,7 @@ class Mercurial(Mirroring):
     kept in a clone with no working copy."""
 
     name = "hg"
-    marks = (".hg",)
+    marks = HgProject.marks
     prefixes = ("hg+",)
     tag_url = "hg+URL@TAG[#subdirectory=PATH]"
     hook = Hook(

@@ -16,17 +16,18 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-from sdistmaker import values
+from sdistmaker import discovery, shapes, values
+from sdistmaker.discovery import Discovered
 from sdistmaker.errors import VcsError
 from sdistmaker.models import Tag, version_from_tag_name
 from sdistmaker.outdir import temporaries
-from sdistmaker.urls import public_url
+from sdistmaker.urls import local_folder, public_url
 from sdistmaker.vcs.base import READ_TIMEOUT, Crawl, Setting, Source, VersionControl
 
 if TYPE_CHECKING:
@@ -37,39 +38,44 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Repository:
-    """One entry of a setting listing repositories (GIT_REPOSITORIES)."""
+    """A repository to read: one a setting lists (GIT_REPOSITORIES), or one a source named
+    there found."""
 
     url: str
+    """Where it is read, credentials included."""
     subdirectory: str = ""
     tags: str = "*"
     """A glob the tag names must match, e.g. ``"frontend-*"`` in a monorepo."""
+    address: str = ""
+    """How people address it, when not by ``url`` (a repository found in a folder)."""
+    activity: str | None = None
+    """What its source tells of when its tags last may have changed (discovery.Found)."""
+    discovered: bool = False
+    """Found by a source, not listed."""
 
 
 _KEYS = {"url", "subdirectory", "tags"}
 
 
-def _entry(kind: type[Repository], value: Any) -> Repository:
+def _entry(kind: type[Repository], value: Any) -> Repository | Discovered:
     if isinstance(value, str):
         value = {"url": value}
     if not isinstance(value, dict):
         raise values.Invalid(f"entries must be URLs or dicts, not {type(value).__name__}")
-    values.known_keys(value, _KEYS)
+    source = discovery.entry(value)
+    if source is not None:
+        return source
+    values.known_keys(value, _KEYS | set(discovery.kinds()))
     if not isinstance(value.get("url"), str) or not value["url"]:
         raise values.Invalid("every entry needs a 'url' string")
     values.url(value["url"])
-    for key in ("subdirectory", "tags"):
-        if not isinstance(value.get(key, ""), str):
-            raise values.Invalid(f"{key!r} must be a string")
-        values.string(value.get(key, ""))
-    subdirectory = value.get("subdirectory", "").strip("/")
-    if {".", ".."} & set(subdirectory.split("/")):
-        raise values.Invalid(
-            f"'subdirectory' must be a folder inside the repository, not {subdirectory!r}"
-        )
-    return kind(url=value["url"], subdirectory=subdirectory, tags=value.get("tags") or "*")
+    subdirectory = values.subdirectory(value)
+    return kind(
+        url=value["url"], subdirectory=subdirectory, tags=values.string_at(value, "tags") or "*"
+    )
 
 
-def _entries(kind: type[Repository], value: Any) -> tuple[Repository, ...]:
+def _entries(kind: type[Repository], value: Any) -> tuple[Repository | Discovered, ...]:
     if isinstance(value, (str, dict)) or not isinstance(value, (list, tuple)):
         raise values.Invalid(f"must be a list, not {type(value).__name__}")
     return tuple(_entry(kind, item) for item in value)
@@ -77,7 +83,8 @@ def _entries(kind: type[Repository], value: Any) -> tuple[Repository, ...]:
 
 def repositories_setting(name: str, kind: type[Repository]) -> Setting:
     """The setting ``name``: a list of repositories, each a URL or a dict (``url``,
-    ``subdirectory``, ``tags``), read as ``kind``."""
+    ``subdirectory``, ``tags``), read as ``kind``, or a dict naming a source that finds them
+    (sdistmaker.discovery)."""
     return Setting(name, functools.partial(_entries, kind), ())
 
 
@@ -92,30 +99,31 @@ class MirroredProject(Source):
     """The system's name: the start of its pip-style URLs and of its projects' keys."""
     suffix: ClassVar[str] = ""
     """How its repositories' URLs often end (``.git``): not part of a project's name."""
+    marks: ClassVar[tuple[str, ...]]
+    """What only its repositories' own folders hold (VersionControl.marks)."""
 
-    def __init__(  # noqa: PLR0913 (an entry of a list of repositories, and how to read it)
+    def __init__(
         self,
-        url: str,
+        repository: Repository,
         cache: Path,
-        subdirectory: str = "",
-        tags: str = "*",
         fetched: set[Path] | None = None,
         timeout: float = READ_TIMEOUT,
     ) -> None:
-        self.url = url
+        self.url = repository.url
         """Where it is read, credentials included."""
-        self.location = public_url(url)
+        self.location = public_url(repository.address or repository.url)
         self.timeout = timeout
         """Seconds each command reading the repository may take."""
-        self.subdirectory = subdirectory.strip("/")
-        self.pattern = tags
-        repository = urlsplit(self.location).path.rstrip("/").rsplit("/", 1)[-1]
+        self.subdirectory = repository.subdirectory.strip("/")
+        self.pattern = repository.tags
+        self.repository = repository
+        named = urlsplit(self.location).path.rstrip("/").rsplit("/", 1)[-1]
         if self.suffix:
-            repository = repository.removesuffix(self.suffix)
-        repository = repository or "repository"
-        self.name = self.subdirectory.rsplit("/", 1)[-1] if self.subdirectory else repository
+            named = named.removesuffix(self.suffix)
+        named = named or "repository"
+        self.name = self.subdirectory.rsplit("/", 1)[-1] if self.subdirectory else named
         digest = hashlib.sha256(self.location.encode()).hexdigest()[:16]
-        safe = re.sub(r"[^A-Za-z0-9._-]", "_", repository)
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", named)
         self.mirror = cache / f"{safe}-{digest}{self.suffix}"
         self._fetched = fetched if fetched is not None else set()
 
@@ -196,10 +204,32 @@ class MirroredProject(Source):
             raise
         temporaries.put_in_place(partial, self.mirror)
 
-    def tags(self) -> list[Tag]:
+    @abc.abstractmethod
+    def _refs_state(self, folder: Path) -> str | None:
+        """What changes whenever a tag of the repository in ``folder`` (on this machine's disk)
+        is made, moved or deleted, read without running the system's command; None when that
+        cannot be told."""
+
+    def activity(self) -> str | None:
+        """What tells, without reading the repository, whether its tags may have changed since
+        the last run: its source's word, or its refs' state on this machine's disk; None when
+        nothing does."""
+        if self.repository.activity is not None:
+            return self.repository.activity
+        folder = local_folder(self.url, self.marks)
+        return None if folder is None else self._refs_state(folder)
+
+    def listing(self) -> list[tuple[str, str]]:
+        """Every tag of the repository, brought up to date: its name and identity."""
         self.update()
         with self._holding(fcntl.LOCK_SH):
-            listing = self._listing()
+            return self._listing()
+
+    def tags(self) -> list[Tag]:
+        return self.release_tags(self.listing())
+
+    def release_tags(self, listing: Iterable[tuple[str, str]]) -> list[Tag]:
+        """The release tags of a ``listing`` of the repository's tags."""
         found = []
         for name, identity in listing:
             version = version_from_tag_name(name)
@@ -221,6 +251,15 @@ class MirroredProject(Source):
             url=f"{url}#subdirectory={self.subdirectory}" if self.subdirectory else url,
             export=functools.partial(self._export, name, identity),
         )
+
+
+def stamp(path: Path) -> str:
+    """What changes when the file at ``path`` is replaced, grows or shrinks, or comes or goes."""
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return f"{path.name} -"
+    return f"{path.name} {found.st_ino} {found.st_size} {found.st_mtime_ns}"
 
 
 def _took(descriptor: int, operation: int) -> bool:
@@ -257,37 +296,102 @@ class Mirroring(VersionControl):
 
     def repositories(self, config: Config) -> list[tuple[str, str]]:
         setting = self.repositories_setting
-        return [(setting.name, entry.url) for entry in setting.of(config)]
+        entries = setting.of(config)
+        return [(setting.name, entry.url) for entry in entries if isinstance(entry, Repository)]
+
+    def local_repositories(self, config: Config) -> list[tuple[str, Path]]:
+        setting = self.repositories_setting
+        folders = [
+            (setting.name, entry.source.folder)
+            for entry in setting.of(config)
+            if isinstance(entry, Discovered) and entry.source.folder is not None
+        ]
+        return super().local_repositories(config) + folders
 
     def crawl(self, crawl: Crawl) -> list[Tag]:
+        remembered = check_memory(crawl.memory, self.name).get("repositories", {})
+        kept: dict[str, Any] = {}
         tags: list[Tag] = []
         for source in self.sources(crawl):
             crawl.seen(source)
-            tags += crawl.read(source.location, source.tags)[0]
+
+            def read(source: MirroredProject = source) -> list[Tag]:
+                return source.release_tags(_listing(source, remembered, kept, crawl.walk))
+
+            tags += crawl.read(source.location, read)[0]
+        crawl.memory = {"repositories": kept} if kept else {}
         return tags
 
+    def check_memory(self, memory: object, where: str) -> dict[str, Any]:
+        return check_memory(memory, where)
+
     def sources(self, crawl: Crawl) -> list[MirroredProject]:
-        """The repositories the defaults name, each project of a repository sharing its mirror
-        (fetched once a run)."""
+        """The repositories the defaults list or name a source of, each project of a repository
+        sharing its mirror (fetched once a run)."""
         fetched: set[Path] = set()
+        cache, timeout = crawl.private / self.name, crawl.config.read_timeout
+        projects = []
+        for entry in self.repositories_setting.of(crawl.config):
+            found = [entry] if isinstance(entry, Repository) else self._found(entry, crawl)
+            projects += [self.project(each, cache, fetched, timeout) for each in found]
+        return projects
+
+    def _found(self, entry: Discovered, crawl: Crawl) -> list[Repository]:
+        """The repositories ``entry``'s source holds that it asks for; none when the source
+        cannot be read (reported: what it found before stays published)."""
+        deadline = time.monotonic() + crawl.config.read_timeout
+        source = entry.source
+        found = crawl.read(source.location, lambda: source.find(self.marks, deadline))[0]
         return [
-            self.project(
-                entry.url,
-                crawl.private / self.name,
-                entry.subdirectory,
-                entry.tags,
-                fetched,
-                crawl.config.read_timeout,
-            )
-            for entry in self.repositories_setting.of(crawl.config)
+            Repository(each.url, entry.subdirectory, entry.tags, each.address, each.activity, True)
+            for each in found
+            if entry.wanted(each)
         ]
 
     def tag_from_url(self, url: str, workdir: Path) -> Tag:
         """The tag a pip-style URL names, its repository mirrored into ``workdir``."""
         address, name, subdirectory = parse_pip_url(url, self.name)
-        for tag in self.project(address, workdir / self.name, subdirectory).tags():
+        repository = Repository(address, subdirectory)
+        for tag in self.project(repository, workdir / self.name).tags():
             if tag.name == name:
                 return tag
         missing = version_from_tag_name(name) is None
         reason = "names no PEP 440 version" if missing else "does not exist"
         raise VcsError(f"{public_url(url)}: tag {name!r} {reason}")
+
+
+def _listing(
+    source: MirroredProject, remembered: dict[str, Any], kept: dict[str, Any], walk: bool
+) -> list[tuple[str, str]]:
+    """The tags of ``source``: as the last run read them when its activity says nothing
+    changed since (a run with nothing new reads no repository), else read now; what was read
+    is ``kept`` for the next run, with the activity seen before reading."""
+    activity = source.activity()
+    last = remembered.get(source.key)
+    if activity is None:
+        return source.listing()
+    if not walk and last and last["activity"] == activity and source.mirror.is_dir():
+        listing = [(name, identity) for name, identity in last["tags"]]
+    else:
+        listing = source.listing()
+    kept[source.key] = {"activity": activity, "tags": [list(tag) for tag in listing]}
+    return listing
+
+
+def check_memory(memory: object, where: str) -> dict[str, Any]:
+    """A mirroring system's crawl memory: per project, the activity its tags were read at and
+    those tags; raise WrongShape naming what in it is not."""
+    top = shapes.of(dict, memory, where)
+    shapes.mapping(top.get("repositories", {}), f'{where}["repositories"]', _remembered)
+    return top
+
+
+def _remembered(value: object, where: str) -> dict[str, Any]:
+    entry = shapes.of(dict, value, where)
+    shapes.holds(entry, where, {"activity", "tags"}, {"activity", "tags"})
+    shapes.of_str(entry["activity"], f'{where}["activity"]')
+    for index, tag in enumerate(shapes.of(list, entry["tags"], f'{where}["tags"]')):
+        pair = shapes.strings(tag, f'{where}["tags"][{index}]')
+        if len(pair) != 2:
+            raise shapes.WrongShape(f'{where}["tags"][{index}] must hold a name and an identity')
+    return entry

@@ -129,6 +129,31 @@ def apache(outdir: Path, upstream: str, prefix: str = "/simple") -> Iterator[int
 
 
 @contextlib.contextmanager
+def apache_git(root: Path) -> Iterator[str]:
+    """The git repositories below ``root`` served over smart HTTP by git's own http-backend
+    behind Apache, as a company's git server; yields the URL of ``root``."""
+    require("apache2")
+    work = Path(tempfile.mkdtemp(prefix="sdistmaker-apache-git-"))
+    port = free_port()
+    modules = ["mpm_prefork", "authz_core", "alias", "env", "cgi"]
+    loads = "".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so\n" for m in modules)
+    user = "User www-data\nGroup www-data\n" if os.geteuid() == 0 else ""
+    (work / "httpd.conf").write_text(
+        f"ServerRoot {work}\nListen 127.0.0.1:{port}\n{loads}{user}"
+        f"ServerName 127.0.0.1\nPidFile {work}/httpd.pid\nDefaultRuntimeDir {work}\n"
+        f"ErrorLog {work}/error.log\n"
+        f"SetEnv GIT_PROJECT_ROOT {root}\nSetEnv GIT_HTTP_EXPORT_ALL 1\n"
+        # The repositories are root's, the server runs as www-data: git refuses that unless told.
+        "SetEnv GIT_CONFIG_COUNT 1\nSetEnv GIT_CONFIG_KEY_0 safe.directory\n"
+        "SetEnv GIT_CONFIG_VALUE_0 *\n"
+        "ScriptAlias / /usr/lib/git-core/git-http-backend/\n"
+        "<Location />\n    Require all granted\n</Location>\n"
+    )
+    with _running(["apache2", "-f", str(work / "httpd.conf"), "-DFOREGROUND"], port, work):
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
 def nginx(outdir: Path, upstream: str) -> Iterator[int]:
     """nginx serving ``outdir`` with nginx/sdistmaker*.conf, set up as README.rst shows;
     yields its port."""

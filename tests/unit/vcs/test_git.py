@@ -17,7 +17,7 @@ from sdistmaker.config import Config
 from sdistmaker.errors import VcsError
 from sdistmaker.vcs.git import Git, GitProject
 from sdistmaker.vcs.git import GitRepository as Entry
-from sdistmaker.vcs.mirrors import MirroredProject, parse_pip_url
+from sdistmaker.vcs.mirrors import MirroredProject, Repository, parse_pip_url
 
 MakeGit = Callable[[str], Repo]
 COMMAND = str(Path(sys.executable).parent / "sdists_from_tags")
@@ -47,7 +47,7 @@ def test_both_tag_kinds_are_releases_with_their_commit(make_git: MakeGit, tmp_pa
     repo.tag("acme.web-1.2rc1", annotated=True)
     repo.tag("latest")
     repo.tag("reinout-fixed")
-    source = GitProject(repo.url, tmp_path / "cache")
+    source = GitProject(Repository(repo.url), tmp_path / "cache")
     assert versions(source) == {
         "1.0": ("1.0", first),
         "v1.1": ("1.1", second),
@@ -62,12 +62,12 @@ def test_moved_and_deleted_tags_follow_the_remote(make_git: MakeGit, tmp_path: P
     repo.commit(hatchling_project("p", "1.0"))
     repo.tag("1.0")
     repo.tag("2.0")
-    source = GitProject(repo.url, tmp_path / "cache")
+    source = GitProject(Repository(repo.url), tmp_path / "cache")
     assert set(versions(source)) == {"1.0", "2.0"}
     moved = repo.commit({"fix.txt": "x"})
     repo.tag("1.0", force=True)
     repo.git("tag", "-d", "2.0")
-    again = GitProject(repo.url, tmp_path / "cache")  # a later run: fetches the mirror
+    again = GitProject(Repository(repo.url), tmp_path / "cache")  # a later run: fetches the mirror
     assert versions(again) == {"1.0": ("1.0", moved)}
 
 
@@ -78,7 +78,7 @@ def test_a_tag_pattern_picks_the_tags_of_one_monorepo_project(
     repo.commit({**{f"web/{k}": v for k, v in hatchling_project("web", "1.0").items()}})
     repo.tag("web-1.0")
     repo.tag("api-3.0")
-    source = GitProject(repo.url, tmp_path / "cache", subdirectory="web/", tags="web-*")
+    source = GitProject(Repository(repo.url, subdirectory="web/", tags="web-*"), tmp_path / "cache")
     assert set(versions(source)) == {"web-1.0"}
     assert source.name == "web"
 
@@ -94,7 +94,7 @@ def test_export_of_a_subdirectory_keeps_export_subst(make_git: MakeGit, tmp_path
         }
     )
     repo.tag("web-1.0")
-    source = GitProject(repo.url, tmp_path / "cache", subdirectory="web")
+    source = GitProject(Repository(repo.url, "web"), tmp_path / "cache")
     [tag] = source.tags()
     tag.export(tmp_path / "export", soon())
     exported = sorted(p.name for p in (tmp_path / "export").iterdir())
@@ -111,7 +111,7 @@ def test_export_refuses_links_out_of_the_tree(
     (repo.root / "escape").symlink_to(target)
     repo.commit({})
     repo.tag("1.0")
-    source = GitProject(repo.url, tmp_path / "cache")
+    source = GitProject(Repository(repo.url), tmp_path / "cache")
     [tag] = source.tags()
     message = f"link escape points out of the tag, to {target}"
     with pytest.raises(VcsError, match=f"^{re.escape(message)}$"):
@@ -125,7 +125,7 @@ def test_export_keeps_links_within_the_tree(make_git: MakeGit, tmp_path: Path) -
     (repo.root / "docs" / "pyproject.toml").symlink_to("../pyproject.toml")
     repo.commit({})
     repo.tag("1.0")
-    source = GitProject(repo.url, tmp_path / "cache")
+    source = GitProject(Repository(repo.url), tmp_path / "cache")
     [tag] = source.tags()
     tag.export(tmp_path / "export", soon())
     assert (tmp_path / "export" / "README.txt").read_text() == "x"
@@ -140,7 +140,7 @@ def test_a_subdirectory_export_refuses_links_out_of_the_subdirectory(
     (repo.root / "web" / "secret.txt").symlink_to("../api/secret.txt")
     repo.commit({})
     repo.tag("web-1.0")
-    source = GitProject(repo.url, tmp_path / "cache", subdirectory="web")
+    source = GitProject(Repository(repo.url, "web"), tmp_path / "cache")
     [tag] = source.tags()
     with pytest.raises(VcsError, match=r"^link secret\.txt points out of the tag"):
         tag.export(tmp_path / "export", soon())
@@ -149,7 +149,7 @@ def test_a_subdirectory_export_refuses_links_out_of_the_subdirectory(
 def test_a_missing_repository_is_an_error_naming_it(tmp_path: Path) -> None:
     url = str(tmp_path / "missing.git")
     with pytest.raises(VcsError, match=rf"^{url}: .*"):
-        GitProject(url, tmp_path / "cache").tags()
+        GitProject(Repository(url), tmp_path / "cache").tags()
     assert mirrors_in(tmp_path / "cache") == []  # no half-made mirror is left behind
 
 
@@ -178,12 +178,12 @@ def test_a_mirror_git_no_longer_takes_for_a_repository_is_made_anew(
     repo = make_git("p")
     repo.commit(hatchling_project("p", "1.0"))
     repo.tag("1.0")
-    source = GitProject(repo.url, tmp_path / "cache")
+    source = GitProject(Repository(repo.url), tmp_path / "cache")
     assert set(versions(source)) == {"1.0"}
     damage(source.mirror)
     second = repo.commit(hatchling_project("p", "1.1"))
     repo.tag("1.1")
-    again = GitProject(repo.url, tmp_path / "cache")  # a later run
+    again = GitProject(Repository(repo.url), tmp_path / "cache")  # a later run
     assert versions(again)["1.1"] == ("1.1", second)
     [said] = caplog.messages
     assert said.startswith(f"damaged git mirror {source.mirror} (fatal: ")
@@ -205,10 +205,10 @@ def test_a_damaged_mirror_in_a_git_work_tree_leaves_that_repository_alone(
     around.commit({"notes.txt": "mine\n"})
     around.git("branch", "keep")
     refs = around.git("for-each-ref")
-    source = GitProject(repo.url, around.root / "out" / "git")
+    source = GitProject(Repository(repo.url), around.root / "out" / "git")
     assert set(versions(source)) == {"1.0"}
     shutil.rmtree(source.mirror / "objects")
-    again = GitProject(repo.url, around.root / "out" / "git")
+    again = GitProject(Repository(repo.url), around.root / "out" / "git")
     assert set(versions(again)) == {"1.0"}
     assert around.git("for-each-ref") == refs
 
@@ -221,18 +221,18 @@ def test_a_repository_that_cannot_be_read_keeps_its_mirror(
     repo = make_git("p")
     repo.commit(hatchling_project("p", "1.0"))
     repo.tag("1.0")
-    source = GitProject(repo.url, tmp_path / "cache")
+    source = GitProject(Repository(repo.url), tmp_path / "cache")
     versions(source)
     kept = source.mirror.stat().st_ino
     repo.root.rename(tmp_path / "elsewhere")
     with pytest.raises(VcsError, match=rf"^{re.escape(repo.url)}: fatal: .*"):
-        GitProject(repo.url, tmp_path / "cache").tags()
+        GitProject(Repository(repo.url), tmp_path / "cache").tags()
     assert source.mirror.stat().st_ino == kept
     assert mirrors_in(tmp_path / "cache") == [source.mirror.name]
 
 
 def test_a_password_in_the_url_never_shows(tmp_path: Path) -> None:
-    source = GitProject("https://user:s3cret@127.0.0.1:9/p.git", tmp_path / "cache")
+    source = GitProject(Repository("https://user:s3cret@127.0.0.1:9/p.git"), tmp_path / "cache")
     assert source.location == "https://127.0.0.1:9/p.git"
     with pytest.raises(VcsError) as error:
         source.tags()
@@ -278,7 +278,7 @@ def test_no_stray_files_from_an_export(make_git: MakeGit, tmp_path: Path) -> Non
     repo = make_git("p")
     repo.commit(hatchling_project("p", "1.0"))
     repo.tag("1.0")
-    source = GitProject(repo.url, tmp_path / "cache")
+    source = GitProject(Repository(repo.url), tmp_path / "cache")
     [tag] = source.tags()
     tag.export(tmp_path / "export", soon())
     assert sorted(
@@ -370,7 +370,7 @@ def test_a_redirect_to_another_host_gets_no_credentials(make_git: MakeGit, tmp_p
         redirecting_server(server.address) as moved,
     ):
         url = f"http://builder:s3cret-t0ken@{moved}/acme/private.git"
-        source = GitProject(url, tmp_path / "cache")
+        source = GitProject(Repository(url), tmp_path / "cache")
         # The host that asks is not the one the credentials were given for.
         with pytest.raises(VcsError, match=f"Authentication failed for 'http://{server.address}/"):
             source.tags()
@@ -383,14 +383,14 @@ def test_a_malformed_pip_url_is_an_error_without_its_password() -> None:
 
 
 def test_a_tag_key_ignores_what_it_points_at(tmp_path: Path) -> None:
-    repository = GitProject("https://h/p.git", tmp_path)
+    repository = GitProject(Repository("https://h/p.git"), tmp_path)
     first, moved = repository.tag("1.0", "1.0", "a" * 40), repository.tag("1.0", "1.0", "b" * 40)
     assert first.key == moved.key == "git:https://h/p.git#@1.0"
     assert first.project_key == moved.project_key == repository.key == "git:https://h/p.git#"
 
 
 def test_a_tag_url_is_what_make_sdist_takes_to_rebuild_it(tmp_path: Path) -> None:
-    tag = GitProject("https://h/mono.git", tmp_path, "web").tag("v2.0", "2.0", "a" * 40)
+    tag = GitProject(Repository("https://h/mono.git", "web"), tmp_path).tag("v2.0", "2.0", "a" * 40)
     assert tag.url == "git+https://h/mono.git@v2.0#subdirectory=web"
     assert parse_pip_url(tag.url, "git") == ("https://h/mono.git", "v2.0", "web")
     assert tag.culprit == "web v2.0 (git+https://h/mono.git@v2.0#subdirectory=web)"

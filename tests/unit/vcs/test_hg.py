@@ -21,6 +21,7 @@ from sdistmaker import vcs
 from sdistmaker.config import load_defaults
 from sdistmaker.errors import ConfigError, VcsError
 from sdistmaker.vcs.hg import HgProject, Mercurial
+from sdistmaker.vcs.mirrors import Repository
 
 MakeHg = Callable[[str], HgRepository]
 
@@ -40,7 +41,7 @@ def test_global_tags_are_releases_local_tags_and_tip_are_not(
     repo.tag("acme.web-1.2rc1", "--rev", second)
     repo.tag("2.0", "--local")  # the working copy's own: never pulled into a mirror
     repo.tag("latest")
-    source = HgProject(repo.url, tmp_path / "cache")
+    source = HgProject(Repository(repo.url), tmp_path / "cache")
     assert versions(source) == {
         "1.0": ("1.0", first),
         "v1.1": ("1.1", second),
@@ -54,10 +55,10 @@ def test_a_local_tag_in_the_mirror_is_no_release(make_hg: MakeHg, tmp_path: Path
     repo = make_hg("p")
     repo.commit(hatchling_project("p", "1.0"))
     repo.tag("1.0")
-    source = HgProject(repo.url, tmp_path / "cache")
+    source = HgProject(Repository(repo.url), tmp_path / "cache")
     versions(source)
     subprocess.run(["hg", "-R", source.mirror, "tag", "--local", "--rev", "tip", "9.0"], check=True)
-    assert set(versions(HgProject(repo.url, tmp_path / "cache"))) == {"1.0"}
+    assert set(versions(HgProject(Repository(repo.url), tmp_path / "cache"))) == {"1.0"}
 
 
 def test_moved_and_removed_tags_follow_the_remote(make_hg: MakeHg, tmp_path: Path) -> None:
@@ -65,11 +66,28 @@ def test_moved_and_removed_tags_follow_the_remote(make_hg: MakeHg, tmp_path: Pat
     repo.commit(hatchling_project("p", "1.0"))
     repo.tag("1.0")
     repo.tag("1.1")
-    assert set(versions(HgProject(repo.url, tmp_path / "cache"))) == {"1.0", "1.1"}
+    assert set(versions(HgProject(Repository(repo.url), tmp_path / "cache"))) == {"1.0", "1.1"}
     moved = repo.commit({"later.txt": "x"})
     repo.tag("1.0", "--force", "--rev", moved)
     repo.tag("1.1", "--remove")
-    assert versions(HgProject(repo.url, tmp_path / "cache")) == {"1.0": ("1.0", moved)}
+    assert versions(HgProject(Repository(repo.url), tmp_path / "cache")) == {"1.0": ("1.0", moved)}
+
+
+def test_what_tells_a_repository_on_disk_changed_changes_with_each_tag(
+    make_hg: MakeHg, tmp_path: Path
+) -> None:
+    """A crawl skips a repository on disk while this stays the same (see test_mirrors)."""
+    repo = make_hg("p")
+    repo.commit(hatchling_project("p", "1.0"))
+    source = HgProject(Repository(repo.url), tmp_path / "cache")
+    seen = [source.activity()]
+    repo.tag("1.0")
+    seen.append(source.activity())
+    repo.tag("1.0", "--remove")
+    seen.append(source.activity())
+    assert None not in seen and len(set(seen)) == 3
+    assert source.activity() == seen[-1]
+    assert HgProject(Repository("https://hg.example.com/p"), tmp_path).activity() is None
 
 
 def test_a_tag_pattern_and_subdirectory_pick_one_project(make_hg: MakeHg, tmp_path: Path) -> None:
@@ -77,7 +95,7 @@ def test_a_tag_pattern_and_subdirectory_pick_one_project(make_hg: MakeHg, tmp_pa
     repo.commit({"web/pyproject.toml": "[project]\n", "api/pyproject.toml": "[project]\n"})
     repo.tag("web-1.0")
     repo.tag("api-1.0")
-    source = HgProject(repo.url, tmp_path / "cache", subdirectory="web/", tags="web-*")
+    source = HgProject(Repository(repo.url, subdirectory="web/", tags="web-*"), tmp_path / "cache")
     [tag] = source.tags()
     assert (tag.name, tag.project, source.name) == ("web-1.0", "web", "web")
     tag.export(tmp_path / "export", soon())
@@ -89,7 +107,7 @@ def test_an_export_holds_the_tree_and_no_archive_metadata(make_hg: MakeHg, tmp_p
     repo = make_hg("p")
     repo.commit({**hatchling_project("p", "1.0"), "docs/index.txt": "x"})
     repo.tag("1.0")
-    [tag] = HgProject(repo.url, tmp_path / "cache").tags()
+    [tag] = HgProject(Repository(repo.url), tmp_path / "cache").tags()
     tag.export(tmp_path / "export", soon())
     exported = sorted(
         str(p.relative_to(tmp_path / "export")) for p in (tmp_path / "export").rglob("*")
@@ -106,7 +124,7 @@ def test_an_export_refuses_links_out_of_the_tree(
     (repo.root / "escape").symlink_to(target)
     repo.commit({})
     repo.tag("1.0")
-    [tag] = HgProject(repo.url, tmp_path / "cache").tags()
+    [tag] = HgProject(Repository(repo.url), tmp_path / "cache").tags()
     message = f"link escape points out of the tag, to {target}"
     with pytest.raises(VcsError, match=f"^{re.escape(message)}$"):
         tag.export(tmp_path / "export", soon())
@@ -119,7 +137,7 @@ def test_a_tag_holding_subrepositories_fails_naming_them(make_hg: MakeHg, tmp_pa
     shutil.copytree(library.root, repo.root / "vendor")
     repo.commit({**hatchling_project("p", "1.0"), ".hgsub": f"vendor = {library.url}\n"})
     repo.tag("1.0")
-    [tag] = HgProject(repo.url, tmp_path / "cache").tags()
+    [tag] = HgProject(Repository(repo.url), tmp_path / "cache").tags()
     message = f"{repo.url}: tag 1.0 holds hg subrepositories, which an export does not include"
     with pytest.raises(VcsError, match=f"^{re.escape(message)}: vendor$"):
         tag.export(tmp_path / "export", soon())
@@ -128,7 +146,7 @@ def test_a_tag_holding_subrepositories_fails_naming_them(make_hg: MakeHg, tmp_pa
 def test_a_missing_repository_is_an_error_naming_it(tmp_path: Path) -> None:
     url = (tmp_path / "missing").as_uri()
     with pytest.raises(VcsError, match=rf"^{re.escape(url)}: abort: .*"):
-        HgProject(url, tmp_path / "cache").tags()
+        HgProject(Repository(url), tmp_path / "cache").tags()
     left = [p.name for p in (tmp_path / "cache").iterdir() if not p.name.endswith(".lock")]
     assert left == []  # no half-made mirror is left behind
 
@@ -137,7 +155,7 @@ def test_a_folder_that_is_no_repository_is_an_error_naming_it(tmp_path: Path) ->
     (tmp_path / "plain").mkdir()
     url = (tmp_path / "plain").as_uri()
     with pytest.raises(VcsError, match=rf"^{re.escape(url)}: abort: repository .* not found"):
-        HgProject(url, tmp_path / "cache").tags()
+        HgProject(Repository(url), tmp_path / "cache").tags()
 
 
 def test_a_damaged_mirror_is_made_anew(
@@ -146,17 +164,17 @@ def test_a_damaged_mirror_is_made_anew(
     repo = make_hg("p")
     repo.commit(hatchling_project("p", "1.0"))
     repo.tag("1.0")
-    source = HgProject(repo.url, tmp_path / "cache")
+    source = HgProject(Repository(repo.url), tmp_path / "cache")
     versions(source)
     shutil.rmtree(source.mirror / ".hg" / "store")
     repo.tag("1.1")
-    assert set(versions(HgProject(repo.url, tmp_path / "cache"))) == {"1.0", "1.1"}
+    assert set(versions(HgProject(Repository(repo.url), tmp_path / "cache"))) == {"1.0", "1.1"}
     [said] = caplog.messages
     assert said.startswith(f"damaged hg mirror {source.mirror} (")
 
 
 def test_credentials_in_the_url_are_refused_without_showing_them(tmp_path: Path) -> None:
-    source = HgProject("https://builder:s3cret@127.0.0.1:9/p", tmp_path / "cache")
+    source = HgProject(Repository("https://builder:s3cret@127.0.0.1:9/p"), tmp_path / "cache")
     with pytest.raises(VcsError) as error:
         source.tags()
     assert str(error.value).startswith("https://127.0.0.1:9/p: credentials in the URL")
@@ -195,7 +213,7 @@ def test_a_repository_is_read_over_http(make_hg: MakeHg, tmp_path: Path) -> None
     node = repo.commit(hatchling_project("p", "1.0"))
     repo.tag("1.0")
     with hg_serve("-R", repo.root) as url:
-        source = HgProject(url, tmp_path / "cache")
+        source = HgProject(Repository(url), tmp_path / "cache")
         assert versions(source) == {"1.0": ("1.0", node)}
         [tag] = source.tags()
         tag.export(tmp_path / "export", soon())
@@ -249,11 +267,11 @@ def test_credentials_come_from_hgs_auth_configuration_and_none_is_never_asked_fo
     ):
         # Without credentials: one line, at once, never a prompt.
         with pytest.raises(VcsError, match=rf"^{re.escape(url)}: abort: .*authoriz"):
-            HgProject(url, tmp_path / "cache", timeout=30).tags()
+            HgProject(Repository(url), tmp_path / "cache", timeout=30).tags()
         (home / ".hgrc").write_text(
             f"[auth]\nindex.prefix = {url}\nindex.username = builder\nindex.password = s3cret\n"
         )
-        assert versions(HgProject(url, tmp_path / "cache")) == {"1.0": ("1.0", node)}
+        assert versions(HgProject(Repository(url), tmp_path / "cache")) == {"1.0": ("1.0", node)}
 
 
 SSH_STAND_IN = """#!/bin/sh
@@ -275,7 +293,7 @@ def test_ssh_is_run_in_batch_mode_and_a_failure_is_one_line(
     monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
     url = "ssh://builder@hg.example.invalid/acme"
     with pytest.raises(VcsError) as error:
-        HgProject(url, tmp_path / "cache").tags()
+        HgProject(Repository(url), tmp_path / "cache").tags()
     assert str(error.value).startswith(f"{url}: abort: ")
     arguments = (tools / "arguments").read_text()
     assert arguments.startswith("-o BatchMode=yes -o ConnectTimeout=60 ")

@@ -1,22 +1,27 @@
 """What systems that mirror repositories share (sdistmaker/vcs/mirrors.py), with git's mirrors:
-the setting listing repositories, a mirror held while in use, pip-style tag URLs."""
+the setting listing repositories, a mirror held while in use, pip-style tag URLs, repositories
+not read again while what tells their tags' changes says they did not."""
 
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from helpers.projects import hatchling_project
 from helpers.repositories import GitRepository as Repo
 from sdistmaker import values
+from sdistmaker.config import Config
 from sdistmaker.errors import VcsError
 from sdistmaker.outdir import temporaries
-from sdistmaker.vcs.git import GIT_REPOSITORIES, GitProject, GitRepository
-from sdistmaker.vcs.mirrors import parse_pip_url
+from sdistmaker.vcs.base import Crawl
+from sdistmaker.vcs.git import GIT_REPOSITORIES, Git, GitProject, GitRepository
+from sdistmaker.vcs.mirrors import Repository, parse_pip_url
 
 MakeGit = Callable[[str], Repo]
 
@@ -36,7 +41,10 @@ def test_an_entry_is_a_url_or_a_dict_of_url_subdirectory_and_tags() -> None:
     [
         ("https://g/a.git", "must be a list, not str"),
         ([3], "entries must be URLs or dicts, not int"),
-        ([{"url": "u", "branch": "x"}], "unknown key 'branch' (known: subdirectory, tags, url)"),
+        (
+            [{"url": "u", "branch": "x"}],
+            "unknown key 'branch' (known: folder, subdirectory, tags, url)",
+        ),
         ([{"tags": "x"}], "every entry needs a 'url' string"),
         ([{"url": "u", "tags": 3}], "'tags' must be a string"),
         ([{"url": "u", "subdirectory": "../other"}], "'subdirectory' must be a folder inside"),
@@ -82,7 +90,7 @@ def test_a_mirror_another_run_holds_is_waited_for_then_named(
     repo = make_git("p")
     repo.commit(hatchling_project("p", "1.0"))
     repo.tag("1.0")
-    source = GitProject(repo.url, tmp_path / "cache", timeout=1)
+    source = GitProject(Repository(repo.url), tmp_path / "cache", timeout=1)
     source.tags()
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD, temporaries.lock_path(source.mirror)],
@@ -91,7 +99,7 @@ def test_a_mirror_another_run_holds_is_waited_for_then_named(
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-        again = GitProject(repo.url, tmp_path / "cache", timeout=1)
+        again = GitProject(Repository(repo.url), tmp_path / "cache", timeout=1)
         with pytest.raises(
             VcsError, match=f"its mirror {re.escape(str(source.mirror))} stayed in use"
         ):
@@ -99,7 +107,9 @@ def test_a_mirror_another_run_holds_is_waited_for_then_named(
     finally:
         holder.kill()
         holder.wait()
-    assert [t.name for t in GitProject(repo.url, tmp_path / "cache", timeout=1).tags()] == ["1.0"]
+    assert [
+        t.name for t in GitProject(Repository(repo.url), tmp_path / "cache", timeout=1).tags()
+    ] == ["1.0"]
 
 
 def test_projects_sharing_a_fetched_set_fetch_their_mirror_once(
@@ -109,10 +119,67 @@ def test_projects_sharing_a_fetched_set_fetch_their_mirror_once(
     repo.commit({"web/pyproject.toml": "[project]\n"})
     repo.tag("1.0")
     fetched: set[Path] = set()
-    first = GitProject(repo.url, tmp_path / "cache", "web", fetched=fetched)
+    first = GitProject(Repository(repo.url, "web"), tmp_path / "cache", fetched=fetched)
     assert [t.name for t in first.tags()] == ["1.0"]
     assert fetched == {first.mirror}
     repo.tag("1.1")
-    second = GitProject(repo.url, tmp_path / "cache", "api", fetched=fetched)
+    second = GitProject(Repository(repo.url, "api"), tmp_path / "cache", fetched=fetched)
     assert [t.name for t in second.tags()] == ["1.0"]  # one fetch a run
-    assert [t.name for t in GitProject(repo.url, tmp_path / "cache").tags()] == ["1.0", "1.1"]
+    assert [t.name for t in GitProject(Repository(repo.url), tmp_path / "cache").tags()] == [
+        "1.0",
+        "1.1",
+    ]
+
+
+def crawled(
+    config: Config, memory: dict[str, Any], tmp_path: Path, walk: bool = False
+) -> tuple[list[str], dict[str, Any]]:
+    """The tags git's crawl finds of what ``config`` lists, starting from ``memory``, and what
+    it keeps for the next crawl."""
+    reading = Crawl(config, tmp_path / "private", memory, walk, lambda *_: None, lambda _: None)
+    tags = Git().crawl(reading)
+    return [f"{tag.project} {tag.name} {tag.identity[:7]}" for tag in tags], reading.memory
+
+
+def test_a_repository_on_disk_whose_refs_did_not_change_is_not_read_again(
+    make_git: MakeGit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cron run with nothing new over many repositories runs no git at all: each one's refs
+    on disk say that its tags are what the last crawl read."""
+    repo = make_git("app")
+    first = repo.commit({"a": "1"})
+    repo.tag("1.0")
+    config = Config(tmp_path / "out", vcs_settings={"GIT_REPOSITORIES": (GitRepository(repo.url),)})
+    tags, memory = crawled(config, {}, tmp_path)
+    assert tags == [f"app 1.0 {first[:7]}"]
+    with monkeypatch.context() as without_git:
+        without_git.setenv("PATH", str(tmp_path / "nowhere"))
+        assert crawled(config, memory, tmp_path) == (tags, memory)
+    second = repo.commit({"a": "2"})
+    repo.tag("1.1")
+    repo.tag("1.0", force=True)  # moved: its identity is read anew
+    tags, memory = crawled(config, memory, tmp_path)
+    assert tags == [f"app 1.0 {second[:7]}", f"app 1.1 {second[:7]}"]
+    repo.git("tag", "-d", "1.1")
+    repo.git("pack-refs", "--all")
+    assert crawled(config, memory, tmp_path)[0] == [f"app 1.0 {second[:7]}"]
+
+
+def test_a_walk_or_a_lost_mirror_reads_the_repository_again(
+    make_git: MakeGit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_git("app")
+    repo.commit({"a": "1"})
+    repo.tag("1.0")
+    config = Config(tmp_path / "out", vcs_settings={"GIT_REPOSITORIES": (GitRepository(repo.url),)})
+    _, memory = crawled(config, {}, tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    reports: list[object] = []
+    for walk in (True, False):
+        if not walk:
+            shutil.rmtree(tmp_path / "private" / "git")
+        reading = Crawl(
+            config, tmp_path / "private", memory, walk, lambda *r: reports.append(r), lambda _: None
+        )
+        assert Git().crawl(reading) == []  # git was needed, and is not there
+    assert len(reports) == 2
