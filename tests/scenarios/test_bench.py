@@ -43,3 +43,9 @@ def test_the_render_benchmark_runs() -> None:
     assert lines[0] == "W3 full render, 20 projects x 2 files (40):"
     assert lines[4] == "W4 one project changed, median of 2 runs:"
     assert lines[5].startswith("      20 projects: a run that publishes one new file")
+
+
+def test_the_discovery_benchmark_runs() -> None:
+    lines = bench("discover.py", "--repositories", "3")
+    assert lines[0] == "W6 no-op run over 3 git repositories on the server:"
+    assert lines[2].startswith("  nothing new, found in a folder: ")
