@@ -342,11 +342,15 @@ class Mirroring(VersionControl):
         deadline = time.monotonic() + crawl.config.read_timeout
         source = entry.source
         found = crawl.read(source.location, lambda: source.find(self.marks, deadline))[0]
-        return [
+        wanted = [
             Repository(each.url, entry.subdirectory, entry.tags, each.address, each.activity, True)
             for each in found
             if entry.wanted(each)
         ]
+        logger.debug(
+            "%s: %d repositories, %d of them read", source.location, len(found), len(wanted)
+        )
+        return wanted
 
     def tag_from_url(self, url: str, workdir: Path) -> Tag:
         """The tag a pip-style URL names, its repository mirrored into ``workdir``."""
@@ -372,6 +376,7 @@ def _listing(
         return source.listing()
     if not walk and last and last["activity"] == activity and source.mirror.is_dir():
         listing = [(name, identity) for name, identity in last["tags"]]
+        logger.debug("nothing changed in %s since the last run", source.location)
     else:
         listing = source.listing()
     kept[source.key] = {"activity": activity, "tags": [list(tag) for tag in listing]}

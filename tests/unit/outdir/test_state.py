@@ -147,6 +147,14 @@ WRONG_SHAPES: dict[str, tuple[Callable[[dict[str, Any]], object], str]] = {
         _replaced(unsandboxed="no"),
         'unsandboxed must be true or false, not "no"',
     ),
+    "git's remembered tag no pair": (
+        _replaced(git={"repositories": {"k": {"activity": "a", "tags": [["1.0"]]}}}),
+        r'git\["repositories"\]\["k"\]\["tags"\]\[0\] must hold a name and an identity',
+    ),
+    "git's remembered activity missing": (
+        _replaced(git={"repositories": {"k": {"tags": []}}}),
+        r'git\["repositories"\]\["k"\] lacks "activity"',
+    ),
     "a yank's reason a number": (
         _replaced(upstream_yanked={"left-pad": {"1.3": 5}}),
         r'upstream_yanked\["left-pad"\]\["1.3"\] must be a string, not 5',
