@@ -180,7 +180,10 @@ def installer_environment(environment: Mapping[str, str], index: Path | None) ->
     """What installers run with: the builds' variables, their caches and certificates, and
     this index (``index``, OUTDIR) first (uv takes each name from the first index that has it;
     pip merges them)."""
-    variables = {name: os.environ[name] for name in _FOR_INSTALLERS if name in os.environ}
+    # The system's certificates, as pip takes them: uv trusts only its own unless told, and a
+    # company's CA installed in the system store would fail every build started from a hook.
+    variables = {"UV_SYSTEM_CERTS": "1"}
+    variables.update({name: os.environ[name] for name in _FOR_INSTALLERS if name in os.environ})
     variables.update(environment)
     if index is not None:
         for name in ("UV_INDEX", "PIP_EXTRA_INDEX_URL"):

@@ -68,6 +68,17 @@ def test_installers_get_their_caches_and_certificates_but_no_secret(
     assert variables["PIP_EXTRA_INDEX_URL"] == "file:///srv/pypi"
 
 
+def test_installers_trust_the_systems_certificates_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """pip trusts the system's certificate store; uv only its own unless told: a company's CA
+    installed in the system store works for both (hooks and cron pass no SSL_CERT_FILE)."""
+    monkeypatch.delenv("UV_SYSTEM_CERTS", raising=False)
+    assert installers.installer_environment({}, None)["UV_SYSTEM_CERTS"] == "1"
+    told = installers.installer_environment({"UV_SYSTEM_CERTS": "0"}, None)
+    assert told["UV_SYSTEM_CERTS"] == "0"
+
+
 @pytest.fixture(params=["uv", "pip"])
 def uv(request: pytest.FixtureRequest) -> str | None:
     """uv's program, or None: pip in the environment, as where uv is not installed."""
