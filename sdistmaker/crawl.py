@@ -1,8 +1,9 @@
 """The crawl stage: every release tag in the repositories the defaults file names, read by each
 registered version-control system (sdistmaker.vcs). A repository that cannot be read is
-reported and skipped; the others are still read. The crawl notes in the state which projects it
-has seen, and what each system keeps to read less the next time (svn: what it found below BASE,
-so that a crawl with nothing new there costs one call instead of a walk).
+reported and skipped; the others are still read. The crawl notes in the state which projects
+claim their names (those with a release tag), and what each system keeps to read less the next
+time (svn: what it found below BASE, so that a crawl with nothing new there costs one call
+instead of a walk).
 """
 
 from __future__ import annotations
@@ -27,12 +28,22 @@ def crawl(
         reading = vcs.Crawl(config, private, memory, walk, report, lambda s: _seen(state, s))
         tags += system.crawl(reading)
         state.memory[system.name] = reading.memory
+        _withdraw(state, {source.key for source in reading.untagged})
     return tags
 
 
 def _seen(state: State, source: vcs.Source) -> None:
-    """Note a project the crawl found, for the page it gets before any of its tags builds:
-    only under a name a distribution can have (a folder named ``+`` is no project's page)."""
+    """Note a project that claims its name, for the page it gets before any of its tags
+    builds: only under a name a distribution can have (a folder named ``+`` is no project's
+    page)."""
     name = project_name(source.name)
     if name is not None:
         state.projects[name] = source.key
+
+
+def _withdraw(state: State, keys: set[str]) -> None:
+    """The projects ``keys`` name claim no name now, but those that publish: what they
+    published keeps its folder and pages (nothing published is ever removed)."""
+    keys = keys - set(state.owners.values())
+    if keys:
+        state.projects = {name: key for name, key in state.projects.items() if key not in keys}

@@ -51,7 +51,8 @@ class State:
     uploads: dict[str, list[str]] = field(default_factory=dict)
     """Published file (relative to OUTDIR) -> the repositories it was uploaded to."""
     projects: dict[str, str] = field(default_factory=dict)
-    """Normalised name -> key of every VCS project the crawl has seen."""
+    """Normalised name -> key of every VCS project that claims it: one the crawl found with a
+    release tag."""
     unindexed: list[str] = field(default_factory=list)
     """Projects a file was published to since the index was last brought up to date."""
     memory: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -262,8 +262,7 @@ class Mirroring(VersionControl):
     def crawl(self, crawl: Crawl) -> list[Tag]:
         tags: list[Tag] = []
         for source in self.sources(crawl):
-            crawl.seen(source)
-            tags += crawl.read(source.location, source.tags)[0]
+            tags += crawl.tags_of(source)[0]
         return tags
 
     def sources(self, crawl: Crawl) -> list[MirroredProject]:

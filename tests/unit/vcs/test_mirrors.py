@@ -13,9 +13,11 @@ import pytest
 from helpers.projects import hatchling_project
 from helpers.repositories import GitRepository as Repo
 from sdistmaker import values
+from sdistmaker.config import Config
 from sdistmaker.errors import VcsError
 from sdistmaker.outdir import temporaries
-from sdistmaker.vcs.git import GIT_REPOSITORIES, GitProject, GitRepository
+from sdistmaker.vcs.base import Crawl, Source
+from sdistmaker.vcs.git import GIT_REPOSITORIES, Git, GitProject, GitRepository
 from sdistmaker.vcs.mirrors import parse_pip_url
 
 MakeGit = Callable[[str], Repo]
@@ -116,3 +118,22 @@ def test_projects_sharing_a_fetched_set_fetch_their_mirror_once(
     second = GitProject(repo.url, tmp_path / "cache", "api", fetched=fetched)
     assert [t.name for t in second.tags()] == ["1.0"]  # one fetch a run
     assert [t.name for t in GitProject(repo.url, tmp_path / "cache").tags()] == ["1.0", "1.1"]
+
+
+def test_only_a_repository_read_with_a_release_tag_claims_its_name(
+    make_git: MakeGit, tmp_path: Path
+) -> None:
+    """A repository with no release (its only tag ``latest``) claims no name, and says so: a
+    claim an earlier run gave it goes. One that cannot be read is neither."""
+    web, docs = make_git("web"), make_git("docs")
+    web.commit(hatchling_project("web", "1.0"))
+    web.tag("1.0")
+    docs.commit({"index.md": "# Docs\n"})
+    docs.tag("latest")
+    listed = [GitRepository(r) for r in (web.url, docs.url, str(tmp_path / "gone"))]
+    config = Config(tmp_path / "out", vcs_settings={"GIT_REPOSITORIES": tuple(listed)})
+    seen: list[Source] = []
+    crawl = Crawl(config, tmp_path / "private", {}, False, lambda *_: None, seen.append)
+    assert [str(tag) for tag in Git().crawl(crawl)] == ["web 1.0"]
+    assert [source.name for source in seen] == ["web"]
+    assert [source.name for source in crawl.untagged] == ["docs"]
