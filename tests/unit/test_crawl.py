@@ -11,9 +11,10 @@ from helpers.repositories import GitRepository as Git
 from helpers.repositories import SvnRepository
 from helpers.system import run
 from sdistmaker.config import Config
-from sdistmaker.crawl import crawl
+from sdistmaker.crawl import crawl, withdraw_skipped
 from sdistmaker.errors import SdistmakerError, VcsError
-from sdistmaker.outdir.state import State
+from sdistmaker.models import Tag
+from sdistmaker.outdir.state import State, TagRecord
 from sdistmaker.vcs.git import GIT_REPOSITORIES, GitRepository
 
 MakeGit = Callable[[str], Git]
@@ -97,6 +98,49 @@ def test_a_claim_goes_once_its_project_is_read_with_no_release_and_publishes_not
     state.projects["fresh"] = claimed["fresh"]
     assert crawled(config, state, tmp_path) == ["Acme.Utils 1.0"]
     assert sorted(state.projects) == ["acme-utils", "gone", "old"]
+
+
+def test_a_project_whose_every_tag_holds_no_python_project_claims_no_name(
+    tmp_path: Path,
+) -> None:
+    """Each tag of a discovered repository skipped: its project claims no name, unless one of
+    its tags may still hold a project (failed, moved since, not built yet, or now listed), or it
+    publishes."""
+    tags = [
+        tag("docs", "1.0"),
+        tag("docs", "2.0"),
+        tag("mixed", "1.0"),
+        tag("mixed", "2.0"),
+        tag("moved", "1.0", identity="new"),
+        tag("waiting", "1.0"),
+        tag("waiting", "1.1"),
+        tag("listed", "1.0", discovered=False),
+        tag("published", "1.0"),
+    ]
+    state = State(projects={name: f"git:/{name}#" for name in {t.project for t in tags}})
+    for each in tags:
+        if (each.project, each.name) != ("waiting", "1.1"):
+            state.tags[each.key] = TagRecord(
+                each.project, each.name, each.version, "old", "skipped", "2026-01-01T00:00:00Z"
+            )
+            state.tags[each.key].project_key = each.project_key
+    state.tags["git:/mixed#@2.0"].status = "failed"
+    state.owners["published-lib"] = "git:/published#"
+    kept = ["listed", "mixed", "moved", "published", "waiting"]
+
+    withdraw_skipped(state, tags)
+    assert sorted(state.projects) == kept
+    state.projects["docs"] = "git:/docs#"
+    withdraw_skipped(state, [t for t in tags if t.project == "docs"][:1])
+    assert sorted(state.projects) == kept
+
+
+def tag(project: str, name: str, identity: str = "old", discovered: bool = True) -> Tag:
+    """A tag of the git repository /``project``, as discovery finds it."""
+    key = f"git:/{project}#"
+    return Tag(
+        project, name, name, f"/{project}", identity, f"{key}@{name}", key, "", print, discovered
+    )
 
 
 def test_a_repository_that_cannot_be_read_is_reported_and_the_others_still_read(
