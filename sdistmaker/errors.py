@@ -18,6 +18,11 @@ class BuildError(SdistmakerError):
     """A tag did not build into a valid sdist; the message says why."""
 
 
+class NotAProject(BuildError):
+    """A tag's tree holds no Python project at all (no pyproject.toml, setup.py or setup.cfg):
+    a failure in a repository the defaults file lists, none in one found by discovery."""
+
+
 class TemplateError(SdistmakerError):
     """A template failed while rendering a page; the message starts with its file:line."""
 

@@ -38,6 +38,9 @@ class Tag:
     url: str
     """The tag's address as ``make_sdist`` takes it, to rebuild it by hand."""
     export: Export = field(compare=False, repr=False)
+    discovered: bool = False
+    """The tag comes from a repository found by discovery, not listed: one holding no Python
+    project is skipped, not failed."""
 
     @property
     def culprit(self) -> str:

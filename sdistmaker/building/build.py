@@ -29,7 +29,7 @@ from sdistmaker.building.variables import build_environment
 from sdistmaker.dists import archives
 from sdistmaker.dists.archives import ArchiveError
 from sdistmaker.dists.distributions import check_file_name, check_release_name, read_metadata
-from sdistmaker.errors import BuildError, VcsError
+from sdistmaker.errors import BuildError, NotAProject, VcsError
 from sdistmaker.models import Tag
 
 if sys.version_info >= (3, 11):
@@ -40,6 +40,8 @@ else:  # pragma: no cover
 ROUTE_BUILD = "build"
 ROUTE_OLD_SETUPTOOLS = "setuptools<58"
 ROUTE_LEGACY_PYTHON = "legacy-python"
+_PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+"""What makes a tree a Python project's, whether it builds or not."""
 
 
 @dataclass(frozen=True)
@@ -137,8 +139,7 @@ def build_sdist(  # noqa: PLR0913 (keyword-only: the tree, the release it must m
 ) -> Sdist:
     """Build the tree in ``source`` into an sdist of ``version``, trying each route in turn, by
     ``deadline`` (by default BUILD_TIMEOUT from now)."""
-    if not (source / "pyproject.toml").exists() and not (source / "setup.py").exists():
-        raise BuildError("neither pyproject.toml nor setup.py in the tag")
+    _refuse_what_is_no_project(source)
     # What the build needs to know of the tree is read before any of its code runs: a route's
     # backend may leave any file of it replaced (by a pipe, or a link to the server's files).
     routes = [ROUTE_BUILD]
@@ -220,6 +221,16 @@ def build_wheel(sdist: Sdist, workdir: Path, settings: BuildSettings, log: Path)
             f"wheel: {wheels[0].name} is {name} {version}, not {sdist.name} {sdist.version}"
         )
     return wheels[0]
+
+
+def _refuse_what_is_no_project(source: Path) -> None:
+    """Refuse, before any of its code runs, a tree that holds no Python project (NotAProject:
+    no failure in a discovered repository), or one PyPA build cannot take."""
+    present = [name for name in _PROJECT_FILES if (source / name).exists()]
+    if not present:
+        raise NotAProject("holds no Python project: no pyproject.toml, setup.py or setup.cfg")
+    if present == ["setup.cfg"]:
+        raise BuildError("setup.cfg alone: PyPA build needs a pyproject.toml or a setup.py")
 
 
 def _setup_py_only(source: Path) -> bool:

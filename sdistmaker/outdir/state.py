@@ -25,7 +25,8 @@ class TagRecord:
     version: str
     identity: str
     status: str
-    """"built" or "failed"."""
+    """"built", "failed", or "skipped": a discovered repository's tag holding no Python
+    project, not tried again until it moves."""
     when: str
     file: str = ""
     """Path of the published file, relative to OUTDIR."""
@@ -51,7 +52,8 @@ class State:
     uploads: dict[str, list[str]] = field(default_factory=dict)
     """Published file (relative to OUTDIR) -> the repositories it was uploaded to."""
     projects: dict[str, str] = field(default_factory=dict)
-    """Normalised name -> key of every VCS project the crawl has seen."""
+    """Normalised name -> key of every VCS project that claims it: one the crawl found with a
+    release tag that may hold a Python project."""
     unindexed: list[str] = field(default_factory=list)
     """Projects a file was published to since the index was last brought up to date."""
     memory: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -102,7 +104,7 @@ def save(recorded: State, state_file: Path, staging: Path) -> None:
 
 _TAG_FIELDS = {f.name for f in fields(TagRecord)}
 _REQUIRED_TAG_FIELDS = {f.name for f in fields(TagRecord) if f.default is MISSING}
-_STATUSES = ("built", "failed")
+_STATUSES = ("built", "failed", "skipped")
 
 
 def _state(data: object) -> State:
@@ -144,7 +146,8 @@ def _reasons_by_version(value: object, where: str) -> dict[str, str]:
 def _tag_record(value: object, where: str) -> TagRecord:
     record = TagRecord(**shapes.fields(value, where, _TAG_FIELDS, _REQUIRED_TAG_FIELDS))
     if record.status not in _STATUSES:
+        statuses = ", ".join(f'"{status}"' for status in _STATUSES)
         raise WrongShape(
-            f'{where}["status"] must be "built" or "failed", not {shapes.shown(record.status)}'
+            f'{where}["status"] must be one of {statuses}, not {shapes.shown(record.status)}'
         )
     return record

@@ -61,6 +61,11 @@ class Job:
         else:
             logger.debug("still failing %s: %s", subject, reason)
 
+    def skip(self, subject: str, reason: str) -> None:
+        """A tag of a repository found by discovery holds no Python project: nothing failed,
+        said only with -v."""
+        logger.debug("skipped %s: %s", subject, reason)
+
     def problem(self, key: str, doing: str, message: str) -> None:
         """Report a problem that is not a tag's, said once while it stays the same; ``message``
         names its culprit."""

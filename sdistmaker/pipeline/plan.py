@@ -9,6 +9,7 @@ from sdistmaker.dists.names import is_project_name
 from sdistmaker.errors import SdistmakerError
 from sdistmaker.models import Tag
 from sdistmaker.outdir import published
+from sdistmaker.outdir.state import TagRecord
 from sdistmaker.pipeline.job import Job
 
 logger = logging.getLogger("sdistmaker")
@@ -61,7 +62,18 @@ def _needs_build(job: Job, tag: Tag, retry_failed: bool) -> bool:
             job.summary.up_to_date += 1
             logger.debug("up to date %s (%s)", tag, record.file)
         return False
+    if record.status == "skipped":
+        return _skipped_before(job, tag, record)
     if record.identity != tag.identity or retry_failed:
         return True
     job.fail(tag.culprit, record.reason, new=False)
     return False
+
+
+def _skipped_before(job: Job, tag: Tag, record: TagRecord) -> bool:
+    """Whether a tag skipped before is built now: once it moves, or once its repository is
+    listed rather than discovered (holding no Python project is a failure there)."""
+    if tag.discovered and record.identity == tag.identity:
+        job.skip(tag.culprit, record.reason)
+        return False
+    return True

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sdistmaker.dists.names import is_distribution
-from sdistmaker.errors import BuildError, SdistmakerError
+from sdistmaker.errors import BuildError, NotAProject, SdistmakerError
 from sdistmaker.models import Release, Tag
 from sdistmaker.outdir import published
 from sdistmaker.outdir.published import now
@@ -40,7 +40,11 @@ def accept(job: Job, tag: Tag, made: Made) -> None:
         release = _publish(job, tag, made)
     except SdistmakerError as error:
         record.reason = str(error)
-        job.fail(tag.culprit, f"{error} (log: {made.log})", new=True)
+        if tag.discovered and isinstance(error, NotAProject):
+            record.status = "skipped"
+            job.skip(tag.culprit, record.reason)
+        else:
+            job.fail(tag.culprit, f"{error} (log: {made.log})", new=True)
         return
     record.status = "built"
     record.file = str(release.path.relative_to(job.config.outdir))

@@ -51,7 +51,7 @@ def _yanked(job: Job) -> dict[str, dict[str, str]]:
 
 
 def _known_names(job: Job, indexed: list[str] | None) -> set[str]:
-    """Every project sdistmaker knows: those the crawl has seen, those that publish, and
+    """Every project sdistmaker knows: those that claim their names, those that publish, and
     those the index lists (``indexed``, None when the index did not look at them)."""
     if indexed is None:
         indexed = index.projects(job.store.private)
@@ -71,7 +71,7 @@ def _say_whether_hidden(job: Job) -> None:
 
 
 def _placeholders(job: Job) -> set[str]:
-    """Projects the crawl has seen that publish nothing yet, by their VCS name."""
+    """Projects that claim their names and publish nothing yet, by their VCS name."""
     publishing = set(job.state.owners.values())
     return {name for name, key in job.state.projects.items() if key not in publishing}
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sdistmaker.building import processes
+from sdistmaker.crawl import withdraw_skipped
 from sdistmaker.errors import SdistmakerError
 from sdistmaker.models import Tag
 from sdistmaker.outdir.temporaries import BuildFolder
@@ -60,6 +61,9 @@ def build_all(job: Job, todo: list[Tag], progress: Progress | None) -> None:
             finally:
                 made.folder.remove()
             job.store.save_state(job.state)
+        # Once every tag is recorded: a project's first tag may hold no Python project, a
+        # later one may.
+        withdraw_skipped(job.state, todo)
     except BaseException:
         # An interrupt or a full disk: the builds still going are of no use now.
         processes.stop_all()

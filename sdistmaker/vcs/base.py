@@ -9,7 +9,7 @@ import os
 import shutil
 import tarfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -112,7 +112,10 @@ class Crawl:
     """Read every project even where the memory says nothing changed."""
     report: Report
     seen: Callable[[Source], None]
-    """Told of every project found, tags or not (it gets a page before any of them builds)."""
+    """Told of every project read that holds a release tag: it claims its name (it gets a page
+    before any of its tags builds)."""
+    untagged: list[Source] = field(default_factory=list)
+    """Every project read whole that holds no release tag: it claims no name."""
 
     def read(self, location: str, read: Callable[[], Sequence[T]]) -> tuple[list[T], bool]:
         """What ``read`` finds at ``location``, and whether it could: a repository that cannot
@@ -124,6 +127,25 @@ class Crawl:
             return [], False
         self.report(location, None)
         return found, True
+
+    def tags_of(
+        self, source: Source, tags: Callable[[], Sequence[Tag]] | None = None
+    ) -> tuple[list[Tag], bool]:
+        """``source``'s release tags (as ``tags`` reads them, by default its own ``tags``),
+        and whether it could be read (see ``read``); read, it claims its name by them (see
+        ``claim``), unread it keeps what it had."""
+        found, read = self.read(source.location, tags or source.tags)
+        if read:
+            self.claim(source, tagged=bool(found))
+        return found, read
+
+    def claim(self, source: Source, tagged: bool) -> None:
+        """A project read whole claims its name only when it holds a release tag (``tagged``):
+        a trunk-only folder or a repository with no release would shadow a public project."""
+        if tagged:
+            self.seen(source)
+        else:
+            self.untagged.append(source)
 
 
 @dataclass(frozen=True)

@@ -250,6 +250,7 @@ class MirroredProject(Source):
             project_key=self.key,
             url=f"{url}#subdirectory={self.subdirectory}" if self.subdirectory else url,
             export=functools.partial(self._export, name, identity),
+            discovered=self.repository.discovered,
         )
 
 
@@ -313,12 +314,11 @@ class Mirroring(VersionControl):
         kept: dict[str, Any] = {}
         tags: list[Tag] = []
         for source in self.sources(crawl):
-            crawl.seen(source)
 
             def read(source: MirroredProject = source) -> list[Tag]:
                 return source.release_tags(_listing(source, remembered, kept, crawl.walk))
 
-            tags += crawl.read(source.location, read)[0]
+            tags += crawl.tags_of(source, read)[0]
         crawl.memory = {"repositories": kept} if kept else {}
         return tags
 

@@ -282,8 +282,9 @@ class Subversion(VersionControl):
         start, revision = reachable_base(base, base_on_server, options.timeout)
         if crawl.memory.get("read") == [start, revision] and not crawl.walk:
             projects, tags = recall(crawl.memory, options)
+            tagged = {tag.project_key for tag in tags}
             for project in projects:
-                crawl.seen(project)
+                crawl.claim(project, tagged=project.key in tagged)
             logger.debug("nothing changed below %s since r%s", base, revision)
             return tags
         ignored = (BLACKLIST.of(config), STOP_INDICATORS.of(config))
@@ -291,8 +292,7 @@ class Subversion(VersionControl):
         tags = []
         complete = True
         for project in projects:
-            crawl.seen(project)
-            found, read = crawl.read(project.location, project.tags)
+            found, read = crawl.tags_of(project)
             tags += found
             complete = complete and read
         crawl.memory = {**remember(projects, tags), "read": [start, revision]} if complete else {}

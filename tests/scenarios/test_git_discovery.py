@@ -33,6 +33,10 @@ def test_repositories_in_a_folder_are_found_built_and_kept_when_gone(
     released(make_git, server, "team/app.git", "1.0")
     released(make_git, server, "tools.git", "2.0")
     (server / "attic").mkdir()  # a folder, no repository
+    website = make_git("website")  # a repository, and a release, but no Python project
+    website.commit({"index.md": "# Acme\n"})
+    website.tag("1.0")
+    website.add_server(server / "website.git")
     with apache_git(server) as http:
         found = {"folder": f"{server}/**/*.git", "url": f"{http}/{{path}}"}
         defaults = write_defaults(tmp_path, OUTDIR="out", GIT_REPOSITORIES=[found])
@@ -42,11 +46,14 @@ def test_repositories_in_a_folder_are_found_built_and_kept_when_gone(
             "acme_app-1.0.tar.gz",
             "acme_tools-2.0.tar.gz",
         ]
+        # Skipped, not failed: no page of its own shadows PyPI's project of that name.
+        assert not (outdir / "website").exists()
         # People address each by its URL on the git server: make_sdist rebuilds it from there.
         records = Store(outdir).load_state().tags.values()
-        assert sorted(r.project_key for r in records) == [
-            f"git:{http}/team/app.git#",
-            f"git:{http}/tools.git#",
+        assert sorted((r.project_key, r.status) for r in records) == [
+            (f"git:{http}/team/app.git#", "built"),
+            (f"git:{http}/tools.git#", "built"),
+            (f"git:{http}/website.git#", "skipped"),
         ]
         assert make_sdist([f"git+{http}/team/app.git@1.0", str(tmp_path / "by-hand")]) == 0
         assert (tmp_path / "by-hand" / "acme-app" / "acme_app-1.0.tar.gz").exists()

@@ -45,7 +45,7 @@ def tag_without_setup_py_or_pyproject_toml(world: World) -> Arranged:
     world.svn.add_project("libs/notes", {"README.txt": "no Python project here\n"})
     world.svn.tag("libs/notes", "1.0")
     url = world.svn_tag_url("notes", "1.0")
-    reason = "neither pyproject.toml nor setup.py in the tag"
+    reason = "holds no Python project: no pyproject.toml, setup.py or setup.cfg"
     yield Expect(1, [world.fails("notes", "1.0", url, reason)])
     assert world.run().code == 0  # reported once
 

@@ -94,8 +94,12 @@ def run_under_a_umask_that_hides_everything(world: World) -> Arranged:
     project's, a placeholder's, the pages for people's) is readable and searchable by other
     users all the same, as the files are: a web server runs as a user of its own. Only
     sdistmaker's own folder stays as the umask makes it."""
-    world.svn.mkdir("libs/gamma/trunk")  # crawled, nothing tagged: a placeholder
-    yield Expect(0, umask=0o077)
+    # Released, nothing built: a placeholder.
+    world.svn.add_project("libs/gamma", {"setup.py": "raise RuntimeError('not yet')\n"})
+    world.svn.tag("libs/gamma", "1.0")
+    url = world.svn_tag_url("gamma", "1.0")
+    failed = world.fails("gamma", "1.0", url, "build, setuptools<58: RuntimeError: not yet")
+    yield Expect(1, [failed], umask=0o077)
     served = [world.outdir, *(world.outdir / name for name in ("alpha", "beta", "gamma", "+"))]
     assert [oct(folder.stat().st_mode & 0o777) for folder in served] == ["0o755"] * 5
     files = [path for path in world.outdir.rglob("*") if ".sdistmaker" not in path.parts]

@@ -69,7 +69,7 @@ def hg_tag_holding_no_python_project(world: World) -> Arranged:
     gamma.commit({"README.txt": "the project moved elsewhere\n"})
     gamma.tag("2.0")
     url = f"hg+{gamma.url}@2.0"
-    reason = "neither pyproject.toml nor setup.py in the tag"
+    reason = "holds no Python project: no pyproject.toml, setup.py or setup.cfg"
     yield Expect(1, [world.fails("gamma", "2.0", url, re.escape(reason))], defaults)
     assert distributions(world.outdir) == [
         "alpha/alpha-1.0.tar.gz",

@@ -30,7 +30,7 @@ from sdistmaker.building.build import (
 )
 from sdistmaker.cli import make_sdist
 from sdistmaker.dists import archives
-from sdistmaker.errors import BuildError
+from sdistmaker.errors import BuildError, NotAProject
 
 
 def build(tmp_path: Path, files: dict[str, str], version: str, **options: Any) -> Sdist:
@@ -86,9 +86,25 @@ def test_a_version_other_than_the_tags_is_refused(tmp_path: Path) -> None:
         build(tmp_path, setup_py_project("p", "1.0"), "1.1")
 
 
-def test_a_tree_without_a_build_description_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(BuildError, match=r"neither pyproject\.toml nor setup\.py"):
-        build(tmp_path, {"README.txt": "hello"}, "1.0")
+def test_a_tree_holding_no_python_project_is_refused_saying_what_it_lacks(
+    tmp_path: Path,
+) -> None:
+    """A distinct error: a discovered repository's tag holding no project is skipped, not
+    failed."""
+    with pytest.raises(NotAProject) as refused:
+        build(tmp_path, {"README.txt": "hello", "docs/setup.py": ""}, "1.0")
+    assert str(refused.value) == (
+        "holds no Python project: no pyproject.toml, setup.py or setup.cfg"
+    )
+    assert isinstance(refused.value, BuildError)
+
+
+def test_a_tree_with_only_a_setup_cfg_is_a_python_project_that_fails(tmp_path: Path) -> None:
+    files = {"setup.cfg": "[metadata]\nname = cfg.only\nversion = 1.0\n"}
+    reason = "^setup.cfg alone: PyPA build needs a pyproject.toml or a setup.py$"
+    with pytest.raises(BuildError, match=reason) as failed:
+        build(tmp_path, files, "1.0")
+    assert not isinstance(failed.value, NotAProject)
 
 
 def test_a_raising_setup_py_fails_with_its_exception(tmp_path: Path) -> None:

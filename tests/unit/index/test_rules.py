@@ -56,10 +56,11 @@ def test_rules_for_both_servers_are_written_from_the_defaults(tmp_path: Path) ->
 def test_the_rules_know_every_project_sdistmaker_knows(
     svn_repository: SvnRepository, tmp_path: Path
 ) -> None:
-    """Crawled (acme.fresh, nothing tagged), publishing (under a name of its own: the
-    distribution tool-kit of the svn project tools), and folders put in the index by other
+    """Crawled (acme.broken, released, nothing built), publishing (under a name of its own:
+    the distribution tool-kit of the svn project tools), and folders put in the index by other
     means: none of them may go upstream while its folder is out of sight."""
-    svn_repository.mkdir("libs/acme.fresh/trunk")
+    svn_repository.add_project("libs/acme.broken", {"setup.py": "raise SystemExit('broken')\n"})
+    svn_repository.tag("libs/acme.broken", "1.0")
     svn_repository.add_project("libs/tools", hatchling_project("tool_kit", "1.0"))
     svn_repository.tag("libs/tools", "1.0")
     defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out")
@@ -70,10 +71,10 @@ def test_the_rules_know_every_project_sdistmaker_knows(
         "Metadata-Version: 2.1\nName: by-hand\nVersion: 1.0\n",
         "by_hand-1.0.tar.gz",
     )
-    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
     assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
 
-    known = ["acme-fresh", "by-hand", "tool-kit", "tools"]
+    known = ["acme-broken", "by-hand", "tool-kit", "tools"]
     apache = (outdir / ".sdistmaker" / APACHE_RULES).read_text()
     nginx = (outdir / ".sdistmaker" / NGINX_RULES).read_text()
     pattern = "^(?:" + "|".join(known) + ")$"
@@ -102,13 +103,11 @@ def test_a_crawled_project_with_nothing_published_gets_a_page_of_its_own(
 ) -> None:
     svn_repository.add_project("libs/acme.secret", {"setup.py": "raise SystemExit('broken')\n"})
     svn_repository.tag("libs/acme.secret", "1.0")
-    svn_repository.mkdir("libs/acme.fresh/trunk")
     defaults = write_defaults(tmp_path, BASE=svn_repository.url, OUTDIR="out")
     assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
     outdir = tmp_path / "out"
-    for name in ("acme-secret", "acme-fresh"):
-        assert "Links for" in (outdir / name / "index.html").read_text()
-        assert (outdir / name / "index.json").exists()
+    assert "Links for" in (outdir / "acme-secret" / "index.html").read_text()
+    assert (outdir / "acme-secret" / "index.json").exists()
     root = (outdir / "index.html").read_text()
     assert 'href="acme-secret/"' in root
 
@@ -121,4 +120,3 @@ def test_a_crawled_project_with_nothing_published_gets_a_page_of_its_own(
     assert not (outdir / "acme-secret").exists()
     assert not (outdir / "+" / "acme-secret.html").exists()
     assert (outdir / "acme-secret-lib" / "acme_secret_lib-1.0.tar.gz").exists()
-    assert (outdir / "acme-fresh" / "index.html").exists()

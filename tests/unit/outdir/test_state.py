@@ -47,6 +47,10 @@ def a_written_state() -> dict[str, Any]:
     state.tags["git:file:///g#@2.0"] = TagRecord(
         "g", "2.0", "2.0", "ab12", "failed", "2026-01-01T00:00:00Z", reason="no setup.py"
     )
+    # A discovered repository's tag holding no Python project: not tried again until it moves.
+    state.tags["git:file:///docs#@1.0"] = TagRecord(
+        "docs", "1.0", "1.0", "cd34", "skipped", "2026-01-01T00:00:00Z", reason="no project"
+    )
     state.owners["p"] = tag.project_key
     state.problems["https://g/x.git"] = "gone"
     state.uploads["p/p-1.0.tar.gz"] = ["https://upload.example.com/"]
@@ -106,7 +110,7 @@ WRONG_SHAPES: dict[str, tuple[Callable[[dict[str, Any]], object], str]] = {
     "a tag's field unknown": (_tag(colour="red"), f'{_TAG} holds an unknown field "colour"'),
     "a tag's status unknown": (
         _tag(status="done"),
-        f'{_TAG}\\["status"\\] must be "built" or "failed", not "done"',
+        f'{_TAG}\\["status"\\] must be one of "built", "failed", "skipped", not "done"',
     ),
     "a problem a number": (
         _replaced(problems={"x": 1}),

@@ -1,16 +1,23 @@
 """Planning a run: which crawled tags to build, and the records an older OUTDIR lacks."""
 
 import json
+import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from helpers.projects import crafted_project, sdist, write_defaults
 from helpers.repositories import GitRepository
 from sdistmaker.config import load_defaults
+from sdistmaker.crawl import crawl
 from sdistmaker.models import Tag
 from sdistmaker.outdir import published
 from sdistmaker.outdir.store import Store
 from sdistmaker.outdir.temporaries import own_temporary_folder
+from sdistmaker.pipeline import plan
 from sdistmaker.pipeline.job import Failure, Job
 from sdistmaker.pipeline.plan import record_folders, to_build
 from sdistmaker.pipeline.workers import build_all
@@ -102,6 +109,44 @@ def test_a_failed_tag_is_retried_when_it_changed_or_when_asked(
     repo.commit(crafted_project())
     repo.tag("1.0", force=True)
     assert names(to_build(next_run(tmp_path, repo.url), retry_failed=False)) == ["p 1.0"]
+
+
+def discovering(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plans find the repositories as discovery would: each tag of theirs is discovered."""
+
+    def discovered(*arguments: Any, **options: Any) -> list[Tag]:
+        return [replace(tag, discovered=True) for tag in crawl(*arguments, **options)]
+
+    monkeypatch.setattr(plan, "crawl", discovered)
+
+
+def test_a_skipped_tag_is_tried_again_once_it_moves_or_its_repository_is_listed(
+    make_git: MakeGit,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    repo = make_git("docs")
+    repo.commit({"index.md": "# Docs\n"})
+    repo.tag("1.0")
+    discovering(monkeypatch)
+    build_what_is_planned(next_run(tmp_path, repo.url))
+
+    job = next_run(tmp_path, repo.url)
+    record = job.state.tags[only_key(job)]
+    assert record.status == "skipped"
+    caplog.set_level(logging.DEBUG, logger="sdistmaker")
+    assert to_build(job, retry_failed=True) == []  # it failed nothing
+    assert (job.summary.up_to_date, job.summary.failures) == (0, [])
+    culprit = f"docs 1.0 (git+{repo.url}@1.0)"
+    assert caplog.messages == [f"skipped {culprit}: {record.reason}"]
+
+    monkeypatch.undo()  # listed: a tag holding no Python project fails there
+    assert names(to_build(next_run(tmp_path, repo.url), retry_failed=False)) == ["docs 1.0"]
+    discovering(monkeypatch)
+    repo.commit({"pyproject.toml": "[project]\n"})
+    repo.tag("1.0", force=True)
+    assert names(to_build(next_run(tmp_path, repo.url), retry_failed=False)) == ["docs 1.0"]
 
 
 def test_an_unreadable_repository_is_reported_once_and_forgotten_once_read(

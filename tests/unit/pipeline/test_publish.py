@@ -1,6 +1,8 @@
 """Publishing what a worker made of a tag: the files, their records, the names they claim."""
 
+import logging
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ from helpers.repositories import GitRepository
 from sdistmaker.building.build import Sdist
 from sdistmaker.config import load_defaults
 from sdistmaker.crawl import crawl
-from sdistmaker.errors import BuildError, SdistmakerError
+from sdistmaker.errors import BuildError, NotAProject, SdistmakerError
 from sdistmaker.models import Tag
 from sdistmaker.outdir import published
 from sdistmaker.outdir.state import TagRecord
@@ -100,6 +102,31 @@ def test_a_built_tag_is_published_and_recorded(
     assert job.state.unindexed == ["alpha"]
     assert [release.path for release in job.summary.built] == [file]
     assert job.summary.failures == []
+
+
+NO_PROJECT = "holds no Python project: no pyproject.toml, setup.py or setup.cfg"
+
+
+def test_a_discovered_tag_holding_no_python_project_is_skipped_said_only_with_v(
+    make_git: MakeGit, made_for: MakeFor, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    [listed, later] = tags(make_git, "docs", "1.0", "2.0")
+    discovered = replace(later, discovered=True)
+    job = run_job(tmp_path)
+    caplog.set_level(logging.DEBUG, logger="sdistmaker")
+    accept(job, discovered, made_for(job, discovered, error=NotAProject(NO_PROJECT)))
+    record = job.state.tags[discovered.key]
+    assert (record.status, record.reason, record.file) == ("skipped", NO_PROJECT, "")
+    assert job.summary.failures == []
+    said = [(r.levelno, r.getMessage()) for r in caplog.records]
+    assert said == [(logging.DEBUG, f"skipped {discovered.culprit}: {NO_PROJECT}")]
+
+    # A listed repository's tag holding no Python project is a failure, as ever.
+    made = made_for(job, listed, error=NotAProject(NO_PROJECT))
+    accept(job, listed, made)
+    assert job.state.tags[listed.key].status == "failed"
+    [failure] = job.summary.failures
+    assert (failure.reason, failure.new) == (f"{NO_PROJECT} (log: {made.log})", True)
 
 
 def test_a_tag_that_did_not_build_is_recorded_as_failed_and_claims_no_name(

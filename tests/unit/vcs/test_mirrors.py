@@ -19,7 +19,7 @@ from sdistmaker import values
 from sdistmaker.config import Config
 from sdistmaker.errors import VcsError
 from sdistmaker.outdir import temporaries
-from sdistmaker.vcs.base import Crawl
+from sdistmaker.vcs.base import Crawl, Source
 from sdistmaker.vcs.git import GIT_REPOSITORIES, Git, GitProject, GitRepository
 from sdistmaker.vcs.mirrors import Repository, parse_pip_url
 
@@ -183,3 +183,22 @@ def test_a_walk_or_a_lost_mirror_reads_the_repository_again(
         )
         assert Git().crawl(reading) == []  # git was needed, and is not there
     assert len(reports) == 2
+
+
+def test_only_a_repository_read_with_a_release_tag_claims_its_name(
+    make_git: MakeGit, tmp_path: Path
+) -> None:
+    """A repository with no release (its only tag ``latest``) claims no name, and says so: a
+    claim an earlier run gave it goes. One that cannot be read is neither."""
+    web, docs = make_git("web"), make_git("docs")
+    web.commit(hatchling_project("web", "1.0"))
+    web.tag("1.0")
+    docs.commit({"index.md": "# Docs\n"})
+    docs.tag("latest")
+    listed = [GitRepository(r) for r in (web.url, docs.url, str(tmp_path / "gone"))]
+    config = Config(tmp_path / "out", vcs_settings={"GIT_REPOSITORIES": tuple(listed)})
+    seen: list[Source] = []
+    crawl = Crawl(config, tmp_path / "private", {}, False, lambda *_: None, seen.append)
+    assert [str(tag) for tag in Git().crawl(crawl)] == ["web 1.0"]
+    assert [source.name for source in seen] == ["web"]
+    assert [source.name for source in crawl.untagged] == ["docs"]

@@ -6,8 +6,10 @@ import pytest
 from helpers.projects import setup_py_project
 from helpers.repositories import SvnRepository
 from helpers.system import soon
+from sdistmaker.config import Config
 from sdistmaker.errors import VcsError
 from sdistmaker.vcs import svn
+from sdistmaker.vcs.base import Crawl, Source
 
 
 def names(projects: list[svn.SvnProject]) -> list[str]:
@@ -31,6 +33,36 @@ def test_a_project_with_only_a_trunk_has_no_tags_yet(svn_repository: SvnReposito
     [project] = svn.find_projects(svn_repository.url)
     assert project.name == "fresh"
     assert project.tags() == []
+
+
+def claims(crawl: Crawl, seen: list[Source]) -> tuple[list[str], list[str]]:
+    """The projects a crawl claimed names for, and those it found with no release tag."""
+    return sorted(p.name for p in seen), sorted(p.name for p in crawl.untagged)
+
+
+def test_only_a_project_with_a_release_tag_claims_its_name(
+    svn_repository: SvnRepository, tmp_path: Path
+) -> None:
+    """A trunk-only folder (docs/website) or a project whose only tag is no release claims no
+    name, read by a walk or recalled from the last one: it would shadow a public project."""
+    repo = svn_repository
+    repo.add_project("libs/p", setup_py_project("p", "1.0"))
+    repo.tag("libs/p", "1.0")
+    repo.mkdir("docs/website/trunk")
+    repo.add_project("libs/q", setup_py_project("q", "1.0"))
+    repo.tag("libs/q", "latest")
+    config = Config(tmp_path / "out", vcs_settings={"BASE": repo.url})
+    seen: list[Source] = []
+    walk = Crawl(config, tmp_path, {}, False, lambda *_: None, seen.append)
+    assert [str(tag) for tag in svn.Subversion().crawl(walk)] == ["p 1.0"]
+    assert claims(walk, seen) == (["p"], ["q", "website"])
+
+    # Nothing changed below BASE since: the next crawl recalls what this one read.
+    assert walk.memory["read"] == [repo.url, str(repo.youngest())]
+    seen.clear()
+    recalled = Crawl(config, tmp_path, walk.memory, False, lambda *_: None, seen.append)
+    assert [str(tag) for tag in svn.Subversion().crawl(recalled)] == ["p 1.0"]
+    assert claims(recalled, seen) == (["p"], ["q", "website"])
 
 
 def test_blacklisted_folders_are_not_searched(svn_repository: SvnRepository) -> None:
