@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -247,10 +248,12 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @contextlib.contextmanager
 def upstream_index(
-    wheels: dict[str, list[Path]], yanked: Mapping[str, str] | None = None
+    wheels: dict[str, list[Path]],
+    yanked: Mapping[str, str] | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[str]:
     """A static simple index on 127.0.0.1 serving ``wheels`` per project, those named in
-    ``yanked`` (file name: reason) yanked; yields its URL."""
+    ``yanked`` (file name: reason) yanked, over TLS with ``tls``; yields its URL."""
     folder = Path(tempfile.mkdtemp(prefix="sdistmaker-upstream-"))
     for project, paths in wheels.items():
         (folder / "simple" / project).mkdir(parents=True)
@@ -266,8 +269,8 @@ def upstream_index(
         )
     handler = lambda *a, **k: _QuietHandler(*a, directory=str(folder), **k)  # noqa: E731
     try:
-        with http_server(handler) as address:
-            yield f"http://{address}/simple"
+        with http_server(handler, tls) as address:
+            yield f"{'https' if tls else 'http'}://{address}/simple"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -315,9 +318,14 @@ def tarpit() -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def http_server(handler: Callable[..., http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
-    """An HTTP server on 127.0.0.1 in a thread of its own, stopped on leaving; yields host:port."""
+def http_server(
+    handler: Callable[..., http.server.BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None
+) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 in a thread of its own (over TLS with ``tls``), stopped on
+    leaving; yields host:port."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
