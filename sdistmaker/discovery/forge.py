@@ -39,7 +39,8 @@ from sdistmaker.errors import VcsError
 from sdistmaker.urls import public_url
 from sdistmaker.vcs.base import STALL_SECONDS
 
-_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Upper case, as environment variables are named: GitHub's tokens (ghp_…) are identifiers too.
+_VARIABLE = re.compile(r"[A-Z_][A-Z0-9_]*")
 _REDIRECTS = 5
 _RATE_LIMIT_WAIT = 60
 """Seconds to wait when a rate limit says not how long (GitHub: "at least one minute")."""
@@ -94,7 +95,7 @@ class Forge(Discovery):
         if not name:
             owners = " or ".join(map(repr, cls.owners))
             raise values.Invalid(f"{cls.kind!r} needs one {owners}, naming whose repositories")
-        return cls(_base(value, cls.kind), named[0], name, settings(value))
+        return cls(_base(value, cls.kind), named[0], name, _settings(value))
 
     @property
     def location(self) -> str:
@@ -115,7 +116,7 @@ class Forge(Discovery):
 
     def clone_origins(self) -> set[str]:
         """The scheme, host and port of the clone URLs the token goes to: the API's."""
-        return {_origin(self.base)}
+        return {origin(self.base)}
 
     def find(self, marks: tuple[str, ...], deadline: float) -> list[Found]:
         token = self.token()
@@ -155,7 +156,7 @@ class Forge(Discovery):
 
     def _with_token(self, url: str, token: Token | None) -> str:
         parts = urlsplit(url)
-        if token is None or _origin(url) not in self.clone_origins():
+        if token is None or origin(url) not in self.clone_origins():
             return url
         userinfo = self.credentials.format(token=quote(token.value, safe=""))
         return parts._replace(netloc=f"{userinfo}@{parts.netloc.rpartition('@')[2]}").geturl()
@@ -177,7 +178,7 @@ class Forge(Discovery):
         if link is None:
             return None
         url = urljoin(response.url, link)
-        if _origin(url) != _origin(self.base):
+        if origin(url) != origin(self.base):
             raise VcsError(f"{self.location}: its next page is elsewhere ({public_url(url)})")
         if url in seen:
             raise VcsError(f"{self.location}: its pages go round in a circle")
@@ -222,7 +223,7 @@ class Forge(Discovery):
             if not response.is_redirect:
                 return response
             url = urljoin(url, response.headers["Location"])
-            if _origin(url) != _origin(self.base):
+            if origin(url) != origin(self.base):
                 raise VcsError(f"{self.location}: redirected elsewhere ({public_url(url)})")
         raise VcsError(f"{self.location}: redirected more than {_REDIRECTS} times")
 
@@ -258,15 +259,15 @@ class _Headers(AuthBase):
         return request
 
 
-def settings(value: dict[Any, Any]) -> dict[str, Any]:
+def _settings(value: dict[Any, Any]) -> dict[str, Any]:
     """The settings every forge takes, checked: the variable naming the token, and which of the
     repositories skipped by default to read all the same."""
     variable = value.get("token", "")
     if not isinstance(variable, str) or (variable and not _VARIABLE.fullmatch(variable)):
         # Never repeated: it may be the token itself.
         raise values.Invalid(
-            "'token' must name the environment variable holding the token (such as "
-            "GITLAB_TOKEN), never be the token"
+            "'token' must name the environment variable holding the token (in upper case, "
+            "such as GITLAB_TOKEN), never be the token"
         )
     flags = {key: value.get(key, False) for key in _SKIPS}
     for key, flag in flags.items():
@@ -285,9 +286,11 @@ def _base(value: dict[Any, Any], kind: str) -> str:
     return text.rstrip("/")
 
 
-def _origin(url: str) -> str:
+def origin(url: str) -> str:
+    """The scheme, host and port of ``url`` (``https://host``: its default port goes)."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}".lower()
+    scheme, address = parts.scheme.lower(), parts.netloc.rpartition("@")[2].lower()
+    return f"{scheme}://{address.removesuffix({'http': ':80', 'https': ':443'}.get(scheme, ''))}"
 
 
 def _rate_limited(response: requests.Response) -> float | None:
@@ -308,10 +311,11 @@ def _why(error: requests.RequestException) -> str:
     """Why a request failed, in one line: the system's words for it (Connection refused)."""
     if isinstance(error, requests.Timeout):
         return "its API did not answer in time"
-    cause: BaseException = error
-    while cause.__cause__ or cause.__context__:
-        cause = cause.__cause__ or cause.__context__  # type: ignore[assignment]
-    said = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)
+    causes: list[BaseException] = [error]
+    while (cause := causes[-1].__cause__ or causes[-1].__context__) is not None:
+        causes.append(cause)
+    first = causes[-1]
+    said = first.strerror if isinstance(first, OSError) and first.strerror else str(first)
     return f"cannot be reached ({said})"
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from sdistmaker import discovery, values
-from sdistmaker.discovery.forge import Forge, Listed, flag, optional_text, text
+from sdistmaker.discovery.forge import Forge, Listed, flag, optional_text, origin, text
 
 
 class GitHub(Forge):
@@ -46,9 +46,7 @@ class GitHub(Forge):
 
     def clone_origins(self) -> set[str]:
         # GitHub's API has a host of its own (api.github.com): its repositories are on github.com.
-        api = urlsplit(self.base)
-        site = f"{api.scheme}://{api.netloc.lower().removeprefix('api.')}"
-        return {*super().clone_origins(), site}
+        return {*super().clone_origins(), origin(self.base.replace("://api.", "://", 1))}
 
     def listed(self, item: dict[str, Any]) -> Listed:
         size = item["size"]

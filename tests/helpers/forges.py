@@ -18,7 +18,8 @@ import contextlib
 import http.server
 import json
 import math
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ from helpers.servers import (
     http_server,
     refused_without,
 )
+from sdistmaker import discovery
+from sdistmaker.discovery import Found
 
 OLD = "2020-01-02T03:04:05Z"
 """A time of the last push long past."""
@@ -41,8 +44,8 @@ class Hosted:
     """A repository on the forge, at ``path`` (``acme/python/app``) below its owner."""
 
     path: str
-    activity: str = OLD
-    """The time of its last push, as the forge says it."""
+    activity: str | None = OLD
+    """The time of its last push, as the forge says it (None: never pushed to)."""
     archived: bool = False
     empty: bool = False
     fork: bool = False
@@ -74,8 +77,12 @@ class Forge:
     canned: list[Canned] = field(default_factory=list)
     next_pages_at: str = ""
     """host:port its next-page links point at, when not its own."""
+    clones_at: str = ""
+    """host:port its clone URLs point at, when not its own."""
     api_requests: list[dict[str, str]] = field(default_factory=list)
     """The headers of every request to the API."""
+    api_paths: list[str] = field(default_factory=list)
+    """The path and query of every request to the API."""
     git_requests: list[str] = field(default_factory=list)
     """The path of every request git made."""
     exposures: list[str] = field(default_factory=list)
@@ -87,7 +94,7 @@ class Forge:
         return f"http://{self.address}" + ("/api/v3" if self.kind == "github" else "")
 
     def clone_url(self, path: str) -> str:
-        return f"http://{self.address}/{path}.git"
+        return f"http://{self.clones_at or self.address}/{path}.git"
 
     def repository(self, path: str) -> Path:
         """Where its bare repository at ``path`` is."""
@@ -180,6 +187,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.git()
         else:
             self.served.api_requests.append(dict(self.headers))
+            self.served.api_paths.append(self.path)
             self.api(path, parse_qs(query))
 
     do_POST = do_GET
@@ -244,3 +252,16 @@ def forge(
     with http_server(lambda *arguments: _Handler(served, *arguments)) as address:
         served.address = address
         yield served
+
+
+def find(setting: Mapping[str, object], seconds: float = 30) -> list[Found]:
+    """What the source a setting's entry names finds and keeps (``include``, ``exclude``), as a
+    run reads it, within ``seconds``."""
+    entry = discovery.entry(dict(setting))
+    assert entry is not None
+    found = entry.source.find(("HEAD",), time.monotonic() + seconds)
+    return [each for each in found if entry.wanted(each)]
+
+
+def paths(setting: Mapping[str, object]) -> list[str]:
+    return [each.path for each in find(setting)]
