@@ -202,7 +202,9 @@ class Forge(Discovery):
             return response
         said = f"{response.status_code} {response.reason}"
         if response.status_code == 404:
-            raise VcsError(f"{self.location}: no such {self.owner} {self.name} ({said})")
+            # Forges hide what a stranger may not see: a private group is "not found" too.
+            unseen = "" if token else "; without a token, a private one is not seen either"
+            raise VcsError(f"{self.location}: no such {self.owner} {self.name} ({said}{unseen})")
         if response.status_code in (401, 403):
             refused = f"refused {token.origin}" if token else "asks for a token"
             raise VcsError(f"{self.location}: the forge {refused} ({said})")

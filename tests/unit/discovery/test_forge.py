@@ -119,6 +119,12 @@ def test_the_token_is_refused_in_one_line_naming_its_variable(
 def test_an_unknown_owner_is_said(gitea: Forge) -> None:
     said = failure(gitea, setting(gitea, org="acne"))
     assert said == f"{gitea.url}/acne: no such org acne (404 Not Found)"
+    gitea.private = False
+    said = failure(gitea, {"gitea": gitea.url, "org": "acne"})
+    assert said == (
+        f"{gitea.url}/acne: no such org acne (404 Not Found; without a token, a private one is "
+        "not seen either)"
+    )
 
 
 def test_a_next_page_on_another_host_is_not_asked_for(tmp_path: Path, gitea: Forge) -> None:
