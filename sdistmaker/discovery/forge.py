@@ -140,9 +140,9 @@ class Forge(Discovery):
         None without either."""
         if self.variable:
             value = os.environ.get(self.variable, "")
-            if not value:
-                raise VcsError(f"{self.location}: the variable {self.variable} holds no token")
-            return Token(value, f"the token in {self.variable}")
+            return self._checked(
+                value, f"the variable {self.variable}", f"the token in {self.variable}"
+            )
         path = Path(os.environ.get("NETRC") or Path.home() / ".netrc")
         host = urlsplit(self.base).hostname or ""
         try:
@@ -152,7 +152,16 @@ class Forge(Discovery):
             raise VcsError(f"{self.location}: {path} cannot be read as a netrc file") from None
         if entry is None or not entry[2]:
             return None
-        return Token(entry[2], f"the password {path} gives for {host}")
+        origin = f"the password {path} gives for {host}"
+        return self._checked(entry[2], origin, origin)
+
+    def _checked(self, value: str, where: str, origin: str) -> Token:
+        """The token ``where`` holds, without the blanks around it (a file read into a variable
+        ends in a newline); one that is none is never sent, nor shown."""
+        value = value.strip()
+        if not value or not value.isascii() or not value.isprintable() or " " in value:
+            raise VcsError(f"{self.location}: {where} holds no token")
+        return Token(value, origin)
 
     def _with_token(self, url: str, token: Token | None) -> str:
         parts = urlsplit(url)
@@ -239,7 +248,9 @@ class Forge(Discovery):
                 if len(body) > _LARGEST_PAGE:
                     raise ValueError("too large")
             page = json.loads(body)
-        except (requests.RequestException, ValueError):
+        except requests.RequestException as error:
+            raise VcsError(f"{self.location}: {_why(error)}") from None
+        except ValueError:
             raise VcsError(f"{self.location}: {_UNEXPECTED}") from None
         if not isinstance(page, list) or not all(isinstance(item, dict) for item in page):
             raise VcsError(f"{self.location}: {_UNEXPECTED}")

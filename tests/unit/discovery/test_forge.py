@@ -88,6 +88,12 @@ def test_a_variable_holding_nothing_or_a_netrc_that_is_none_is_said(
     monkeypatch.delenv("GITEA_TOKEN")
     said = failure(gitea, setting(gitea))
     assert said == f"{gitea.url}/acme: the variable GITEA_TOKEN holds no token"
+    # Blanks around it go (a file read into a variable ends in one); those within are no token's.
+    monkeypatch.setenv("GITEA_TOKEN", f"{gitea.token}\n")
+    assert paths(setting(gitea)) == ["acme/app", "acme/lib", "acme/web"]
+    monkeypatch.setenv("GITEA_TOKEN", f"{WRONG}\r\nX-Injected: 1")
+    said = failure(gitea, setting(gitea))
+    assert said == f"{gitea.url}/acme: the variable GITEA_TOKEN holds no token"
     (tmp_path / "netrc").write_text(f"machine 127.0.0.1 login x password {WRONG} stray\n")
     monkeypatch.setenv("NETRC", str(tmp_path / "netrc"))
     said = failure(gitea, {"gitea": gitea.url, "org": "acme"})
