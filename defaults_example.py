@@ -44,9 +44,23 @@ SVN_EXTERNALS_FROM = [
 # Tags named ``1.2``, ``v1.2`` or ``project-1.2`` are release 1.2; tags that name no PEP 440
 # version (``latest``) are ignored. Credentials come from git's own helpers (never put them here:
 # the URL shows up in logs and pages without its password, but it does sit in this file).
+#
+# A dict may name a source instead, whose repositories each run reads as they are then (see the
+# README's "Repositories found, not listed"): a folder of repositories on this machine (a glob;
+# its "url" says how people address the one at {path}), a GitLab group and its subgroups, a Gitea
+# or Forgejo organisation, a GitHub organisation or user (its API's URL, then "org" or "user").
+# A forge's "token" names the environment variable holding its token (without one, netrc's
+# password for the API's host, else none): never write the token here. Archived repositories,
+# forks and empty ones are skipped unless "include_archived", "include_forks" or "include_empty"
+# is True. Globs in "include" and "exclude" match the repositories' paths (acme/python/app); each
+# repository found takes the "subdirectory" and "tags" of its source.
 GIT_REPOSITORIES = [
     # "https://git.example.com/acme/acme.utils.git",
     # {"url": "ssh://git@git.example.com/acme/mono.git", "subdirectory": "acme.web"},
+    # {"folder": "/srv/git/**/*.git", "url": "https://git.example.com/{path}"},
+    # {"gitlab": "https://gitlab.example.com", "group": "acme/python", "token": "GITLAB_TOKEN"},
+    # {"gitea": "https://gitea.example.com", "org": "acme", "exclude": ["acme/attic-*"]},
+    # {"github": "https://api.github.com", "org": "acme", "token": "GITHUB_TOKEN"},
 ]
 
 # Mercurial repositories, in the shape of GIT_REPOSITORIES: a URL, or a dict with the keys url,

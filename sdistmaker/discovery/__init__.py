@@ -36,4 +36,4 @@ def entry(value: dict[Any, Any]) -> Discovered | None:
     return Discovered.of(value, _kinds[named[0]])
 
 
-from sdistmaker.discovery import folder  # noqa: E402, F401
+from sdistmaker.discovery import folder, gitlab, gitea, github  # noqa: E402, F401, I001

@@ -414,42 +414,9 @@ def git_http_server(root: Path, user: str, password: str) -> Iterator[GitServer]
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            exposures.extend(_command_lines_holding(password or user))
-            if refused_without(self, expected, "git"):
-                return
-            path, _, query = self.path.partition("?")
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            environment = {
-                "PATH": os.environ["PATH"],
-                "GIT_PROJECT_ROOT": str(root),
-                "GIT_HTTP_EXPORT_ALL": "1",
-                "REQUEST_METHOD": self.command,
-                "PATH_INFO": path,
-                "QUERY_STRING": query,
-                "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-                "CONTENT_LENGTH": str(len(body)),
-                "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
-                "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
-                "REMOTE_USER": user,
-                "REMOTE_ADDR": "127.0.0.1",
-            }
-            backend = subprocess.run(
-                ["git", "http-backend"], input=body, env=environment, capture_output=True
-            )
-            head, _, payload = backend.stdout.replace(b"\r\n", b"\n").partition(b"\n\n")
-            status, headers = 200, []
-            for line in head.decode().splitlines():
-                name, _, value = line.partition(":")
-                if name.lower() == "status":
-                    status = int(value.split()[0])
-                else:
-                    headers.append((name, value.strip()))
-            self.send_response(status)
-            for name, value in headers:
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            exposures.extend(command_lines_holding(password or user))
+            if not refused_without(self, expected, "git"):
+                answer_with_git(self, root, user)
 
         do_POST = do_GET
 
@@ -458,6 +425,44 @@ def git_http_server(root: Path, user: str, password: str) -> Iterator[GitServer]
 
     with http_server(Handler) as address:
         yield GitServer(address, exposures)
+
+
+def answer_with_git(handler: http.server.BaseHTTPRequestHandler, root: Path, user: str) -> None:
+    """Answer ``handler``'s request with git's own http-backend, serving the repositories below
+    ``root`` to ``user``."""
+    path, _, query = handler.path.partition("?")
+    body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+    environment = {
+        "PATH": os.environ["PATH"],
+        "GIT_PROJECT_ROOT": str(root),
+        "GIT_HTTP_EXPORT_ALL": "1",
+        "REQUEST_METHOD": handler.command,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "CONTENT_TYPE": handler.headers.get("Content-Type", ""),
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_CONTENT_ENCODING": handler.headers.get("Content-Encoding", ""),
+        "GIT_PROTOCOL": handler.headers.get("Git-Protocol", ""),
+        "REMOTE_USER": user,
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    backend = subprocess.run(
+        ["git", "http-backend"], input=body, env=environment, capture_output=True
+    )
+    head, _, payload = backend.stdout.replace(b"\r\n", b"\n").partition(b"\n\n")
+    status, headers = 200, []
+    for line in head.decode().splitlines():
+        name, _, value = line.partition(":")
+        if name.lower() == "status":
+            status = int(value.split()[0])
+        else:
+            headers.append((name, value.strip()))
+    handler.send_response(status)
+    for name, value in headers:
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)
 
 
 def basic_credentials(user: str, password: str) -> str:
@@ -493,7 +498,9 @@ def hg_serve(*arguments: str | Path) -> Iterator[str]:
         server.wait()
 
 
-def _command_lines_holding(secret: str) -> list[str]:
+def command_lines_holding(secret: str) -> list[str]:
+    """The command lines of this machine's processes that hold ``secret``, which any user of
+    the machine can read."""
     found = []
     for path in Path("/proc").glob("[0-9]*/cmdline"):
         with contextlib.suppress(OSError):  # a process that ended meanwhile

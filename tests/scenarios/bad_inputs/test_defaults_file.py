@@ -10,7 +10,16 @@ import re
 import shutil
 from pathlib import Path
 
-from helpers.catalogue import Arranged, Case, Catalogue, Expect, World, distributions, run_and_check
+from helpers.catalogue import (
+    SECRET,
+    Arranged,
+    Case,
+    Catalogue,
+    Expect,
+    World,
+    distributions,
+    run_and_check,
+)
 from helpers.projects import setup_py_project
 
 bad_input = Catalogue()
@@ -76,6 +85,13 @@ defaults_file_error(
     "GIT_REPOSITORIES = [{'url': '/srv/git/mono.git', 'subdirectory': 'web/../..'}]\n",
     r":2: GIT_REPOSITORIES 'subdirectory' must be a folder inside the repository, not "
     r"'web/\.\./\.\.'",
+)
+defaults_file_error(
+    "defaults_file_giving_a_forge_s_token_itself",
+    f"GIT_REPOSITORIES = [{{'gitea': 'https://gitea.example.com', 'org': 'acme', "
+    f"'token': 'ghp_{SECRET.replace('-', '_')}'}}]\n",
+    r":2: GIT_REPOSITORIES 'token' must name the environment variable holding the token \(in "
+    r"upper case, such as GITLAB_TOKEN\), never be the token",
 )
 
 

@@ -43,7 +43,7 @@ def test_an_entry_is_a_url_or_a_dict_of_url_subdirectory_and_tags() -> None:
         ([3], "entries must be URLs or dicts, not int"),
         (
             [{"url": "u", "branch": "x"}],
-            "unknown key 'branch' (known: folder, subdirectory, tags, url)",
+            "unknown key 'branch' (known: folder, gitea, github, gitlab, subdirectory, tags, url)",
         ),
         ([{"tags": "x"}], "every entry needs a 'url' string"),
         ([{"url": "u", "tags": 3}], "'tags' must be a string"),
