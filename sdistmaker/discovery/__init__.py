@@ -25,15 +25,19 @@ def kinds() -> list[str]:
     return list(_kinds)
 
 
-def entry(value: dict[Any, Any]) -> Discovered | None:
-    """The source an entry of a list of repositories names, checked; None when it names none
-    (it is one repository)."""
+def entry(value: dict[Any, Any], system: str) -> Discovered | None:
+    """The source of ``system``'s repositories an entry of a list of them names, checked; None
+    when it names none (it is one repository)."""
     named = [kind for kind in _kinds if kind in value]
     if not named:
         return None
     if len(named) > 1:
         raise values.Invalid(f"an entry names one source, not {' and '.join(map(repr, named))}")
-    return Discovered.of(value, _kinds[named[0]])
+    kind = _kinds[named[0]]
+    if kind.systems is not None and system not in kind.systems:
+        finds = " and ".join(sorted(kind.systems))
+        raise values.Invalid(f"{kind.kind!r} finds {finds} repositories, not {system} ones")
+    return Discovered.of(value, kind)
 
 
 from sdistmaker.discovery import folder, gitlab, gitea, github  # noqa: E402, F401, I001

@@ -33,6 +33,8 @@ class Discovery(abc.ABC):
     kind: ClassVar[str]
     keys: ClassVar[frozenset[str]] = frozenset()
     """The keys it takes besides its own and those every source takes."""
+    systems: ClassVar[frozenset[str] | None] = None
+    """The version-control systems whose repositories it finds (their names); None: any."""
 
     @classmethod
     @abc.abstractmethod

@@ -74,6 +74,7 @@ class Forge(Discovery):
     are archived, forks or empty unless asked for."""
 
     keys = frozenset({"token", *_SKIPS})
+    systems = frozenset({"git"})
     owners: ClassVar[tuple[str, ...]]
     """The keys that may name whose repositories are read (``group``; ``org`` or ``user``)."""
     credentials: ClassVar[str]

@@ -161,7 +161,7 @@ class GitRepository(Repository):
     """One entry of GIT_REPOSITORIES."""
 
 
-GIT_REPOSITORIES = repositories_setting("GIT_REPOSITORIES", GitRepository)
+GIT_REPOSITORIES = repositories_setting("GIT_REPOSITORIES", GitRepository, "git")
 
 
 class Git(Mirroring):

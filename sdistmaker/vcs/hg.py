@@ -138,7 +138,7 @@ def _message(errors: bytes, code: int) -> str:
     return redact((aborts or lines or [f"hg exited with {code}"])[-1])
 
 
-HG_REPOSITORIES = repositories_setting("HG_REPOSITORIES", Repository)
+HG_REPOSITORIES = repositories_setting("HG_REPOSITORIES", Repository, "hg")
 
 
 class Mercurial(Mirroring):

@@ -57,12 +57,12 @@ class Repository:
 _KEYS = {"url", "subdirectory", "tags"}
 
 
-def _entry(kind: type[Repository], value: Any) -> Repository | Discovered:
+def _entry(kind: type[Repository], system: str, value: Any) -> Repository | Discovered:
     if isinstance(value, str):
         value = {"url": value}
     if not isinstance(value, dict):
         raise values.Invalid(f"entries must be URLs or dicts, not {type(value).__name__}")
-    source = discovery.entry(value)
+    source = discovery.entry(value, system)
     if source is not None:
         return source
     values.known_keys(value, _KEYS | set(discovery.kinds()))
@@ -75,17 +75,19 @@ def _entry(kind: type[Repository], value: Any) -> Repository | Discovered:
     )
 
 
-def _entries(kind: type[Repository], value: Any) -> tuple[Repository | Discovered, ...]:
+def _entries(
+    kind: type[Repository], system: str, value: Any
+) -> tuple[Repository | Discovered, ...]:
     if isinstance(value, (str, dict)) or not isinstance(value, (list, tuple)):
         raise values.Invalid(f"must be a list, not {type(value).__name__}")
-    return tuple(_entry(kind, item) for item in value)
+    return tuple(_entry(kind, system, item) for item in value)
 
 
-def repositories_setting(name: str, kind: type[Repository]) -> Setting:
-    """The setting ``name``: a list of repositories, each a URL or a dict (``url``,
-    ``subdirectory``, ``tags``), read as ``kind``, or a dict naming a source that finds them
-    (sdistmaker.discovery)."""
-    return Setting(name, functools.partial(_entries, kind), ())
+def repositories_setting(name: str, kind: type[Repository], system: str) -> Setting:
+    """The setting ``name``: a list of ``system``'s repositories, each a URL or a dict
+    (``url``, ``subdirectory``, ``tags``), read as ``kind``, or a dict naming a source that
+    finds them (sdistmaker.discovery)."""
+    return Setting(name, functools.partial(_entries, kind, system), ())
 
 
 class MirroredProject(Source):

@@ -257,7 +257,7 @@ def forge(
 def find(setting: Mapping[str, object], seconds: float = 30) -> list[Found]:
     """What the source a setting's entry names finds and keeps (``include``, ``exclude``), as a
     run reads it, within ``seconds``."""
-    entry = discovery.entry(dict(setting))
+    entry = discovery.entry(dict(setting), "git")
     assert entry is not None
     found = entry.source.find(("HEAD",), time.monotonic() + seconds)
     return [each for each in found if entry.wanted(each)]

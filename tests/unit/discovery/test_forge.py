@@ -105,7 +105,9 @@ def test_a_variable_holding_nothing_or_a_netrc_that_is_none_is_said(
 )
 def test_a_token_given_in_place_of_a_variable_s_name_is_refused_unrepeated(token: object) -> None:
     with pytest.raises(values.Invalid) as raised:
-        discovery.entry({"gitea": "https://gitea.example.com", "org": "acme", "token": token})
+        discovery.entry(
+            {"gitea": "https://gitea.example.com", "org": "acme", "token": token}, "git"
+        )
     assert str(raised.value) == (
         "'token' must name the environment variable holding the token (in upper case, such as "
         "GITLAB_TOKEN), never be the token"

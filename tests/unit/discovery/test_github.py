@@ -91,5 +91,5 @@ def test_github_com_s_repositories_get_the_token_its_api_is_given() -> None:
 )
 def test_a_wrong_github_entry_says_what_is_wrong(entry: dict[str, object], message: str) -> None:
     with pytest.raises(values.Invalid) as raised:
-        discovery.entry(entry)
+        discovery.entry(entry, "git")
     assert str(raised.value).startswith(message)

@@ -105,6 +105,6 @@ def test_the_last_activity_tells_only_once_the_next_push_moves_it(
 )
 def test_a_wrong_gitlab_entry_says_what_is_wrong(entry: dict[str, object], message: str) -> None:
     with pytest.raises(values.Invalid) as raised:
-        discovery.entry(entry)
+        discovery.entry(entry, "git")
     assert str(raised.value).startswith(message)
     assert "secret" not in str(raised.value)
