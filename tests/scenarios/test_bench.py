@@ -47,5 +47,6 @@ def test_the_render_benchmark_runs() -> None:
 
 def test_the_discovery_benchmark_runs() -> None:
     lines = bench("discover.py", "--repositories", "3")
-    assert lines[0] == "W6 no-op run over 3 git repositories on the server:"
+    assert lines[0] == "W6 no-op run over 3 git repositories:"
     assert lines[2].startswith("  nothing new, found in a folder: ")
+    assert lines[4].startswith("  nothing new, found on GitLab: ")
