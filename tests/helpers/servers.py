@@ -12,6 +12,7 @@ import http.client
 import http.server
 import io
 import os
+import re
 import shutil
 import signal
 import socket
@@ -449,7 +450,10 @@ def answer_with_git(handler: http.server.BaseHTTPRequestHandler, root: Path, use
     backend = subprocess.run(
         ["git", "http-backend"], input=body, env=environment, capture_output=True
     )
-    head, _, payload = backend.stdout.replace(b"\r\n", b"\n").partition(b"\n\n")
+    # CGI headers end at a blank line; what follows is binary (a pack) and is passed on as is.
+    end = re.search(rb"\r?\n\r?\n", backend.stdout)
+    assert end is not None, backend.stderr
+    head, payload = backend.stdout[: end.start()], backend.stdout[end.end() :]
     status, headers = 200, []
     for line in head.decode().splitlines():
         name, _, value = line.partition(":")
