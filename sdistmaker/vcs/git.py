@@ -130,7 +130,7 @@ def _loose(folder: Path) -> list[str]:
     stamps = []
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
-            stamps += [f"{entry.name}/{stamp}" for stamp in _loose(Path(entry.path))]
+            stamps += [f"{entry.name}/{inner}" for inner in _loose(Path(entry.path))]
         else:
             stamps.append(f"{entry.name} {entry.inode()}")
     return stamps

@@ -312,7 +312,7 @@ class Mirroring(VersionControl):
         return super().local_repositories(config) + folders
 
     def crawl(self, crawl: Crawl) -> list[Tag]:
-        remembered = check_memory(crawl.memory, self.name).get("repositories", {})
+        remembered = crawl.memory.get("repositories", {})  # checked as the state was read
         kept: dict[str, Any] = {}
         tags: list[Tag] = []
         for source in self.sources(crawl):
@@ -350,7 +350,7 @@ class Mirroring(VersionControl):
             if entry.wanted(each)
         ]
         logger.debug(
-            "%s: %d repositories, %d of them read", source.location, len(found), len(wanted)
+            "%s: found %d repositories, reading %d", source.location, len(found), len(wanted)
         )
         return wanted
 
