@@ -327,6 +327,9 @@ def http_server(
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
+    # A client that gives up between the server's select and its accept would otherwise leave
+    # accept waiting for the next connection, and shutdown waiting for accept, for ever.
+    server.socket.settimeout(1)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -25,7 +25,9 @@ BIN = Path(sys.executable).parent
 
 
 # What builds need from the network here, as an administrator puts it in BUILD_ENVIRONMENT:
-# hooks run with an empty environment.
+# hooks run with an empty environment. Where a proxy reaches the internet, the tests' own
+# servers on 127.0.0.1 are reached directly, as an administrator's NO_PROXY says for an
+# index on the same machine.
 NETWORK = {
     name: os.environ[name]
     for name in (
@@ -35,13 +37,19 @@ NETWORK = {
         "REQUESTS_CA_BUNDLE",
         "HTTPS_PROXY",
         "HTTP_PROXY",
-        "NO_PROXY",
+        "https_proxy",
+        "http_proxy",
         "PIP_INDEX_URL",
         "UV_INDEX_URL",
         "PIP_FIND_LINKS",
     )
     if name in os.environ
 }
+if any("proxy" in name.lower() for name in NETWORK):
+    _direct = os.environ.get("NO_PROXY", os.environ.get("no_proxy", ""))
+    NETWORK["NO_PROXY"] = NETWORK["no_proxy"] = ",".join(
+        [*filter(None, _direct.split(",")), "127.0.0.1", "localhost"]
+    )
 
 
 def soon(seconds: float = 60) -> float:
