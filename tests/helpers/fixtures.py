@@ -14,6 +14,8 @@ import pytest
 from helpers.repositories import GitRepository, HgRepository, SvnRepository
 from helpers.system import require
 
+_BASETEMP_PREFIX = "sdistmaker-tests-"
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
@@ -21,7 +23,7 @@ def pytest_configure(config: pytest.Config) -> None:
     as a served OUTDIR's do: the web servers' user reads them, and a run says when it could not.
     Before pytest makes its folders, from this setting."""
     if config.option.basetemp is None:
-        config.option.basetemp = tempfile.mkdtemp(prefix="sdistmaker-tests-")
+        config.option.basetemp = tempfile.mkdtemp(prefix=_BASETEMP_PREFIX)
         config.stash[_MADE_BASETEMP] = Path(config.option.basetemp)
 
 
@@ -36,9 +38,12 @@ _MADE_BASETEMP = pytest.StashKey[Path]()
 
 @pytest.fixture
 def tmp_path(tmp_path: Path) -> Path:
-    """pytest's, readable and searchable by other users (see pytest_configure)."""
-    for folder in (tmp_path.parent, tmp_path):
+    """pytest's, readable and searchable by other users (see pytest_configure), as are the
+    folders above it up to the tests' own (a parallel worker's folder among them)."""
+    for folder in (tmp_path, *tmp_path.parents):
         folder.chmod(0o755)
+        if folder.name.startswith(_BASETEMP_PREFIX):
+            break
     return tmp_path
 
 

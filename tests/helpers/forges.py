@@ -19,6 +19,7 @@ import http.server
 import json
 import math
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,7 +71,8 @@ class Forge:
     address: str = ""
     """host:port"""
     repositories: list[Hosted] = field(default_factory=list)
-    token: str = "forge-token-0123456789"
+    token: str = field(default_factory=lambda: f"forge-token-{uuid.uuid4().hex}")
+    """Unique, so that a command line holding it can only have it from this forge."""
     private: bool = True
     """Whether its API and repositories are closed to a client without the token."""
     page_size: int = 2

@@ -3,6 +3,7 @@ import re
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -322,8 +323,13 @@ def private_repository(make_git: MakeGit, tmp_path: Path) -> tuple[Repo, Path]:
 
 
 # What a company's git host takes in a URL: a password, or a token as the user name (as GitHub
-# does; git sends it with an empty password).
-LOGINS = {"password": ("builder", "s3cret-t0ken"), "token as user name": ("ghp_T0kenAsUser", "")}
+# does; git sends it with an empty password), unique, so that a command line holding one can
+# only have it from this test.
+UNIQUE = uuid.uuid4().hex
+LOGINS = {
+    "password": ("builder", f"s3cret-t0ken-{UNIQUE}"),
+    "token as user name": (f"ghp_T0kenAsUser{UNIQUE}", ""),
+}
 
 
 @pytest.mark.parametrize(("user", "password"), LOGINS.values(), ids=LOGINS)
