@@ -27,6 +27,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from helpers.system import ROOT, require
 
@@ -102,21 +103,36 @@ def fill_in(example: str, values: dict[str, str]) -> str:
 
 
 @contextlib.contextmanager
-def apache(outdir: Path, upstream: str, prefix: str = "/simple") -> Iterator[int]:
-    """Apache serving ``outdir`` with apache/sdistmaker.conf, set up as README.rst shows;
-    yields its port."""
+def apache(
+    outdir: Path, upstream: str, prefix: str = "/simple", readers: Path | None = None
+) -> Iterator[int]:
+    """Apache serving ``outdir`` with apache/sdistmaker.conf, set up as README.rst shows (for
+    the users of the password file ``readers`` alone, when given); yields its port."""
     require("apache2")
     work = Path(tempfile.mkdtemp(prefix="sdistmaker-apache-"))
     port = free_port()
     modules = ["mpm_event", "authz_core", "alias", "dir", "mime", "rewrite", "headers", "lua"]
+    modules += ["auth_basic", "authn_core", "authn_file", "authz_user"]
     loads = "".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so\n" for m in modules)
     user = "User www-data\nGroup www-data\n" if os.geteuid() == 0 else ""
+    if readers is None:
+        example = readme_example("A virtual host::")
+        example = fill_in(example, {"SDISTMAKER_PREFIX /simple": f"SDISTMAKER_PREFIX {prefix}"})
+    else:
+        # The upstream is this test's: its Define goes where the first example has it.
+        example = fill_in(
+            readme_example("before the include::"),
+            {
+                "/etc/apache2/pypi.htpasswd": str(readers),
+                "    Include": "    Define SDISTMAKER_UPSTREAM https://pypi.org/simple\n"
+                + "    Include",
+            },
+        )
     virtual_host = fill_in(
-        readme_example("A virtual host::"),
+        example,
         {
             "*:443": f"127.0.0.1:{port}",
             "/srv/pypi": str(outdir),
-            "SDISTMAKER_PREFIX /simple": f"SDISTMAKER_PREFIX {prefix}",
             "https://pypi.org/simple": upstream,
             "/path/to/sdistmaker": str(ROOT),
         },
@@ -156,9 +172,9 @@ def apache_git(root: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def nginx(outdir: Path, upstream: str) -> Iterator[int]:
-    """nginx serving ``outdir`` with nginx/sdistmaker*.conf, set up as README.rst shows;
-    yields its port."""
+def nginx(outdir: Path, upstream: str, readers: Path | None = None) -> Iterator[int]:
+    """nginx serving ``outdir`` with nginx/sdistmaker*.conf, set up as README.rst shows (for
+    the users of the password file ``readers`` alone, when given); yields its port."""
     require("nginx")
     perl = Path("/usr/lib/nginx/modules/ngx_http_perl_module.so")
     require("libnginx-mod-http-perl", perl)
@@ -169,8 +185,12 @@ def nginx(outdir: Path, upstream: str) -> Iterator[int]:
         f"    {kind}_temp_path {work}/{kind};\n"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
+    introduction = "negotiation)::" if readers is None else "(the same file format)::"
+    example = readme_example(introduction)
+    if readers is not None:
+        example = fill_in(example, {"/etc/nginx/pypi.htpasswd": str(readers)})
     http = fill_in(
-        readme_example("negotiation)::"),
+        example,
         {
             "http {\n": f"http {{\n    access_log off;\n{temporary}",
             "server {\n": f"server {{\n        listen 127.0.0.1:{port};\n",
@@ -252,9 +272,11 @@ def upstream_index(
     wheels: dict[str, list[Path]],
     yanked: Mapping[str, str] | None = None,
     tls: ssl.SSLContext | None = None,
+    seen: list[dict[str, str]] | None = None,
 ) -> Iterator[str]:
     """A static simple index on 127.0.0.1 serving ``wheels`` per project, those named in
-    ``yanked`` (file name: reason) yanked, over TLS with ``tls``; yields its URL."""
+    ``yanked`` (file name: reason) yanked, over TLS with ``tls``, the headers of each request
+    it gets added to ``seen``; yields its URL."""
     folder = Path(tempfile.mkdtemp(prefix="sdistmaker-upstream-"))
     for project, paths in wheels.items():
         (folder / "simple" / project).mkdir(parents=True)
@@ -268,7 +290,14 @@ def upstream_index(
         (folder / "simple" / project / "index.html").write_text(
             "<!DOCTYPE html><html><body>" + "".join(links) + "</body></html>"
         )
-    handler = lambda *a, **k: _QuietHandler(*a, directory=str(folder), **k)  # noqa: E731
+
+    class Handler(_QuietHandler):
+        def send_head(self) -> Any:
+            if seen is not None:
+                seen.append(dict(self.headers))
+            return super().send_head()
+
+    handler = lambda *a, **k: Handler(*a, directory=str(folder), **k)  # noqa: E731
     try:
         with http_server(handler, tls) as address:
             yield f"{'https' if tls else 'http'}://{address}/simple"

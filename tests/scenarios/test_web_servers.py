@@ -96,7 +96,9 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module", params=["apache", "nginx"])
 def server(request: pytest.FixtureRequest, outdir: Path, upstream: str) -> Iterator[int]:
-    start = {"apache": apache, "nginx": nginx}[request.param]
+    servers: dict[str, Callable[..., contextlib.AbstractContextManager[int]]]
+    servers = {"apache": apache, "nginx": nginx}
+    start = servers[request.param]
     with start(outdir, upstream) as port:
         yield port
 
