@@ -96,6 +96,14 @@ PRIVATE_NAMES = [
     # "acme-*",
 ]
 
+# Who may read which projects, when the web server lets only known readers in (README.rst, Who
+# may read it): a user or a group of the server's group file -> globs of the projects it may
+# read. A project some glob here matches is for those readers alone, and a 404 to anyone else;
+# any other project is every reader's.
+ACCESS = {
+    # "team-b": ["acme-b-*"],
+}
+
 # Make the index complete: what these requirements need, resolved by uv against an upstream
 # index for the environments named (every one, when none is), is downloaded once, checked
 # against the index's hashes and kept beside the built files, so that installs work without the

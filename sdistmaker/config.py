@@ -48,9 +48,12 @@ class Config:
     private_names: tuple[str, ...] = ()
     """Globs of names that must never be looked up upstream."""
     wheels: bool = False
+    """Build a wheel from every new sdist and publish it beside it."""
     mirror: Mirror | None = None
     """What to mirror from an upstream index (MIRROR)."""
-    """Build a wheel from every new sdist and publish it beside it."""
+    access: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Reader (a user or a group of the web server's) -> globs of the projects it may read; a
+    project no glob matches is every reader's."""
     templates: Path | None = None
     """A folder whose templates override the shipped ones."""
     source: Path | None = field(default=None, compare=False)
@@ -76,6 +79,27 @@ def _name_globs(value: Any) -> tuple[str, ...]:
 _NAME_GLOB = re.compile(r"[A-Za-z0-9._*?-]+")
 """What PRIVATE_NAMES may hold: names and wildcards, nothing the web servers' rules would take
 for syntax of their own (a quote, a brace)."""
+
+
+def _access(value: Any) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict):
+        raise Invalid(f"must map readers to lists of project globs, not {value!r}")
+    access = {}
+    for reader, globs in value.items():
+        if not isinstance(reader, str) or not _READER.fullmatch(reader):
+            raise Invalid(
+                f"names the reader {reader!r}: users and groups take letters, digits and -_.@, "
+                "a letter or digit first"
+            )
+        try:
+            access[reader] = _name_globs(globs)
+        except Invalid as error:
+            raise Invalid(f"for {reader!r} {error}") from None
+    return access
+
+
+_READER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
+"""A user or group name as both web servers' rules can hold it."""
 
 
 def _path(value: Any) -> str:
@@ -169,6 +193,7 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "YANKED": ("yanked", _yanked),
     "WHEELS": ("wheels", _boolean),
     "PRIVATE_NAMES": ("private_names", _name_globs),
+    "ACCESS": ("access", _access),
     "UPLOAD_TO": ("upload_to", _urls),
     "MIRROR": ("mirror", mirroring.check),
     "TEMPLATES": ("templates", _path),

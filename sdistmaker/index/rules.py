@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 from sdistmaker.dists.names import is_project_name
@@ -20,6 +20,7 @@ from sdistmaker.outdir.atomic import write_atomically
 
 APACHE_RULES = "private-names.apache.conf"
 NGINX_RULES = "private-names.nginx.conf"
+APACHE_ACCESS = "access.apache.conf"
 PATTERN_LENGTH = 3000
 """The longest pattern of known names: nginx takes no parameter of 4 KiB or more, and PCRE no
 pattern compiling to more than 64 KiB. A name is matched against as many as it takes."""
@@ -61,12 +62,17 @@ def _normalise(fragment: str) -> str:
 
 
 def write_server_rules(
-    private: Path, globs: Sequence[str], source: Path | None, known: Collection[str]
+    private: Path,
+    globs: Sequence[str],
+    source: Path | None,
+    known: Collection[str],
+    access: Mapping[str, Sequence[str]],
 ) -> None:
     """Write the rules for Apache and nginx by which the names PRIVATE_NAMES matches and the
-    ``known`` projects answer 404 when no folder of theirs is in sight, when they changed."""
+    ``known`` projects answer 404 when no folder of theirs is in sight, and those ``access``
+    (ACCESS) keeps from other readers, when they changed."""
     names = sorted({name for name in known if is_project_name(name)})
-    origin = f"PRIVATE_NAMES in {source}" if source else "PRIVATE_NAMES"
+    origin = f"PRIVATE_NAMES and ACCESS in {source}" if source else "PRIVATE_NAMES and ACCESS"
     header = (
         f"# Written by sdistmaker from {origin} and the projects it knows ({len(names)}), "
         "again when they change: then reload the web server (README.rst, Serving it).\n"
@@ -83,10 +89,39 @@ def write_server_rules(
         f'if ($sdistmaker_project ~ "{pattern}") {{\n    set $sdistmaker_private 1;\n}}\n'
         for pattern in patterns
     )
-    for name, text in ((APACHE_RULES, apache), (NGINX_RULES, nginx)):
+    # ACCESS for nginx: "pattern reader" pairs, the patterns unanchored (a "$" would be an
+    # nginx variable), read by its Perl ($sdistmaker_served).
+    readers = ";".join(f"{name_pattern(g)[1:-1]} {reader}" for reader, g in sorted(access.items()))
+    nginx += f'set $sdistmaker_access "{readers}";\n'
+    access_rules = header + _apache_access(access)
+    for name, text in ((APACHE_RULES, apache), (NGINX_RULES, nginx), (APACHE_ACCESS, access_rules)):
         path = private / name
         if not path.exists() or path.read_text() != text:
             write_atomically(path, text.encode(), private)
+
+
+def _apache_access(access: Mapping[str, Sequence[str]]) -> str:
+    """ACCESS for Apache: for each reader, a URL that only it may read (asked by subrequest),
+    and rules that mark a project it may read as readable, one any reader may read as
+    restricted."""
+    rules = []
+    for number, (reader, globs) in enumerate(sorted(access.items()), 1):
+        probe = f"${{SDISTMAKER_PREFIX}}/.sdistmaker-access/{number}"
+        pattern = name_pattern(globs)
+        rules.append(
+            f'<LocationMatch "^${{SDISTMAKER_PREFIX}}/\\.sdistmaker-access/{number}$">\n'
+            f"    Require user {reader}\n"
+            "    <IfDefine SDISTMAKER_AUTH_GROUP_FILE>\n"
+            f"        Require group {reader}\n"
+            "    </IfDefine>\n"
+            "</LocationMatch>\n"
+            f'RewriteCond %{{ENV:SDISTMAKER_PROJECT}} "{pattern}"\n'
+            "RewriteRule ^ - [E=SDISTMAKER_RESTRICTED:1]\n"
+            f'RewriteCond %{{ENV:SDISTMAKER_PROJECT}} "{pattern}"\n'
+            f'RewriteCond "{probe}" -U\n'
+            "RewriteRule ^ - [E=SDISTMAKER_READABLE:1]\n"
+        )
+    return "".join(rules)
 
 
 def hidden_from_others(outdir: Path) -> str:

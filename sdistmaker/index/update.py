@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from sdistmaker.dists.names import is_distribution, is_project_name
 from sdistmaker.errors import ConfigError
 from sdistmaker.index.cache import Entry, IndexCache, Overview, Record, Settings
 from sdistmaker.index.pages import Project, Renderer, TagFailure, Yanked
+from sdistmaker.index.rules import name_pattern
 from sdistmaker.outdir import published
 from sdistmaker.outdir.atomic import write_atomically
 from sdistmaker.outdir.store import make_served_folder
@@ -53,6 +55,9 @@ class Shown:
     placeholders: Collection[str] = ()
     """Projects with no file yet that still get a page of their own, so that a web server
     answers for them instead of asking an upstream index."""
+    unlisted: Sequence[str] = ()
+    """Globs of the projects the root pages leave out: ACCESS keeps them from some readers,
+    and every reader gets the same root pages."""
 
 
 def update(
@@ -76,7 +81,9 @@ class _Update:
         self.placeholders = {name for name in shown.placeholders if is_project_name(name)}
         self.cache = IndexCache(private)
         self.renderer = Renderer(shown.yanked, shown.templates, self.cache.folder / "compiled")
-        self.settings = _settings(self.renderer, shown.yanked, self.failures, self.placeholders)
+        self.settings = _settings(self.renderer, shown, self.failures, self.placeholders)
+        unlisted = re.compile(name_pattern(shown.unlisted)) if shown.unlisted else None
+        self.listed = None if unlisted is None else lambda name: not unlisted.match(name)
         self.before = self.cache.settings()
         # A new template changes every page; a project's settings only its own.
         self.everything = self.before is None or self.before.signature != self.settings.signature
@@ -108,7 +115,7 @@ class _Update:
         self.overview = remembered or Overview()
         if not (self.outdir / BROWSE / FRONT).exists():
             # Every project's page for people links to it: it is there before the first of them.
-            _write_front_page(self.outdir, self.private, self.renderer, self.overview)
+            self._write_front_page()
         if changed is None:
             examine = {*_project_folders(self.outdir), *self.overview.names()}
         else:
@@ -153,7 +160,7 @@ class _Update:
         if names_changed or not (self.outdir / "index.html").exists():
             self._write_roots()
         if names_changed or overview.rows_changed:
-            _write_front_page(self.outdir, self.private, self.renderer, overview)
+            self._write_front_page()
         if overview.changed:
             self.cache.save_overview(overview)
         # Only now that no page links to them (a run killed before leaves them to the next).
@@ -163,8 +170,14 @@ class _Update:
         if self.settings != self.before:
             self.cache.save_settings(self.settings)
 
+    def _write_front_page(self) -> None:
+        rows = self.overview.rows(self.listed)
+        count = sum(1 for n in self.overview.names() if not self.listed or self.listed(n))
+        page = self.renderer.browse_index(rows, count)
+        write_atomically(self.outdir / BROWSE / FRONT, page.encode(), self.private, durable=False)
+
     def _write_roots(self) -> None:
-        names = self.overview.names()
+        names = [name for name in self.overview.names() if not self.listed or self.listed(name)]
         html, data = self.renderer.root_pages(names)
         write_atomically(self.outdir / "index.json", data.encode(), self.private, durable=False)
         write_atomically(self.outdir / "index.html", html.encode(), self.private, durable=False)
@@ -193,14 +206,15 @@ def check_templates(private: Path, templates: Path) -> None:
 
 def _settings(
     renderer: Renderer,
-    yanked: Yanked,
+    shown: Shown,
     failures: Mapping[str, Sequence[TagFailure]],
     placeholders: Collection[str],
 ) -> Settings:
-    """Every project's settings, keeping only those that differ from the templates' signature:
-    a few projects, however large the index."""
-    settings = Settings(renderer.signature, {})
-    for name in {*yanked, *failures, *placeholders}:
+    """Every project's settings, keeping only those that differ from the templates' signature
+    (a few projects, however large the index); what the root pages leave out is part of it."""
+    unlisted = f" unlisted:{','.join(shown.unlisted)}" if shown.unlisted else ""
+    settings = Settings(renderer.signature + unlisted, {})
+    for name in {*shown.yanked, *failures, *placeholders}:
         project_settings = renderer.settings(name, failures.get(name, ()))
         project_settings += "+placeholder" if name in placeholders else ""
         if project_settings != renderer.signature:
@@ -286,11 +300,6 @@ def _write_pages(
         outdir / BROWSE / f"{project.name}.html", page.encode(), staging, durable=False
     )
     logger.debug("rendered the pages of %s (%d files)", project.name, len(project.files))
-
-
-def _write_front_page(outdir: Path, staging: Path, renderer: Renderer, overview: Overview) -> None:
-    page = renderer.browse_index(overview.rows(), len(overview.names()))
-    write_atomically(outdir / BROWSE / FRONT, page.encode(), staging, durable=False)
 
 
 def _retire(outdir: Path, name: str) -> None:

@@ -19,7 +19,10 @@ URL starts with a parenthesis, while ``file:`` would be a repository's too)."""
 def render(job: Job, everything: bool = False) -> Summary:
     """Render every project folder, or (``everything`` False) those that runs published to
     since the last render."""
-    shown = index.Shown(_yanked(job), job.config.templates, _tag_failures(job), _placeholders(job))
+    unlisted = [glob for globs in job.config.access.values() for glob in globs]
+    shown = index.Shown(
+        _yanked(job), job.config.templates, _tag_failures(job), _placeholders(job), unlisted
+    )
     changed = None if everything else job.state.unindexed
     result = index.update(job.config.outdir, job.store.private, shown, changed)
     job.state.unindexed = []
@@ -28,6 +31,7 @@ def render(job: Job, everything: bool = False) -> Summary:
         job.config.private_names,
         job.config.source,
         _known_names(job, result.projects),
+        job.config.access,
     )
     _say_whether_hidden(job)
     for relative, message in result.problems.items():

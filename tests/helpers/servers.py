@@ -107,12 +107,13 @@ def apache(
     outdir: Path, upstream: str, prefix: str = "/simple", readers: Path | None = None
 ) -> Iterator[int]:
     """Apache serving ``outdir`` with apache/sdistmaker.conf, set up as README.rst shows (for
-    the users of the password file ``readers`` alone, when given); yields its port."""
+    the users of the password file ``readers`` alone, when given, their groups in
+    ``pypi.groups`` beside it); yields its port."""
     require("apache2")
     work = Path(tempfile.mkdtemp(prefix="sdistmaker-apache-"))
     port = free_port()
     modules = ["mpm_event", "authz_core", "alias", "dir", "mime", "rewrite", "headers", "lua"]
-    modules += ["auth_basic", "authn_core", "authn_file", "authz_user"]
+    modules += ["auth_basic", "authn_core", "authn_file", "authz_user", "authz_groupfile"]
     loads = "".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so\n" for m in modules)
     user = "User www-data\nGroup www-data\n" if os.geteuid() == 0 else ""
     if readers is None:
@@ -124,6 +125,7 @@ def apache(
             readme_example("before the include::"),
             {
                 "/etc/apache2/pypi.htpasswd": str(readers),
+                "/etc/apache2/pypi.groups": str(readers.parent / "pypi.groups"),
                 "    Include": "    Define SDISTMAKER_UPSTREAM https://pypi.org/simple\n"
                 + "    Include",
             },
@@ -174,7 +176,8 @@ def apache_git(root: Path) -> Iterator[str]:
 @contextlib.contextmanager
 def nginx(outdir: Path, upstream: str, readers: Path | None = None) -> Iterator[int]:
     """nginx serving ``outdir`` with nginx/sdistmaker*.conf, set up as README.rst shows (for
-    the users of the password file ``readers`` alone, when given); yields its port."""
+    the users of the password file ``readers`` alone, when given, their groups in
+    ``pypi.groups`` beside it); yields its port."""
     require("nginx")
     perl = Path("/usr/lib/nginx/modules/ngx_http_perl_module.so")
     require("libnginx-mod-http-perl", perl)
@@ -185,10 +188,16 @@ def nginx(outdir: Path, upstream: str, readers: Path | None = None) -> Iterator[
         f"    {kind}_temp_path {work}/{kind};\n"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
-    introduction = "negotiation)::" if readers is None else "(the same file format)::"
+    introduction = "negotiation)::" if readers is None else "(the same file formats)::"
     example = readme_example(introduction)
     if readers is not None:
-        example = fill_in(example, {"/etc/nginx/pypi.htpasswd": str(readers)})
+        example = fill_in(
+            example,
+            {
+                "/etc/nginx/pypi.htpasswd": str(readers),
+                "/etc/nginx/pypi.groups": str(readers.parent / "pypi.groups"),
+            },
+        )
     http = fill_in(
         example,
         {

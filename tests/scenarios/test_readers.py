@@ -35,6 +35,7 @@ from sdistmaker.cli import sdists_from_tags
 SERVERS: dict[str, Callable[..., AbstractContextManager[int]]] = {"apache": apache, "nginx": nginx}
 JSON = "application/vnd.pypi.simple.v1+json"
 READER, PASSWORD = "alice", "correct-horse-battery"
+"""A reader of the whole index but what ACCESS keeps for others."""
 
 # Every kind of URL the configurations answer, with what they answer to a reader (the same as
 # without a password file): pages, JSON by Accept and by query, files and their metadata, the
@@ -52,8 +53,8 @@ URLS = [
     ("/simple/acme-lib", {}),
     ("/simple/Acme_Lib/", {}),
     ("/simple/acme-lib/acme_lib-1.0.tar.gz", {}),
-    ("/simple/acme-lib/acme_lib-1.0-py3-none-any.whl", {}),
-    ("/simple/acme-lib/acme_lib-1.0-py3-none-any.whl.metadata", {}),
+    ("/simple/acme-lib/acme_lib-1.0-py2.py3-none-any.whl", {}),
+    ("/simple/acme-lib/acme_lib-1.0-py2.py3-none-any.whl.metadata", {}),
     ("/simple/acme-lib/acme_lib-9.0.tar.gz", {}),
     ("/simple/+", {}),
     ("/simple/+/", {}),
@@ -69,19 +70,28 @@ URLS = [
 ]
 
 
+# Team B's project, for team-b (a group: bob) and carol (a user) alone.
+ACCESS = {"team-b": ["acme-b-*"], "carol": ["acme-b-*"]}
+USERS = {"alice": "team-a", "bob": "team-b", "carol": ""}
+
+
 @pytest.fixture(scope="module")
 def outdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     work = tmp_path_factory.mktemp("repositories")
-    lib = GitRepository(work / "acme-lib")
-    lib.commit(hatchling_project("acme-lib", "1.0"))
-    lib.tag("1.0")
+    urls = []
+    for name in ("acme-lib", "acme-b-tools"):
+        repository = GitRepository(work / name)
+        repository.commit(hatchling_project(name, "1.0"))
+        repository.tag("1.0")
+        urls.append(repository.url)
     served = served_folder()
     defaults = write_defaults(
         work,
-        GIT_REPOSITORIES=[lib.url],
+        GIT_REPOSITORIES=urls,
         OUTDIR=str(served / "pypi"),
         WHEELS=True,
         PRIVATE_NAMES=["acme-*"],
+        ACCESS=ACCESS,
     )
     assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
     yield served / "pypi"
@@ -90,11 +100,17 @@ def outdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def readers(outdir: Path) -> Path:
-    """The password file, as ``htpasswd -B`` writes it, where the servers' user reads it."""
+    """The password file, as ``htpasswd -B`` writes it, and the group file beside it, where
+    the servers' user reads them."""
     require("htpasswd")
     path = outdir.parent / "pypi.htpasswd"
-    subprocess.run(["htpasswd", "-cbB", path, READER, PASSWORD], check=True, capture_output=True)
+    for number, user in enumerate(USERS):
+        create = ["-c"] if number == 0 else []
+        subprocess.run(["htpasswd", *create, "-bB", path, user, PASSWORD], check=True)
     path.chmod(0o644)
+    groups = "".join(f"{group}: {user}\n" for user, group in USERS.items() if group)
+    (outdir.parent / "pypi.groups").write_text(groups)
+    (outdir.parent / "pypi.groups").chmod(0o644)
     return path
 
 
@@ -289,3 +305,93 @@ def test_apache_takes_the_ldap_example(outdir: Path, tmp_path: Path) -> None:
         ["apache2", "-t", "-f", str(tmp_path / "httpd.conf")], capture_output=True, text=True
     )
     assert checked.returncode == 0, checked.stderr
+
+
+# Every URL of a project, to compare with the same URL of a private project that is not here.
+PROJECT_URLS = [
+    ("/simple/{}/", {}),
+    ("/simple/{}/", {"Accept": JSON}),
+    ("/simple/{}/?format=application/vnd.pypi.simple.v1%2Bjson", {}),
+    ("/simple/{}/index.html", {}),
+    ("/simple/{}/index.json", {}),
+    ("/simple/{}", {}),
+    ("/simple/{}/{}-1.0.tar.gz", {}),
+    ("/simple/{}/{}-1.0-py2.py3-none-any.whl", {}),
+    ("/simple/{}/{}-1.0-py2.py3-none-any.whl.metadata", {}),
+    ("/simple/+/{}.html", {}),
+]
+
+
+def project_url(shape: str, name: str) -> str:
+    return shape.format(name, name.replace("-", "_"))
+
+
+def answer(port: int, path: str, headers: dict[str, str]) -> tuple[object, ...]:
+    """All a client sees of an answer, the project's name taken out."""
+    got = fetch(port, path, **headers)
+    kept = ("Content-Type", "Cache-Control", "Vary", "Location", "Content-Length")
+    shown = {name: got.header(name).replace(f":{port}", "") for name in kept}
+    return (got.status, shown, got.body)
+
+
+@pytest.mark.parametrize(
+    ("shape", "headers"), PROJECT_URLS, ids=[f"{s} {h}" for s, h in PROJECT_URLS]
+)
+def test_a_project_access_keeps_from_a_reader_is_to_it_a_private_project_not_here(
+    servers: tuple[int, int], shape: str, headers: dict[str, str]
+) -> None:
+    closed, _ = servers
+    alice = {**headers, **basic("alice", PASSWORD)}
+    kept = answer(closed, project_url(shape, "acme-b-tools"), alice)
+    absent = answer(closed, project_url(shape, "acme-b-toolx"), alice)
+    assert kept[0] in (301, 404)
+    names = ("acme-b-tools", "acme_b_tools")
+    assert repr(kept) == repr(absent).replace("acme-b-toolx", names[0]).replace(
+        "acme_b_toolx", names[1]
+    )
+    # A member of team-b, and a user ACCESS names, read it (a redirect to the normalised URL is
+    # the same for all).
+    for reader in ("bob", "carol"):
+        path = project_url(shape, "acme-b-tools")
+        status = answer(closed, path, headers | basic(reader, PASSWORD))[0]
+        assert status == (301 if kept[0] == 301 else 200), (reader, status)
+
+
+def test_the_root_pages_list_only_what_every_reader_may_read(servers: tuple[int, int]) -> None:
+    closed, _ = servers
+    for reader in USERS:
+        for path, headers in [("/simple/", {}), ("/simple/", {"Accept": JSON}), ("/simple/+/", {})]:
+            page = fetch(closed, path, **headers, **basic(reader, PASSWORD))
+            assert page.status == 200
+            assert b"acme-lib" in page.body
+            assert b"acme-b-tools" not in page.body, (reader, path)
+
+
+@pytest.mark.parametrize(("reader", "allowed"), [("bob", True), ("alice", False)])
+def test_pip_installs_a_project_access_keeps_for_its_readers_alone(
+    servers: tuple[int, int], tmp_path: Path, reader: str, allowed: bool
+) -> None:
+    closed, _ = servers
+    python = fresh_venv(tmp_path / "venv")
+    index = f"http://{reader}:{PASSWORD}@127.0.0.1:{closed}/simple/"
+    command = [sys.executable, "-m", "pip", "--isolated", "--python", str(python), "install"]
+    result = subprocess.run(
+        [*command, "--no-cache-dir", "--index-url", index, "acme-b-tools"],
+        capture_output=True,
+        text=True,
+    )
+    assert (result.returncode == 0) is allowed, result.stderr
+    assert ("acme-b-tools" in installed(python)) is allowed
+
+
+def test_without_authentication_what_access_keeps_is_hidden_from_everyone(
+    servers: tuple[int, int],
+) -> None:
+    """A server open to all cannot tell who asks: a user name sent along is only the client's
+    word, and gets nothing ACCESS keeps."""
+    _, open_ = servers
+    for headers in ({}, basic("bob", "any"), basic("carol", PASSWORD)):
+        for shape in ("/simple/{}/", "/simple/{}/{}-1.0.tar.gz", "/simple/+/{}.html"):
+            status = fetch(open_, project_url(shape, "acme-b-tools"), **headers).status
+            assert status == 404, (headers, shape, status)
+    assert fetch(open_, "/simple/acme-lib/").status == 200

@@ -583,7 +583,7 @@ def many_known(upstream: str) -> Iterator[tuple[Path, list[str]]]:
     private.mkdir(parents=True)
     (served / "pypi" / "index.html").write_text("<!DOCTYPE html><title>Simple index</title>\n")
     names = [f"team{number % 40}-lib-{number}" for number in range(12_000)]
-    write_server_rules(private, ["secret-*"], None, names)
+    write_server_rules(private, ["secret-*"], None, names, {})
     yield served / "pypi", names
     shutil.rmtree(served)
 

@@ -76,6 +76,18 @@ defaults_file_error(
     r"and the wildcards \* and \?",
 )
 defaults_file_error(
+    "defaults_file_giving_access_to_a_reader_the_web_servers_would_misread",
+    "ACCESS = {'team b': ['acme-b-*']}\n",
+    r":2: ACCESS names the reader 'team b': users and groups take letters, digits and -_.@, a "
+    r"letter or digit first",
+)
+defaults_file_error(
+    "defaults_file_giving_access_to_a_glob_the_web_servers_would_misread",
+    "ACCESS = {'team-b': ['acme-b-*', 'acme{b}']}\n",
+    r":2: ACCESS for 'team-b' holds 'acme\{b\}': project names and globs take letters, digits, "
+    r"-_. and the wildcards \* and \?",
+)
+defaults_file_error(
     "defaults_file_with_the_root_folder_as_outdir",
     "OUTDIR = '/'\n",
     ":2: OUTDIR is the root folder: name a folder of its own",

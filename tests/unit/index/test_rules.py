@@ -10,6 +10,7 @@ from helpers.projects import hatchling_project, sdist, write_defaults
 from helpers.repositories import GitRepository, SvnRepository
 from sdistmaker.cli import sdists_from_tags
 from sdistmaker.index.rules import (
+    APACHE_ACCESS,
     APACHE_RULES,
     NGINX_RULES,
     PATTERN_LENGTH,
@@ -42,7 +43,7 @@ def test_rules_for_both_servers_are_written_from_the_defaults(tmp_path: Path) ->
     assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
     private = tmp_path / "out" / ".sdistmaker"
     apache = (private / APACHE_RULES).read_text()
-    assert apache.startswith(f"# Written by sdistmaker from PRIVATE_NAMES in {defaults} and ")
+    assert apache.startswith(f"# Written by sdistmaker from PRIVATE_NAMES and ACCESS in {defaults}")
     assert 'RewriteCond %{ENV:SDISTMAKER_MISSING} "^(?:acme\\-[^/]*)$"\n' in apache
     assert apache.endswith("RewriteRule ^ - [R=404,L]\n")
     assert 'if ($sdistmaker_project ~ "^(?:acme\\-[^/]*)$")' in (private / NGINX_RULES).read_text()
@@ -51,6 +52,30 @@ def test_rules_for_both_servers_are_written_from_the_defaults(tmp_path: Path) ->
     assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
     assert "RewriteRule" not in (private / APACHE_RULES).read_text()
     assert "if (" not in (private / NGINX_RULES).read_text()
+
+
+def test_access_rules_for_both_servers_are_written_from_the_defaults(tmp_path: Path) -> None:
+    access = {"team-b": ["acme-b-*"], "alice": ["acme-secret", "acme.b.Tools"]}
+    defaults = write_defaults(tmp_path, OUTDIR="out", ACCESS=access)
+    assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+    private = tmp_path / "out" / ".sdistmaker"
+    apache = (private / APACHE_ACCESS).read_text()
+    # A URL that each reader alone may read, asked by subrequest for the projects it may read.
+    assert '<LocationMatch "^${SDISTMAKER_PREFIX}/\\.sdistmaker-access/2$">\n' in apache
+    assert "    Require user team-b\n" in apache
+    assert "        Require group team-b\n" in apache
+    assert 'RewriteCond %{ENV:SDISTMAKER_PROJECT} "^(?:acme\\-secret|acme\\-b\\-tools)$"' in apache
+    assert 'RewriteCond "${SDISTMAKER_PREFIX}/.sdistmaker-access/1" -U\n' in apache
+    nginx = (private / NGINX_RULES).read_text()
+    assert (
+        'set $sdistmaker_access "(?:acme\\-secret|acme\\-b\\-tools) alice;'
+        '(?:acme\\-b\\-[^/]*) team-b";\n'
+    ) in nginx
+
+    defaults.write_text("OUTDIR = 'out'\n")
+    assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+    assert "Require" not in (private / APACHE_ACCESS).read_text()
+    assert 'set $sdistmaker_access "";\n' in (private / NGINX_RULES).read_text()
 
 
 def test_the_rules_know_every_project_sdistmaker_knows(

@@ -243,6 +243,28 @@ def test_render_only_applies_a_changed_yanked_to_that_project_alone(
         assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
 
 
+def test_the_root_pages_leave_out_what_access_keeps_for_some_readers(index: Path) -> None:
+    defaults = index.parent / "defaults.py"
+    original = defaults.read_text()
+    roots = [index / "index.html", index / "index.json", index / "+" / "index.html"]
+    try:
+        defaults.write_text(original + "ACCESS = {'team-a': ['Acme.App']}\n")
+        assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+        for page in roots:
+            assert "acme-lib" in page.read_text()
+            assert "acme-app" not in page.read_text(), page
+        assert json.loads((index / "index.json").read_text())["projects"] == [
+            {"name": "acme-lib"},
+            {"name": "legacy"},
+        ]
+        assert "acme-app" in (index / "acme-app" / "index.html").read_text()  # its own page
+    finally:
+        defaults.write_text(original)
+        assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+    for page in roots:
+        assert "acme-app" in page.read_text(), page
+
+
 def test_pages_for_people_list_projects_with_latest_release_and_summary(index: Path) -> None:
     front = (index / "+" / "index.html").read_text()
     assert '<a href="acme-lib.html">acme-lib</a></td><td>2.0</td>' in front
