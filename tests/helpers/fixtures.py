@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -87,3 +88,12 @@ def legacy_python() -> str:
         ):
             return candidate
     pytest.skip("no Python 2.7 with setuptools on this machine")
+
+
+@pytest.fixture(scope="session")
+def buildout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv with zc.buildout, from PyPI like any user's."""
+    venv = tmp_path_factory.mktemp("buildout") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    subprocess.run([venv / "bin/python", "-m", "pip", "install", "-q", "zc.buildout"], check=True)
+    return venv / "bin" / "buildout"

@@ -243,15 +243,6 @@ def fresh_venv(folder: Path) -> Path:
     return folder / "bin" / "python"
 
 
-@pytest.fixture(scope="module")
-def buildout(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A venv with zc.buildout, from PyPI like any user's."""
-    venv = tmp_path_factory.mktemp("buildout") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-    subprocess.run([venv / "bin/python", "-m", "pip", "install", "-q", "zc.buildout"], check=True)
-    return venv / "bin" / "buildout"
-
-
 def test_buildout_installs_with_the_credentials_in_its_index_url_and_sends_them_upstream(
     servers: tuple[int, int],
     buildout: Path,

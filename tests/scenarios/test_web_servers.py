@@ -732,15 +732,6 @@ def test_installers_take_local_projects_here_and_others_upstream(
     assert missing.returncode != 0
 
 
-@pytest.fixture(scope="module")
-def buildout(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A venv with zc.buildout, from PyPI like any user's."""
-    venv = tmp_path_factory.mktemp("buildout") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-    subprocess.run([venv / "bin/python", "-m", "pip", "install", "-q", "zc.buildout"], check=True)
-    return venv / "bin" / "buildout"
-
-
 def test_buildout_installs_a_local_project_through_the_index(
     server: int, buildout: Path, tmp_path: Path
 ) -> None:
