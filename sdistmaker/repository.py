@@ -13,11 +13,12 @@ import io
 import logging
 import os
 import socket
+import ssl
 import tarfile
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -86,6 +87,10 @@ class Repository:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     index: str = ""
+    network: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
+    """How to reach it: proxies and certificates in the variables installers are given
+    (BUILD_ENVIRONMENT's), so that sdistmaker reaches it as they do; None: as this process's
+    environment says."""
 
     @property
     def name(self) -> str:
@@ -111,7 +116,8 @@ class Repository:
             if urlsplit(self.simple).scheme == "file":  # an index on this machine's disk
                 page = _page_on_disk(self.simple, canonicalize_name(wanted.name))
             else:
-                with PyPISimple(self.simple, auth=self._credentials()) as client:
+                session = self._session(self.simple)
+                with PyPISimple(self.simple, auth=self._credentials(), session=session) as client:
                     page = client.get_project_page(wanted.name, timeout=min(timeout, STALL_SECONDS))
         except (NoSuchProjectError, FileNotFoundError, NotADirectoryError):
             return []
@@ -146,7 +152,7 @@ class Repository:
                 with open(local, "rb") as reading:
                     digest = _copied(iter(lambda: reading.read(1 << 16), b""), partial, deadline)
             else:
-                with requests.Session() as session:
+                with self._session(distribution.url) as session:
                     # The index's credentials go to the index's host alone (PyPI's files, for
                     # one, are on another).
                     same = urlsplit(distribution.url).netloc == urlsplit(self.simple).netloc
@@ -165,6 +171,17 @@ class Repository:
             )
         partial.rename(target)
         return target
+
+    def _session(self, url: str) -> requests.Session:
+        """A session for ``url``, reaching it as ``network`` says when given."""
+        session = requests.Session()
+        if self.network is not None:
+            # Hooks and cron start with an almost empty environment: only what the run was
+            # given counts, as for the installers.
+            session.trust_env = False
+            session.proxies = _proxies(url, self.network)
+            session.verify = _certificates(self.network)
+        return session
 
     def _credentials(self) -> tuple[str, str] | None:
         username = self.username or os.environ.get("TWINE_USERNAME")
@@ -249,6 +266,34 @@ class Repository:
             raise UploadError(f"{self.name}: {path.name} not uploaded: {reason}") from None
         finally:
             logger.debug("twine said: %s", output.getvalue().strip())
+
+
+def _proxies(url: str, variables: Mapping[str, str]) -> dict[str, str]:
+    """The proxy ``variables`` name for ``url``, as curl, pip and uv read them (lower case
+    first; NO_PROXY's hosts and domains reached directly)."""
+
+    def given(name: str) -> str:
+        return variables.get(name.lower()) or variables.get(name.upper()) or ""
+
+    scheme = urlsplit(url).scheme
+    proxy = given(f"{scheme}_proxy") or given("all_proxy")
+    direct = given("no_proxy")
+    if not proxy or (direct and requests.utils.should_bypass_proxies(url, no_proxy=direct)):
+        return {}
+    return {scheme: proxy}
+
+
+def _certificates(variables: Mapping[str, str]) -> str | bool:
+    """The certificates ``variables`` name (requests', then OpenSSL's variables), else the
+    system's store, as uv is told to use it and pip does."""
+    for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
+        if variables.get(name):
+            return variables[name]
+    system = ssl.get_default_verify_paths()
+    for path in (system.cafile, system.capath):
+        if path and os.path.exists(path):
+            return path
+    return True
 
 
 def _version(text: str) -> Version:

@@ -46,7 +46,7 @@ def mirror(job: Job) -> None:
     if due:
         wanted["requirements"] = settings.requirements
     wanted.update(_private_needs(job, releases, private))
-    upstream = _upstream(settings)
+    upstream = _upstream(settings, _network(job))
     mirrored_before = set(job.state.upstream_yanked)
     whole = [
         needing
@@ -136,11 +136,9 @@ def _resolved(
     (reported, as what ``needing`` needs)."""
     if not requirements:
         return []
-    from sdistmaker.building.installers import installer_environment
-    from sdistmaker.building.variables import network_environment
     from sdistmaker.mirroring.resolve import resolve
 
-    variables = installer_environment(network_environment(job.config.build_environment), None)
+    variables = _network(job)
     found: set[Distribution] = set()
     key = PROBLEM + needing
     for environment in settings.environments:
@@ -155,14 +153,22 @@ def _resolved(
     return sorted(found, key=lambda file: (file.name, file.filename))
 
 
-def _upstream(settings: Mirror) -> Repository:
+def _network(job: Job) -> dict[str, str]:
+    """What reaching upstream runs with, uv and sdistmaker alike: what installers get of
+    BUILD_ENVIRONMENT (a proxy, certificates)."""
+    from sdistmaker.building.installers import installer_environment
+    from sdistmaker.building.variables import network_environment
+
+    return installer_environment(network_environment(job.config.build_environment), None)
+
+
+def _upstream(settings: Mirror, network: dict[str, str]) -> Repository:
     """The upstream index, its credentials (if its URL holds some) apart."""
     from sdistmaker.repository import Repository
 
     address, credentials = without_credentials(settings.index)
-    if credentials is None:
-        return Repository(address, index=address)
-    return Repository(address, credentials.username, credentials.password or None, index=address)
+    username, password = (credentials.username, credentials.password) if credentials else ("", "")
+    return Repository(address, username or None, password or None, address, network)
 
 
 def _mirror(job: Job, upstream: Repository, file: Distribution) -> bool:

@@ -23,6 +23,7 @@ import tempfile
 import textwrap
 import threading
 import time
+import urllib.parse
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -375,6 +376,47 @@ def http_server(
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextlib.contextmanager
+def forwarding_proxy(hosts: Mapping[str, str], seen: list[str]) -> Iterator[str]:
+    """An HTTP proxy on 127.0.0.1, as a company's that alone reaches the outside: it forwards
+    requests for the names in ``hosts`` to the host:port each maps to and refuses all others
+    (502), adding each URL asked for to ``seen``; yields its host:port."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            address = urllib.parse.urlsplit(self.path)
+            target = hosts.get(address.hostname or "")
+            if address.scheme != "http" or target is None:
+                self.send_error(502)
+                return
+            forwarded = {
+                name: self.headers[name] for name in ("Accept", "Range") if name in self.headers
+            }
+            connection = http.client.HTTPConnection(target, timeout=10)
+            try:
+                connection.request(self.command, address.path or "/", headers=forwarded)
+                answer = connection.getresponse()
+                body = answer.read()
+            finally:
+                connection.close()
+            self.send_response(answer.status)
+            for name in ("Content-Type", "Location", "Content-Range", "Accept-Ranges"):
+                if answer.getheader(name):
+                    self.send_header(name, answer.getheader(name, ""))
+            self.send_header("Content-Length", answer.getheader("Content-Length", str(len(body))))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_HEAD = do_GET
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    with http_server(Handler) as address:
+        yield address
 
 
 @contextlib.contextmanager

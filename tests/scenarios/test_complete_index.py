@@ -11,12 +11,20 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from helpers.projects import hatchling_project, write_defaults
 from helpers.repositories import GitRepository
-from helpers.servers import apache, free_port, make_wheel, nginx, upstream_index
+from helpers.servers import (
+    apache,
+    forwarding_proxy,
+    free_port,
+    make_wheel,
+    nginx,
+    upstream_index,
+)
 from helpers.system import NETWORK, installed
 from sdistmaker.cli import sdists_from_tags
 
@@ -67,6 +75,37 @@ def test_requirements_and_their_dependencies_install_with_upstream_gone(tmp_path
         "1.1",
         "3.0",
     )
+
+
+def test_upstream_is_reached_through_the_proxy_build_environment_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As from a hook: no proxy in sdistmaker's environment, upstream reachable only through
+    the company's proxy that BUILD_ENVIRONMENT names (a name that resolves nowhere else)."""
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    asked: list[str] = []
+    with (
+        upstream_index(upstream_wheels(tmp_path / "wheels")) as index,
+        forwarding_proxy({"upstream.invalid": urlsplit(index).netloc}, asked) as proxy,
+    ):
+        mirror = {"index": "http://upstream.invalid/simple", "requirements": ["acme-certs"]}
+        mirror["exclude"] = ["*-win_amd64.whl"]
+        defaults = write_defaults(
+            tmp_path,
+            OUTDIR="out",
+            MIRROR=mirror,
+            BUILD_ENVIRONMENT={"HTTP_PROXY": f"http://{proxy}"},
+        )
+        assert sdists_from_tags(["-q", "-d", str(defaults)]) == 0
+    outdir = tmp_path / "out"
+    assert sorted(p.name for p in outdir.glob("*/*.whl")) == [
+        "acme_certs-1.1-py3-none-any.whl",
+        "acme_idna-3.0-py3-none-any.whl",
+    ]
+    # uv's resolution and sdistmaker's downloads and reading of yanks alike.
+    assert "http://upstream.invalid/simple/acme-certs/acme_certs-1.1-py3-none-any.whl" in asked
+    assert asked.count("http://upstream.invalid/simple/acme-certs/") >= 2
 
 
 def test_a_file_whose_hash_is_not_upstreams_is_refused(

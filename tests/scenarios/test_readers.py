@@ -193,27 +193,29 @@ def test_pip_installs_with_the_credentials_in_the_index_url_and_upstream_gets_no
     assert PASSWORD not in result.stdout + result.stderr
 
 
-def test_uv_installs_with_credentials_from_netrc_and_upstream_gets_none(
-    servers: tuple[int, int], tmp_path: Path, upstream_seen: list[dict[str, str]]
+@pytest.mark.parametrize("way", ["netrc", "named index"])
+def test_uv_installs_with_credentials_and_upstream_gets_none(
+    servers: tuple[int, int], tmp_path: Path, upstream_seen: list[dict[str, str]], way: str
 ) -> None:
     closed, _ = servers
     python = fresh_venv(tmp_path / "venv")
-    netrc = tmp_path / "netrc"
-    netrc.write_text(f"machine 127.0.0.1 login {READER} password {PASSWORD}\n")
+    index = f"http://127.0.0.1:{closed}/simple/"
+    environment = {**os.environ, "UV_NO_PROGRESS": "1"}
+    if way == "netrc":
+        netrc = tmp_path / "netrc"
+        netrc.write_text(f"machine 127.0.0.1 login {READER} password {PASSWORD}\n")
+        environment["NETRC"] = str(netrc)
+    else:  # an index named in the configuration, its credentials in variables of its name
+        index = f"company={index}"
+        environment.update(UV_INDEX_COMPANY_USERNAME=READER, UV_INDEX_COMPANY_PASSWORD=PASSWORD)
     uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
     del upstream_seen[:]
-    command = [uv, "pip", "install", "--python", str(python), "--no-cache"]
+    command = [uv, "pip", "install", "--python", str(python), "--no-cache", "--no-config"]
     result = subprocess.run(
-        [
-            *command,
-            "--index-url",
-            f"http://127.0.0.1:{closed}/simple/",
-            "acme-lib",
-            "upstream-only",
-        ],
+        [*command, "--default-index", index, "acme-lib", "upstream-only"],
         capture_output=True,
         text=True,
-        env={**os.environ, "NETRC": str(netrc), "UV_NO_PROGRESS": "1"},
+        env=environment,
     )
     assert result.returncode == 0, result.stderr
     assert (installed(python)["acme-lib"], installed(python)["upstream-only"]) == ("1.0", "1.0")
