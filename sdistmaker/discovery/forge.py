@@ -27,17 +27,17 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urljoin, urlsplit
-
-import requests
-from requests.auth import AuthBase
 
 from sdistmaker import values
 from sdistmaker.discovery.base import Discovery, Found
 from sdistmaker.errors import VcsError
 from sdistmaker.urls import public_url
 from sdistmaker.vcs.base import STALL_SECONDS
+
+if TYPE_CHECKING:
+    import requests
 
 # Upper case, as environment variables are named: GitHub's tokens (ghp_…) are identifiers too.
 _VARIABLE = re.compile(r"[A-Z_][A-Z0-9_]*")
@@ -173,6 +173,10 @@ class Forge(Discovery):
 
     def _items(self, token: Token | None, deadline: float) -> Iterator[dict[str, Any]]:
         """Every repository the API lists, page after page."""
+        # Only here: every run imports the discovery sources, few read a forge (requests takes
+        # longer to import than a run with nothing new).
+        import requests
+
         url: str | None = self.first_page
         seen = set()
         with requests.Session() as session:
@@ -222,6 +226,8 @@ class Forge(Discovery):
 
     def _request(self, session: requests.Session, url: str, deadline: float) -> requests.Response:
         """The answer to ``url``, after redirects within the API's scheme, host and port."""
+        import requests
+
         for _ in range(_REDIRECTS + 1):
             silence = min(STALL_SECONDS, deadline - time.monotonic())
             if silence <= 0:
@@ -240,6 +246,8 @@ class Forge(Discovery):
         raise VcsError(f"{self.location}: redirected more than {_REDIRECTS} times")
 
     def _page(self, response: requests.Response, deadline: float) -> list[dict[str, Any]]:
+        import requests
+
         body = bytearray()
         try:
             for chunk in response.iter_content(1 << 16):
@@ -261,7 +269,7 @@ class Forge(Discovery):
 _UNEXPECTED = "its API did not answer with the list of repositories expected"
 
 
-class _Headers(AuthBase):
+class _Headers:
     """The token's headers, and nothing else: requests' own netrc look-up stays off (it would
     send a "default" entry's password to any host)."""
 
@@ -323,6 +331,8 @@ def _rate_limited(response: requests.Response) -> float | None:
 
 def _why(error: requests.RequestException) -> str:
     """Why a request failed, in one line: the system's words for it (Connection refused)."""
+    import requests
+
     if isinstance(error, requests.Timeout):
         return "its API did not answer in time"
     causes: list[BaseException] = [error]
