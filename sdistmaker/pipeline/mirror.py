@@ -70,7 +70,7 @@ def _mirror_all(
     declares) need; whether all are here now (what failed is reported)."""
     settings = job.config.mirror
     assert settings is not None
-    files = _resolved(job, settings, needing, requirements)
+    files = _resolved(job, settings, upstream, needing, requirements)
     if files is None:
         return False
     wanted_files = [f for f in files if not settings.excludes(f.filename) and f.name not in private]
@@ -130,15 +130,17 @@ def _private_needs(
 
 
 def _resolved(
-    job: Job, settings: Mirror, needing: str, requirements: tuple[str, ...]
+    job: Job, settings: Mirror, upstream: Repository, needing: str, requirements: tuple[str, ...]
 ) -> list[Distribution] | None:
-    """Every file ``requirements`` need in every environment; None when that cannot be told
-    (reported, as what ``needing`` needs)."""
+    """Every file ``requirements`` need in every environment, resolved by uv reaching
+    ``upstream`` as sdistmaker does; None when that cannot be told (reported, as what
+    ``needing`` needs)."""
     if not requirements:
         return []
     from sdistmaker.mirroring.resolve import resolve
 
-    variables = _network(job)
+    variables = upstream.network
+    assert variables is not None  # _upstream gives it
     found: set[Distribution] = set()
     key = PROBLEM + needing
     for environment in settings.environments:
