@@ -18,7 +18,7 @@ lost. For the same reason nothing here waits for the disk.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import NamedTuple
@@ -90,13 +90,13 @@ class Overview:
         self._settle()
         return self._parts[:: self._WIDTH]
 
-    def rows(self, listed: Callable[[str], bool] | None = None) -> str:
-        """The front page's rows, in name order (of the projects ``listed`` says, if given)."""
+    def rows(self, listed: Container[str] | None = None) -> str:
+        """The front page's rows, in name order (of the projects ``listed``, if given)."""
         self._settle()
         rows = self._parts[4 :: self._WIDTH]
         if listed is None:
             return "".join(rows)
-        return "".join(row for name, row in zip(self.names(), rows, strict=True) if listed(name))
+        return "".join(row for name, row in zip(self.names(), rows, strict=True) if name in listed)
 
     def get(self, name: str) -> Entry | None:
         stored = self._added.get(name) or self._stored(name)

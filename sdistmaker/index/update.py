@@ -82,8 +82,7 @@ class _Update:
         self.cache = IndexCache(private)
         self.renderer = Renderer(shown.yanked, shown.templates, self.cache.folder / "compiled")
         self.settings = _settings(self.renderer, shown, self.failures, self.placeholders)
-        unlisted = re.compile(name_pattern(shown.unlisted)) if shown.unlisted else None
-        self.listed = None if unlisted is None else lambda name: not unlisted.match(name)
+        self.unlisted = re.compile(name_pattern(shown.unlisted)) if shown.unlisted else None
         self.before = self.cache.settings()
         # A new template changes every page; a project's settings only its own.
         self.everything = self.before is None or self.before.signature != self.settings.signature
@@ -170,14 +169,19 @@ class _Update:
         if self.settings != self.before:
             self.cache.save_settings(self.settings)
 
+    def _listed(self) -> list[str]:
+        """The projects the root pages list: every one but those ``unlisted`` matches."""
+        names = self.overview.names()
+        return names if self.unlisted is None else [n for n in names if not self.unlisted.match(n)]
+
     def _write_front_page(self) -> None:
-        rows = self.overview.rows(self.listed)
-        count = sum(1 for n in self.overview.names() if not self.listed or self.listed(n))
-        page = self.renderer.browse_index(rows, count)
+        names = self._listed()
+        rows = self.overview.rows(None if self.unlisted is None else set(names))
+        page = self.renderer.browse_index(rows, len(names))
         write_atomically(self.outdir / BROWSE / FRONT, page.encode(), self.private, durable=False)
 
     def _write_roots(self) -> None:
-        names = [name for name in self.overview.names() if not self.listed or self.listed(name)]
+        names = self._listed()
         html, data = self.renderer.root_pages(names)
         write_atomically(self.outdir / "index.json", data.encode(), self.private, durable=False)
         write_atomically(self.outdir / "index.html", html.encode(), self.private, durable=False)
