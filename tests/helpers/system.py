@@ -196,6 +196,12 @@ def all_gone(marker: str, seconds: float = 10) -> bool:
     return True
 
 
+def fresh_venv(folder: Path) -> Path:
+    """A new virtual environment without pip (pip --python installs into it); its Python."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", folder], check=True)
+    return folder / "bin" / "python"
+
+
 def installed(python: Path) -> dict[str, str]:
     """What the environment of ``python`` holds: distribution name -> version."""
     code = (

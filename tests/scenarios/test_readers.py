@@ -29,7 +29,7 @@ from helpers.servers import (
     served_folder,
     upstream_index,
 )
-from helpers.system import ROOT, installed, require
+from helpers.system import ROOT, fresh_venv, installed, require
 from sdistmaker.cli import sdists_from_tags
 
 SERVERS: dict[str, Callable[..., AbstractContextManager[int]]] = {"apache": apache, "nginx": nginx}
@@ -238,11 +238,6 @@ def test_an_installer_without_credentials_is_refused(
     # The index's 401 is, to pip, an index with no such project (said with -v).
     assert result.returncode != 0
     assert "No matching distribution found for acme-lib" in result.stderr
-
-
-def fresh_venv(folder: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", folder], check=True)
-    return folder / "bin" / "python"
 
 
 def test_buildout_installs_with_the_credentials_in_its_index_url_and_sends_them_upstream(

@@ -22,7 +22,7 @@ from selenium.webdriver.common.by import By
 from helpers.projects import hatchling_project, write_defaults
 from helpers.repositories import GitRepository
 from helpers.servers import apache, fetch, make_wheel, nginx, served_folder, upstream_index
-from helpers.system import installed, require, small_disk
+from helpers.system import fresh_venv, installed, require, small_disk
 from sdistmaker.cli import sdists_from_tags
 from sdistmaker.index.rules import write_server_rules
 
@@ -693,11 +693,6 @@ def test_the_pages_for_people_are_served(server: int) -> None:
     page = fetch(server, "/simple/+/acme-lib.html")
     assert page.status == 200
     assert page.header("Cache-Control") == "public, max-age=60"
-
-
-def fresh_venv(folder: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", folder], check=True)
-    return folder / "bin" / "python"
 
 
 def pip(python: Path, server: int, *requirements: str) -> subprocess.CompletedProcess[str]:

@@ -10,6 +10,7 @@ import pytest
 
 from helpers.projects import hatchling_project, setup_py_project, write_defaults
 from helpers.repositories import GitRepository
+from helpers.system import fresh_venv
 from sdistmaker.cli import sdists_from_tags
 
 MakeGit = Callable[[str], GitRepository]
@@ -37,15 +38,14 @@ def test_wheels_are_built_published_indexed_and_installable(
     ]
     assert all(f["core-metadata"] for f in files)
 
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
+    python = fresh_venv(tmp_path / "venv")
     subprocess.run(
         [
             sys.executable,
             "-m",
             "pip",
             "--python",
-            venv / "bin/python",
+            python,
             "install",
             "-q",
             "--only-binary",
