@@ -25,7 +25,7 @@ import threading
 import time
 import urllib.parse
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,16 +105,21 @@ def fill_in(example: str, values: dict[str, str]) -> str:
 
 @contextlib.contextmanager
 def apache(
-    outdir: Path, upstream: str, prefix: str = "/simple", readers: Path | None = None
+    outdir: Path,
+    upstream: str,
+    prefix: str = "/simple",
+    readers: Path | None = None,
+    under: Sequence[str] = (),
 ) -> Iterator[int]:
     """Apache serving ``outdir`` with apache/sdistmaker.conf, set up as README.rst shows (for
     the users of the password file ``readers`` alone, when given, their groups in
-    ``pypi.groups`` beside it); yields its port."""
+    ``pypi.groups`` beside it), started by the command prefix ``under``; yields its port."""
     require("apache2")
     work = Path(tempfile.mkdtemp(prefix="sdistmaker-apache-"))
     port = free_port()
     modules = ["mpm_event", "authz_core", "alias", "dir", "mime", "rewrite", "headers", "lua"]
     modules += ["auth_basic", "authn_core", "authn_file", "authz_user", "authz_groupfile"]
+    modules += ["proxy", "proxy_http", "ssl"]
     loads = "".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so\n" for m in modules)
     user = "User www-data\nGroup www-data\n" if os.geteuid() == 0 else ""
     if readers is None:
@@ -145,7 +150,8 @@ def apache(
         f"ServerName 127.0.0.1\nPidFile {work}/httpd.pid\nDefaultRuntimeDir {work}\n"
         f"ErrorLog {work}/error.log\nTypesConfig /etc/mime.types\n{virtual_host}"
     )
-    with _running(["apache2", "-f", str(work / "httpd.conf"), "-DFOREGROUND"], port, work):
+    command = [*under, "apache2", "-f", str(work / "httpd.conf"), "-DFOREGROUND"]
+    with _running(command, port, work):
         yield port
 
 
@@ -175,10 +181,12 @@ def apache_git(root: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def nginx(outdir: Path, upstream: str, readers: Path | None = None) -> Iterator[int]:
+def nginx(
+    outdir: Path, upstream: str, readers: Path | None = None, under: Sequence[str] = ()
+) -> Iterator[int]:
     """nginx serving ``outdir`` with nginx/sdistmaker*.conf, set up as README.rst shows (for
     the users of the password file ``readers`` alone, when given, their groups in
-    ``pypi.groups`` beside it); yields its port."""
+    ``pypi.groups`` beside it), started by the command prefix ``under``; yields its port."""
     require("nginx")
     perl = Path("/usr/lib/nginx/modules/ngx_http_perl_module.so")
     require("libnginx-mod-http-perl", perl)
@@ -213,9 +221,8 @@ def nginx(outdir: Path, upstream: str, readers: Path | None = None) -> Iterator[
         f"load_module {perl};\n{user}pid {work}/nginx.pid;\nerror_log {work}/error.log;\n"
         f"daemon off;\nevents {{ worker_connections 64; }}\n{http}"
     )
-    with _running(
-        ["nginx", "-c", str(work / "nginx.conf"), "-e", str(work / "error.log")], port, work
-    ):
+    command = [*under, "nginx", "-c", str(work / "nginx.conf"), "-e", str(work / "error.log")]
+    with _running(command, port, work):
         yield port
 
 
@@ -283,23 +290,13 @@ def upstream_index(
     yanked: Mapping[str, str] | None = None,
     tls: ssl.SSLContext | None = None,
     seen: list[dict[str, str]] | None = None,
+    absolute_links: bool = False,
 ) -> Iterator[str]:
     """A static simple index on 127.0.0.1 serving ``wheels`` per project, those named in
     ``yanked`` (file name: reason) yanked, over TLS with ``tls``, the headers of each request
-    it gets added to ``seen``; yields its URL."""
+    it gets added to ``seen``, its pages linking files by absolute URL with ``absolute_links``
+    (as PyPI's link its file host); yields its URL."""
     folder = Path(tempfile.mkdtemp(prefix="sdistmaker-upstream-"))
-    for project, paths in wheels.items():
-        (folder / "simple" / project).mkdir(parents=True)
-        links = []
-        for path in paths:
-            shutil.copy(path, folder / "simple" / project / path.name)
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            reason = (yanked or {}).get(path.name)
-            attribute = "" if reason is None else f' data-yanked="{html.escape(reason)}"'
-            links.append(f'<a href="{path.name}#sha256={digest}"{attribute}>{path.name}</a><br>')
-        (folder / "simple" / project / "index.html").write_text(
-            "<!DOCTYPE html><html><body>" + "".join(links) + "</body></html>"
-        )
 
     class Handler(_QuietHandler):
         def send_head(self) -> Any:
@@ -310,9 +307,29 @@ def upstream_index(
     handler = lambda *a, **k: Handler(*a, directory=str(folder), **k)  # noqa: E731
     try:
         with http_server(handler, tls) as address:
-            yield f"{'https' if tls else 'http'}://{address}/simple"
+            url = f"{'https' if tls else 'http'}://{address}/simple"
+            for project, paths in wheels.items():
+                base = f"{url}/{project}/" if absolute_links else ""
+                _upstream_page(folder / "simple" / project, paths, base, yanked or {})
+            yield url
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _upstream_page(folder: Path, paths: list[Path], base: str, yanked: Mapping[str, str]) -> None:
+    """A project's folder of an upstream index: its files, and a page linking them."""
+    folder.mkdir(parents=True)
+    links = []
+    for path in paths:
+        shutil.copy(path, folder / path.name)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        reason = yanked.get(path.name)
+        attribute = "" if reason is None else f' data-yanked="{html.escape(reason)}"'
+        link = f"{base}{path.name}#sha256={digest}"
+        links.append(f'<a href="{link}"{attribute}>{path.name}</a><br>')
+    (folder / "index.html").write_text(
+        "<!DOCTYPE html><html><body>" + "".join(links) + "</body></html>"
+    )
 
 
 @contextlib.contextmanager

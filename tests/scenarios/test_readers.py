@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -30,6 +31,7 @@ from helpers.servers import (
     upstream_index,
 )
 from helpers.system import ROOT, fresh_venv, installed, require
+from helpers.tls import company_authority
 from sdistmaker.cli import sdists_from_tags
 
 SERVERS: dict[str, Callable[..., AbstractContextManager[int]]] = {"apache": apache, "nginx": nginx}
@@ -132,7 +134,7 @@ def upstream(
         "upstream-only": [make_wheel(wheels, "upstream-only", "1.0")],
         "zc-recipe-egg": list(recipe.glob("*.whl")),
     }
-    with upstream_index(offered, seen=upstream_seen) as url:
+    with upstream_index(offered, seen=upstream_seen, absolute_links=True) as url:
         yield url
 
 
@@ -157,9 +159,19 @@ def seen(port: int, path: str, headers: dict[str, str]) -> tuple[object, ...]:
     return (answer.status, location, answer.header("Content-Type"), answer.body)
 
 
+def fetched_upstream(upstream: str, answer: tuple[object, ...]) -> tuple[object, ...]:
+    """What a reader gets for ``answer``: a redirect upstream is upstream's page, fetched for
+    it (a redirect would let a client send the credentials along); any other, itself."""
+    status, location = answer[:2]
+    if status != 302 or not str(location).startswith(upstream):
+        return answer
+    address = urllib.parse.urlsplit(str(location))
+    return seen(address.port or 80, address.path, {})
+
+
 @pytest.mark.parametrize(("path", "headers"), URLS, ids=[f"{p} {h}" for p, h in URLS])
 def test_every_url_wants_a_reader_and_answers_a_reader_as_an_open_index_does(
-    servers: tuple[int, int], path: str, headers: dict[str, str]
+    servers: tuple[int, int], upstream: str, path: str, headers: dict[str, str]
 ) -> None:
     closed, open_ = servers
     for stranger in ({}, basic(READER, "wrong"), basic("mallory", PASSWORD)):
@@ -167,9 +179,25 @@ def test_every_url_wants_a_reader_and_answers_a_reader_as_an_open_index_does(
         assert answer.status == 401, (stranger, answer.status, answer.header("Location"))
         assert answer.header("WWW-Authenticate").startswith("Basic realm=")
         assert answer.header("Location") == ""
-    reader = {**headers, **basic(READER, PASSWORD)}
-    assert seen(closed, path, reader)[:3] == seen(open_, path, headers)[:3]
-    assert seen(closed, path, reader)[0] != 401
+    reader = seen(closed, path, {**headers, **basic(READER, PASSWORD)})
+    expected = fetched_upstream(upstream, seen(open_, path, headers))
+    assert reader[:3] == expected[:3]
+    assert reader[0] != 401
+    if expected[0] == 200 and path.startswith("/simple/upstream"):
+        assert reader[3] == expected[3]
+
+
+def test_a_request_with_credentials_is_never_sent_upstream(
+    servers: tuple[int, int], upstream_seen: list[dict[str, str]]
+) -> None:
+    """Not even by an open index: upstream's page is fetched for it, without them."""
+    for port in servers:
+        del upstream_seen[:]
+        answer = fetch(port, "/simple/upstream-only/", **basic(READER, PASSWORD), Cookie="x=1")
+        assert (answer.status, answer.header("Cache-Control")) == (200, "no-store")
+        assert b"upstream_only-1.0-py3-none-any.whl" in answer.body
+        assert [sorted(h) for h in upstream_seen if "Authorization" in h or "Cookie" in h] == []
+        assert upstream_seen
 
 
 def test_pip_installs_with_the_credentials_in_the_index_url_and_upstream_gets_none(
@@ -240,7 +268,7 @@ def test_an_installer_without_credentials_is_refused(
     assert "No matching distribution found for acme-lib" in result.stderr
 
 
-def test_buildout_installs_with_the_credentials_in_its_index_url_and_sends_them_upstream(
+def test_buildout_installs_with_the_credentials_in_its_index_url_and_upstream_gets_none(
     servers: tuple[int, int],
     buildout: Path,
     tmp_path: Path,
@@ -264,17 +292,46 @@ def test_buildout_installs_with_the_credentials_in_its_index_url_and_sends_them_
     eggs = sorted(p.name.split("-py")[0] for p in (tmp_path / "eggs").rglob("*.egg"))
     assert eggs[0] == "acme_lib-1.0"
     assert [egg.split("-")[0] for egg in eggs[1:]] == ["zc.recipe.egg"]
-    # setuptools' package index, which buildout reads indexes with, keeps the header on a
-    # redirect (Python's urllib does): README.rst says so, and what to do.
-    assert [h for h in upstream_seen if "Authorization" in h]
+    # setuptools' package index, which buildout reads indexes with, would send the credentials
+    # along on a redirect (Python's urllib keeps every header): the fallback is none for it.
+    assert upstream_seen, "the fallback was not taken"
+    assert [h for h in upstream_seen if "Authorization" in h] == []
 
 
-def test_apache_takes_the_ldap_example(outdir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("server", sorted(SERVERS))
+def test_upstream_pages_fetched_for_readers_come_from_an_upstream_the_system_trusts(
+    server: str, outdir: Path, readers: Path, tmp_path: Path
+) -> None:
+    """The server checks upstream's certificate, as an installer following a redirect would:
+    one signed by an authority of the system's store is taken (a company's, made here, in the
+    server's view of that store alone), any other refused."""
+    authority = company_authority(tmp_path / "authority")
+    (tmp_path / "wheels").mkdir()
+    offered = {"upstream-only": [make_wheel(tmp_path / "wheels", "upstream-only", "1.0")]}
+    start = SERVERS[server]
+    reader = basic(READER, PASSWORD)
+    with upstream_index(offered, tls=authority.server_context(), absolute_links=True) as url:
+        with start(outdir, url, readers=readers) as port:
+            untrusted = fetch(port, "/simple/upstream-only/", **reader)
+        with start(
+            outdir, url, readers=readers, under=authority.trusted_by_the_system(tmp_path)
+        ) as port:
+            trusted = fetch(port, "/simple/upstream-only/", **reader)
+    # Apache says 500 (its handshake failed), nginx 502: never upstream's page.
+    assert untrusted.status in (500, 502)
+    assert b"upstream_only" not in untrusted.body
+    assert trusted.status == 200
+    assert f'href="{url}/upstream-only/upstream_only-1.0-py3-none-any.whl'.encode() in trusted.body
+
+
+@pytest.mark.parametrize("proxy", [["proxy", "proxy_http", "ssl"], []], ids=["proxy", "none"])
+def test_apache_takes_the_ldap_example(outdir: Path, tmp_path: Path, proxy: list[str]) -> None:
     """The company variant as README.rst shows it, checked by Apache itself (``-t``): no
-    directory answers here to try it against."""
+    directory answers here to try it against. Without mod_proxy_http, which readers' fallback
+    needs, Apache does not start, and says why."""
     require("apache2")
     modules = ["mpm_event", "authz_core", "alias", "dir", "mime", "rewrite", "headers", "lua"]
-    modules += ["auth_basic", "authn_core", "authz_user", "ldap", "authnz_ldap"]
+    modules += ["auth_basic", "authn_core", "authz_user", "ldap", "authnz_ldap", *proxy]
     loads = "".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so\n" for m in modules)
     (tmp_path / "ldap-password").write_text("bind-secret\n")
     example = fill_in(
@@ -292,7 +349,11 @@ def test_apache_takes_the_ldap_example(outdir: Path, tmp_path: Path) -> None:
     checked = subprocess.run(
         ["apache2", "-t", "-f", str(tmp_path / "httpd.conf")], capture_output=True, text=True
     )
-    assert checked.returncode == 0, checked.stderr
+    if proxy:
+        assert checked.returncode == 0, checked.stderr
+    else:
+        assert checked.returncode != 0
+        assert "the fallback needs mod_proxy_http (a2enmod proxy_http ssl)" in checked.stderr
 
 
 # Every URL of a project, to compare with the same URL of a private project that is not here.
