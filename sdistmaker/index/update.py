@@ -15,6 +15,7 @@ from packaging.version import Version
 from sdistmaker.dists.distributions import DistributionError, DistributionFile, read_distribution
 from sdistmaker.dists.names import is_distribution, is_project_name
 from sdistmaker.errors import ConfigError
+from sdistmaker.index import api
 from sdistmaker.index.cache import Entry, IndexCache, Overview, Record, Settings
 from sdistmaker.index.pages import Project, Renderer, TagFailure, Yanked
 from sdistmaker.index.rules import name_pattern
@@ -297,6 +298,7 @@ def _write_pages(
 ) -> None:
     html, data = renderer.project_pages(project)
     folder = outdir / project.name
+    _write_documents(folder, staging, renderer.yanked.get(project.name, {}), project)
     write_atomically(folder / "index.json", data.encode(), staging, durable=False)
     write_atomically(folder / "index.html", html.encode(), staging, durable=False)
     page = renderer.browse_project(project, failures)
@@ -306,10 +308,31 @@ def _write_pages(
     logger.debug("rendered the pages of %s (%d files)", project.name, len(project.files))
 
 
+def _write_documents(
+    folder: Path, staging: Path, yanked: Mapping[str, str], project: Project
+) -> None:
+    """The project's JSON API documents; those of versions it no longer has go."""
+    written = api.documents(project, yanked, api.metadata_in(folder, project.files))
+    for name, data in written.items():
+        path = folder / name
+        with contextlib.suppress(FileNotFoundError):
+            if path.read_bytes() == data:
+                continue  # most, when one release is added to many
+        write_atomically(path, data, staging, durable=False)
+    for stale in _documents(folder) - written.keys():
+        (folder / stale).unlink(missing_ok=True)
+
+
+def _documents(folder: Path) -> set[str]:
+    with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
+        return {entry.name for entry in entries if api.is_document(entry.name)}
+    return set()
+
+
 def _retire(outdir: Path, name: str) -> None:
     """Remove the pages of a project that has none any more: only pages, never a file."""
     folder = outdir / name
-    for page in ("index.html", "index.json"):
+    for page in ("index.html", "index.json", *_documents(folder)):
         (folder / page).unlink(missing_ok=True)
     (outdir / BROWSE / f"{name}.html").unlink(missing_ok=True)
     with contextlib.suppress(OSError):  # not empty: it holds something that is not ours

@@ -34,6 +34,8 @@ class Record:
     upstream index it is mirrored from; empty: not known."""
     published: dict[str, str] = field(default_factory=dict)
     """File name -> when it was published, as yyyy-mm-ddThh:mm:ssZ."""
+    provenance: dict[str, dict[str, str]] = field(default_factory=dict)
+    """File name -> where and how it was built (repository, tag, revision, route, backend)."""
 
     @property
     def mirrored_from(self) -> str:
@@ -51,11 +53,25 @@ def read(folder: Path) -> Record:
         return Record()
     if not isinstance(owner, str) or not isinstance(published, dict):
         return Record()
-    return Record(owner, {k: v for k, v in published.items() if isinstance(v, str)})
+    provenance = data.get("provenance")
+    return Record(
+        owner,
+        {k: v for k, v in published.items() if isinstance(v, str)},
+        {
+            file: {k: v for k, v in facts.items() if isinstance(v, str)}
+            for file, facts in (provenance if isinstance(provenance, dict) else {}).items()
+            if isinstance(facts, dict)
+        },
+    )
 
 
 def write(folder: Path, record: Record, staging: Path) -> None:
-    data = {"owner": record.owner, "published": dict(sorted(record.published.items()))}
+    data: dict[str, object] = {
+        "owner": record.owner,
+        "published": dict(sorted(record.published.items())),
+    }
+    if record.provenance:
+        data["provenance"] = dict(sorted(record.provenance.items()))
     text = json.dumps(data, indent=1) + "\n"
     write_atomically(folder / RECORD, text.encode(), staging)
 
@@ -85,7 +101,11 @@ def timestamp(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, timezone.utc).strftime(_PEP_700)
 
 
+def seconds(stamp: str) -> float:
+    """``stamp`` (as ``timestamp`` writes it) in seconds since the epoch."""
+    return datetime.strptime(stamp, _PEP_700).replace(tzinfo=timezone.utc).timestamp()
+
+
 def seconds_since(stamp: str) -> float:
     """Seconds from ``stamp`` (as ``timestamp`` writes it) to now."""
-    then = datetime.strptime(stamp, _PEP_700).replace(tzinfo=timezone.utc)
-    return time.time() - then.timestamp()
+    return time.time() - seconds(stamp)

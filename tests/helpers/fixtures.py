@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers.projects import hatchling_project, setup_py_project, write_defaults
 from helpers.repositories import GitRepository, HgRepository, SvnRepository
 from helpers.system import require
+from sdistmaker.cli import sdists_from_tags
 
 _BASETEMP_PREFIX = "sdistmaker-tests-"
 
@@ -97,3 +99,48 @@ def buildout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([sys.executable, "-m", "venv", venv], check=True)
     subprocess.run([venv / "bin/python", "-m", "pip", "install", "-q", "zc.buildout"], check=True)
     return venv / "bin" / "buildout"
+
+
+def hatchling_release(name: str, version: str, extra: str = "") -> dict[str, str]:
+    files = hatchling_project(name, version)
+    files["pyproject.toml"] = files["pyproject.toml"].replace(
+        f'version = "{version}"\n', f'version = "{version}"\n{extra}'
+    )
+    return files
+
+
+@pytest.fixture(scope="session")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index built by sdists_from_tags from real git tags, for the index stage's tests;
+    returns OUTDIR."""
+    root = tmp_path_factory.mktemp("index")
+    lib = GitRepository(root / "git" / "acme-lib")
+    lib.commit(hatchling_release("acme-lib", "1.0"))
+    lib.tag("1.0")
+    lib.commit(hatchling_release("acme-lib", "1.1"))
+    lib.tag("1.1")
+    lib.commit(
+        hatchling_release(
+            "acme-lib",
+            "2.0",
+            'requires-python = ">=3.99"\ndescription = "<script>alert(\'owned\')</script>"\n',
+        )
+    )
+    lib.tag("2.0")
+    app = GitRepository(root / "git" / "acme-app")
+    app.commit(hatchling_release("acme.app", "1.0", 'dependencies = ["acme-lib<3"]\n'))
+    app.tag("v1.0", annotated=True)
+    app.tag("v1.1")  # its metadata says 1.0: this tag fails
+    legacy = GitRepository(root / "git" / "legacy")
+    files = setup_py_project("legacy", "0.5")
+    files["setup.py"] = files["setup.py"].replace(")", ", install_requires=['acme-lib'])")
+    legacy.commit(files)
+    legacy.tag("0.5")
+    defaults = write_defaults(
+        root,
+        GIT_REPOSITORIES=[lib.url, app.url, legacy.url],
+        OUTDIR="out",
+        YANKED={"Acme_Lib": {"1.1": "broken <b>build</b>"}},
+    )
+    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
+    return root / "out"

@@ -18,6 +18,8 @@ from urllib.parse import unquote
 import html5lib
 import pypi_simple
 
+from sdistmaker.index import api
+
 PRIVATE = ".sdistmaker"
 BROWSE = "+"
 PAGES = ("index.html", "index.json")
@@ -119,13 +121,30 @@ def assert_links_resolve(outdir: Path, files: bool = False) -> None:
                 assert target.is_file(), f"{page.name} links to {target}, which is not there"
 
 
+def _assert_consistent_entry(outdir: Path, entry: Path, hashes: dict[str, str]) -> None:
+    """What may be in a project's folder, each whole."""
+    document = api.is_document(entry.name)
+    assert entry.name in (*PAGES, RECORD) or entry.name.endswith(PUBLISHED) or document, entry
+    if entry.name.endswith(".tar.gz"):
+        assert_complete_sdist(entry)
+    if entry.name == RECORD:  # whole, and naming who publishes
+        assert json.loads(entry.read_text())["owner"], entry
+    if document:
+        _assert_api_document(outdir, entry, hashes)
+
+
+def _assert_api_document(outdir: Path, path: Path, hashes: dict[str, str]) -> None:
+    """A document of PyPI's JSON API: every file it lists is there, as listed."""
+    data = json.loads(path.read_text())
+    for files in [*data.get("releases", {}).values(), data["urls"]]:
+        for listed in files:
+            file = path.parent / unquote(listed["url"].rsplit("/", 1)[1])
+            _assert_listed_file(outdir, hashes, file, listed["digests"]["sha256"], listed["size"])
+
+
 def _assert_consistent_project(outdir: Path, folder: Path, hashes: dict[str, str]) -> None:
     for entry in folder.iterdir():
-        assert entry.name in (*PAGES, RECORD) or entry.name.endswith(PUBLISHED), entry
-        if entry.name.endswith(".tar.gz"):
-            assert_complete_sdist(entry)
-        if entry.name == RECORD:  # whole, and naming who publishes
-            assert json.loads(entry.read_text())["owner"], entry
+        _assert_consistent_entry(outdir, entry, hashes)
     if (folder / "index.json").exists():
         data = json.loads((folder / "index.json").read_text())
         assert data["name"] == folder.name

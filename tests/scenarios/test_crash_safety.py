@@ -510,6 +510,10 @@ def render_checking_every_step(
     return steps
 
 
+API_DOCUMENTS = ("pypi.json", "pypi-1.0.json")
+"""PyPI's JSON API of a project with one release: linked from no page."""
+
+
 def test_no_page_ever_links_to_a_page_not_there(tmp_path: Path) -> None:
     outdir = tmp_path / "out"
     for name in ("alpha", "beta"):
@@ -520,6 +524,7 @@ def test_no_page_ever_links_to_a_page_not_there(tmp_path: Path) -> None:
     assert sorted(render_checking_every_step(outdir, defaults)) == sorted(
         # The first render of a new index: every page.
         [f"rename {name}/{page}" for name in ("alpha", "beta") for page in PAGES]
+        + [f"rename {name}/{d}" for name in ("alpha", "beta") for d in API_DOCUMENTS]
         + ["rename +/alpha.html", "rename +/beta.html", "rename index.html", "rename index.json"]
         + ["rename +/index.html"] * 2
     )
@@ -528,5 +533,11 @@ def test_no_page_ever_links_to_a_page_not_there(tmp_path: Path) -> None:
     # page links to it while its own go.
     (outdir / "beta" / "beta-1.0.tar.gz").unlink()
     steps = render_checking_every_step(outdir, defaults, assert_links_resolve)
-    assert steps[-3:] == ["remove beta/index.html", "remove beta/index.json", "remove +/beta.html"]
+    assert steps[-5:] == [
+        "remove beta/index.html",
+        "remove beta/index.json",
+        "remove beta/pypi-1.0.json",
+        "remove beta/pypi.json",
+        "remove +/beta.html",
+    ]
     assert not (outdir / "beta").exists()

@@ -69,6 +69,11 @@ URLS = [
     ("/simple/.sdistmaker/state.json", {}),
     ("/simple/acme-lib/.x.tar.gz", {}),
     ("/simple/acme-lib/deeper/file", {}),
+    ("/pypi/acme-lib/json", {}),
+    ("/pypi/Acme_Lib/json", {}),
+    ("/pypi/acme-lib/1.0/json", {}),
+    ("/pypi/upstream-only/json", {}),
+    ("/pypi/-bad-/json", {}),
 ]
 
 
@@ -368,6 +373,8 @@ PROJECT_URLS = [
     ("/simple/{}/{}-1.0-py2.py3-none-any.whl", {}),
     ("/simple/{}/{}-1.0-py2.py3-none-any.whl.metadata", {}),
     ("/simple/+/{}.html", {}),
+    ("/pypi/{}/json", {}),
+    ("/pypi/{}/1.0/json", {}),
 ]
 
 

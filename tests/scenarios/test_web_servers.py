@@ -5,6 +5,7 @@ local project. Every test runs against both servers: they must behave alike."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -12,10 +13,13 @@ import re
 import shutil
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pypi_json
 import pytest
+from packaging.requirements import InvalidRequirement
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
@@ -342,6 +346,27 @@ URL_SHAPES = [
     "/simple/-/",
     "/simple/.sdistmaker/state.json",
     "/simple/acme-lib/.x.tar.gz",
+    "/simple/acme-lib/pypi.json",
+    "/pypi",
+    "/pypi/",
+    "/pypi/acme-lib/",
+    "/pypi/acme-lib/json",
+    "/pypi/acme-lib/json/",
+    "/pypi/acme-lib/1.0/json/?x=1",
+    "/pypi/Acme-Lib/json/",
+    "/pypi/Acme_Lib/json",
+    "/pypi/ACME..lib/1.0/json?x=1",
+    "/pypi/acme-lib/1.0/json",
+    "/pypi/acme-lib/1.0/../json",
+    "/pypi/acme-lib/9.9/json",
+    "/pypi/acme-lib/1.0/extra/json",
+    "/pypi/acme-lib/a%2Fb/json",
+    "/pypi/acme-lib/.x/json",
+    "/pypi/acme-missing/json",
+    "/pypi/upstream-only/json",
+    "/pypi/broken-thing/json",
+    "/pypi/-bad-/json",
+    "/pypi/acme-lib/pypi.json",
 ]
 
 
@@ -684,6 +709,42 @@ def test_files_are_cached_for_good_and_support_head_and_range(server: int, outdi
     metadata = fetch(server, path + ".metadata")
     assert metadata.status == 200
     assert metadata.body == (outdir / "acme-lib" / "acme_lib-1.0.tar.gz.metadata").read_bytes()
+
+
+def test_the_json_api_is_served_beside_the_index(server: int, outdir: Path) -> None:
+    """PyPI's paths, its shape: every file the documents list is there, with their hash."""
+    for path, version in (("/pypi/acme-lib/json", "1.0"), ("/pypi/acme-lib/1.0/json", "1.0")):
+        answer = fetch(server, path)
+        assert (answer.status, answer.header("Content-Type")) == (200, "application/json")
+        document = json.loads(answer.body)
+        assert document["info"]["version"] == version
+        assert {f["filename"] for f in document["urls"]} == {
+            "acme_lib-1.0.tar.gz",
+            "acme_lib-1.0-py2.py3-none-any.whl",
+        }
+        for entry in document["urls"]:
+            url = urllib.parse.urljoin(f"http://127.0.0.1:{server}{path}", entry["url"])
+            file = fetch(server, urllib.parse.urlsplit(url).path)
+            assert file.status == 200
+            assert entry["digests"]["sha256"] == hashlib.sha256(file.body).hexdigest()
+            assert entry["size"] == len(file.body)
+    assert json.loads(fetch(server, "/pypi/acme-app/json").body)["info"]["requires_dist"] == [
+        "acme-lib"
+    ]
+
+
+def test_a_tool_reading_pypis_json_api_reads_it(server: int) -> None:
+    """pypi-json, a client of PyPI's JSON API, pointed at the index's."""
+    with pypi_json.PyPIJSON(f"http://127.0.0.1:{server}/pypi") as client:
+        metadata = client.get_metadata("Acme.Lib")  # the 301 to the normalised name followed
+        assert str(metadata.get_latest_version()) == "1.0"
+        assert metadata.info["name"] == "acme-lib"
+        digests = metadata.get_releases_with_digests()
+        assert sorted(f["digest"] for f in digests["1.0"]) == sorted(
+            f["digests"]["sha256"] for f in metadata.urls
+        )
+        with pytest.raises(InvalidRequirement, match="upstream-only"):  # its way of saying 404
+            client.get_metadata("upstream-only")
 
 
 def test_the_pages_for_people_are_served(server: int) -> None:

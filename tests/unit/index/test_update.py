@@ -14,56 +14,11 @@ import html5lib
 import pypi_simple
 import pytest
 
-from helpers.projects import hatchling_project, sdist, setup_py_project, write_defaults
-from helpers.repositories import GitRepository
+from helpers.projects import sdist, write_defaults
 from sdistmaker.cli import sdists_from_tags
 from sdistmaker.index.pages import SHIPPED
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
-
-
-def hatchling_release(name: str, version: str, extra: str = "") -> dict[str, str]:
-    files = hatchling_project(name, version)
-    files["pyproject.toml"] = files["pyproject.toml"].replace(
-        f'version = "{version}"\n', f'version = "{version}"\n{extra}'
-    )
-    return files
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An index built by sdists_from_tags from real git tags; returns OUTDIR."""
-    root = tmp_path_factory.mktemp("index")
-    lib = GitRepository(root / "git" / "acme-lib")
-    lib.commit(hatchling_release("acme-lib", "1.0"))
-    lib.tag("1.0")
-    lib.commit(hatchling_release("acme-lib", "1.1"))
-    lib.tag("1.1")
-    lib.commit(
-        hatchling_release(
-            "acme-lib",
-            "2.0",
-            'requires-python = ">=3.99"\ndescription = "<script>alert(\'owned\')</script>"\n',
-        )
-    )
-    lib.tag("2.0")
-    app = GitRepository(root / "git" / "acme-app")
-    app.commit(hatchling_release("acme.app", "1.0", 'dependencies = ["acme-lib<3"]\n'))
-    app.tag("v1.0", annotated=True)
-    app.tag("v1.1")  # its metadata says 1.0: this tag fails
-    legacy = GitRepository(root / "git" / "legacy")
-    files = setup_py_project("legacy", "0.5")
-    files["setup.py"] = files["setup.py"].replace(")", ", install_requires=['acme-lib'])")
-    legacy.commit(files)
-    legacy.tag("0.5")
-    defaults = write_defaults(
-        root,
-        GIT_REPOSITORIES=[lib.url, app.url, legacy.url],
-        OUTDIR="out",
-        YANKED={"Acme_Lib": {"1.1": "broken <b>build</b>"}},
-    )
-    assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
-    return root / "out"
 
 
 def test_the_layout_puts_pages_beside_the_files(index: Path) -> None:
@@ -86,6 +41,10 @@ def test_the_layout_puts_pages_beside_the_files(index: Path) -> None:
         "acme_lib-2.0.tar.gz.metadata",
         "index.html",
         "index.json",
+        "pypi-1.0.json",  # PyPI's JSON API (index/api.py)
+        "pypi-1.1.json",
+        "pypi-2.0.json",
+        "pypi.json",
     ]
 
 
@@ -452,3 +411,4 @@ def test_a_wrong_template_is_one_line_naming_its_file_and_line(
     assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
     assert "p-1.1.tar.gz" in (outdir / "p" / "index.html").read_text()
     assert "p-1.1.tar.gz" in (outdir / "+" / "p.html").read_text()
+
