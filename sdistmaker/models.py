@@ -13,9 +13,10 @@ from packaging.version import InvalidVersion, Version
 _PREFIX_END = re.compile(r"[-_/\s]")
 
 
-Export = Callable[[Path, float], None]
+Export = Callable[[Path, float], "float | None"]
 """Writes a tag's tree, as of its identity, into a new folder by a deadline
-(``time.monotonic()``: the build's, which the export counts against)."""
+(``time.monotonic()``: the build's, which the export counts against); returns when the tag was
+made, in seconds since the epoch (None when its system cannot tell)."""
 
 
 @dataclass(frozen=True)

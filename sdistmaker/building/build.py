@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -24,13 +24,14 @@ from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from sdistmaker.building import processes, sandbox
-from sdistmaker.building.environments import Environments
+from sdistmaker.building.environments import Environments, installed
 from sdistmaker.building.variables import build_environment
 from sdistmaker.dists import archives
 from sdistmaker.dists.archives import ArchiveError
 from sdistmaker.dists.distributions import check_file_name, check_release_name, read_metadata
 from sdistmaker.errors import BuildError, NotAProject, VcsError
 from sdistmaker.models import Tag
+from sdistmaker.outdir.published import timestamp
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -50,6 +51,21 @@ class Sdist:
     name: str
     version: str
     route: str
+    backend: str = ""
+    """What built it, as pages show it: ``hatchling.build (hatchling 1.27.0)``."""
+    tagged: float | None = None
+    """When its tag was made (seconds since the epoch), as the tag's system tells it."""
+
+    def provenance(self, tag: Tag) -> dict[str, str]:
+        """Where and how it was built, for the index to show beside each file of it."""
+        facts = {
+            "repository": tag.location,
+            "tag": tag.name,
+            "revision": tag.identity,
+            "route": self.route,
+            "backend": self.backend,
+        }
+        return facts | ({"tagged": timestamp(self.tagged)} if self.tagged is not None else {})
 
 
 @dataclass(frozen=True)
@@ -113,10 +129,10 @@ def build_tag(tag: Tag, workdir: Path, settings: BuildSettings, log: Path) -> Sd
     # The export counts against the build's time: what it fetches (svn:externals) may hang.
     deadline = time.monotonic() + settings.timeout
     try:
-        tag.export(source, deadline)
+        tagged = tag.export(source, deadline)
     except VcsError as error:
         raise BuildError(f"export failed: {error}") from None
-    return build_sdist(
+    sdist = build_sdist(
         source,
         workdir / "dist",
         version=tag.version,
@@ -125,6 +141,7 @@ def build_tag(tag: Tag, workdir: Path, settings: BuildSettings, log: Path) -> Sd
         log=log,
         deadline=deadline,
     )
+    return replace(sdist, tagged=tagged)
 
 
 def build_sdist(  # noqa: PLR0913 (keyword-only: the tree, the release it must make)
@@ -148,6 +165,7 @@ def build_sdist(  # noqa: PLR0913 (keyword-only: the tree, the release it must m
         if settings.legacy_python:
             routes.append(ROUTE_LEGACY_PYTHON)
     name = _distribution_name(source, project)
+    declared = _declared_backend(source)
     deadline = deadline or time.monotonic() + settings.timeout
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text("")
@@ -164,12 +182,14 @@ def build_sdist(  # noqa: PLR0913 (keyword-only: the tree, the release it must m
             if route == ROUTE_LEGACY_PYTHON:
                 command = [settings.legacy_python, "setup.py", "sdist", "--formats=gztar"]
                 steps.run([*command, "--dist-dir", str(outdir)], source)
+                backend = f"setup.py sdist ({Path(settings.legacy_python).name})"
             else:
-                _backend_build(source, outdir, "sdist", steps)
+                python = _backend_build(source, outdir, "sdist", steps)
+                backend = _backend(declared, python)
         except _RouteFailed as error:
             failures.setdefault(str(error), []).append(route)
             continue
-        sdist = _inspect(_only_sdist(outdir), route)
+        sdist = _inspect(_only_sdist(outdir), route, backend)
         if sdist.version != version:
             raise BuildError(
                 f"built version {sdist.version} but the tag is version {version} "
@@ -249,8 +269,9 @@ def _pyproject(source: Path) -> dict[str, object]:
 
 def _backend_build(
     source: Path, outdir: Path, distribution: Literal["sdist", "wheel"], route: _Route
-) -> None:
-    """Build with the project's backend in a kept environment of its build requirements.
+) -> Path:
+    """Build with the project's backend in a kept environment of its build requirements;
+    return that environment's interpreter.
 
     Each backend call is still a process of its own (nothing leaks from one tag to the next),
     run by the route: logged, and killed with its children at the deadline.
@@ -277,6 +298,7 @@ def _backend_build(
             )
             builder = ProjectBuilder(source, python_executable=str(python), runner=runner)
         builder.build(distribution, outdir)
+        return python
     except BuildBackendException as error:
         # An OSError is the machine's (a full or read-only disk under the log), not the tag's:
         # it must stop the run, not be recorded as the tag's failure and never tried again.
@@ -285,6 +307,25 @@ def _backend_build(
         raise _RouteFailed(str(error)) from None
     except BuildException as error:
         raise _RouteFailed(str(error)) from None
+
+
+def _declared_backend(source: Path) -> str:
+    """The backend pyproject.toml names, as PyPA build takes it (setuptools' legacy one when
+    it names none); read before any code of the tree runs."""
+    system = _pyproject(source).get("build-system")
+    backend = system.get("build-backend") if isinstance(system, dict) else None
+    return str(backend or "setuptools.build_meta:__legacy__")
+
+
+def _backend(backend: str, python: Path) -> str:
+    """The backend as pages show it: its object, and the package it comes from at the version
+    the environment of ``python`` holds, when that tells it: ``hatchling.build (hatchling
+    1.27.0)``."""
+    packages = installed(python)
+    top = canonicalize_name(backend.split(":")[0].split(".")[0])
+    candidates = [top, *sorted(name for name in packages if name.startswith(f"{top}-"))]
+    found = next((name for name in candidates if name in packages), None)
+    return f"{backend} ({found} {packages[found]})" if found else backend
 
 
 def _distribution_name(source: Path, project: str) -> str:
@@ -338,9 +379,9 @@ def _only_sdist(outdir: Path) -> Path:
     return found[0]
 
 
-def _inspect(path: Path, route: str) -> Sdist:
+def _inspect(path: Path, route: str, backend: str) -> Sdist:
     """Read name and version from the sdist's PKG-INFO; a broken sdist is a BuildError."""
-    return Sdist(path, *_checked(path), route)
+    return Sdist(path, *_checked(path), route, backend)
 
 
 def _checked(path: Path) -> tuple[str, str]:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import filelock
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from sdistmaker.building.installers import (
     Installer,
@@ -160,6 +161,16 @@ class Environments:
         record = [{**asdict(p), "files": [[public_url(u), h] for u, h in p.files]} for p in pinned]
         (folder / _ORIGINS).write_text(json.dumps(record, indent=1) + "\n")
         _readable_by_all(folder)
+
+
+def installed(python: Path) -> dict[str, str]:
+    """What the environment of ``python`` holds: normalised name -> version, as its record
+    says (empty when it has none)."""
+    try:
+        record = json.loads((python.parent.parent / _ORIGINS).read_text())
+        return {canonicalize_name(p["name"]): str(p["version"]) for p in record}
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}
 
 
 def _readable_by_all(folder: Path) -> None:

@@ -9,7 +9,7 @@ import json
 import os
 import traceback
 from collections.abc import Mapping, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -41,6 +41,8 @@ class Project:
     files: tuple[DistributionFile, ...]
     mirrored_from: str = ""
     """The upstream index its files are mirrored from; empty when they are built here."""
+    provenance: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """File name -> where and how it was built (the folder's record)."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,10 @@ class Renderer:
             )
             for f in project.files
         ]
-        return self._digest([settings, shown])
+        provenance = sorted(
+            (name, sorted(facts.items())) for name, facts in project.provenance.items()
+        )
+        return self._digest([settings, shown, provenance])
 
     def root_fingerprint(self, shown: object) -> str:
         return self._digest([self.signature, shown])
@@ -238,6 +243,7 @@ class Renderer:
                     "upload-time": f.upload_time,
                     "yanked": _json_yanked(yanked.get(f.version)),
                     "core-metadata": {"sha256": f.metadata_sha256} if f.metadata_sha256 else False,
+                    **_provenance(project, f),
                 }
                 for f in project.files
             ],
@@ -259,6 +265,12 @@ def _printable(value: object) -> object:
     if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
         return without_controls(value, keep="\t\n\r")
     return value
+
+
+def _provenance(project: Project, file: DistributionFile) -> dict[str, dict[str, str]]:
+    """Where and how ``file`` was built, under a key PEP 691 leaves to the index's own use."""
+    facts = project.provenance.get(file.filename)
+    return {"_provenance": {**facts, "built": file.upload_time}} if facts else {}
 
 
 def _json_yanked(reason: str | None) -> bool | str:

@@ -277,7 +277,7 @@ def _read_project(
             known = replace(known, upload_time=recorded[entry.name])
         facts[entry.name] = known
     files = sorted(facts.values(), key=lambda f: (Version(f.version), f.filename))
-    return Project(folder.name, tuple(files), record.mirrored_from), problems
+    return Project(folder.name, tuple(files), record.mirrored_from, record.provenance), problems
 
 
 def _read(path: Path, staging: Path) -> DistributionFile:

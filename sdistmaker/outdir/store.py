@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -96,8 +96,17 @@ class Store:
         self._prepare()
         state.save(recorded, self.state_file, self.private)
 
-    def publish(self, built: Path, distribution: str, version: str, owner: str) -> Path:
-        return publish(built, self.outdir, distribution, version, owner, self.private)
+    def publish(
+        self,
+        built: Path,
+        distribution: str,
+        version: str,
+        owner: str,
+        provenance: Mapping[str, str] | None = None,
+    ) -> Path:
+        return publish(
+            built, self.outdir, distribution, version, owner, self.private, provenance=provenance
+        )
 
 
 def _file_name(name: str) -> str:
@@ -139,19 +148,22 @@ def make_served_folder(folder: Path) -> None:
         os.chmod(made, 0o755)
 
 
-def publish(  # noqa: PLR0913 (a file, where, of which release, whose)
+def publish(  # noqa: PLR0913 (a file, where, of which release, whose, from where)
     built: Path,
     root: Path,
     distribution: str,
     version: str,
     owner: str,
     staging: Path | None = None,
+    *,
+    provenance: Mapping[str, str] | None = None,
 ) -> Path:
     """Put ``built``, a distribution file of release ``distribution`` ``version``, at
     ``root/<distribution>/<name>``: complete or not at all, never replacing, only where no
     other file of its kind (an sdist, a wheel) is that release's, and only where ``owner`` (a
-    VCS project's key) publishes, as the folder's record says. It is copied into ``staging``
-    first (on the same file system; by default the project's folder)."""
+    VCS project's key) publishes, as the folder's record says, with its ``provenance``. It is
+    copied into ``staging`` first (on the same file system; by default the project's
+    folder)."""
     if not is_project_name(distribution):  # never a path: it names a folder in root
         raise StoreError(f"{distribution!r} is no normalised distribution name")
     # Nor a page, a record or a hidden file of the folder: a file of that release, by its name.
@@ -165,7 +177,7 @@ def publish(  # noqa: PLR0913 (a file, where, of which release, whose)
     make_served_folder(folder)
     staging = staging or folder
     with _regular_file(built) as reading:
-        _record(folder, built.name, owner, staging)
+        _record(folder, built.name, owner, staging, provenance)
         descriptor, partial = temporaries.new_file(staging, built.name)
         try:
             with open(descriptor, "wb") as writing:
@@ -180,15 +192,19 @@ def publish(  # noqa: PLR0913 (a file, where, of which release, whose)
     return target
 
 
-def _record(folder: Path, filename: str, owner: str, staging: Path) -> None:
-    """Note in the folder's record who publishes ``filename`` and when, before it is published:
-    a record names no file that was not published, or is being published (a kill may leave
-    that one out: it shows the file's time)."""
+def _record(
+    folder: Path, filename: str, owner: str, staging: Path, provenance: Mapping[str, str] | None
+) -> None:
+    """Note in the folder's record who publishes ``filename``, when, and how it was built,
+    before it is published: a record names no file that was not published, or is being
+    published (a kill may leave that one out: it shows the file's time)."""
     record = published.read(folder)
     if record.owner and record.owner != owner:
         raise StoreError(f"{folder.name} is published from {record.owner}, not from {owner}")
     record.owner = owner
     record.published.setdefault(filename, published.now())
+    if provenance and filename not in record.provenance:
+        record.provenance[filename] = dict(provenance)
     published.write(folder, record, staging)
 
 

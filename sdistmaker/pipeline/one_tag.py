@@ -40,6 +40,13 @@ def make_sdist(
         except BuildError as error:
             raise BuildError(f"{public_url(tag_url)}: {error}") from None
         try:
-            return publish(sdist.path, destination, sdist.name, sdist.version, tag.project_key)
+            return publish(
+                sdist.path,
+                destination,
+                sdist.name,
+                sdist.version,
+                tag.project_key,
+                provenance=sdist.provenance(tag),
+            )
         except OSError as error:
             raise disk_problem(error, destination) from None

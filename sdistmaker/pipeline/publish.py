@@ -116,7 +116,10 @@ def _store(job: Job, built: Path, sdist: Sdist, tag: Tag) -> Path:
     or put there by hand: it is kept and recorded as this tag's, instead of the tag failing
     for good."""
     try:
-        return job.store.publish(built, sdist.name, sdist.version, tag.project_key)
+        provenance = sdist.provenance(tag)
+        if built != sdist.path:
+            provenance["built_from"] = sdist.path.name
+        return job.store.publish(built, sdist.name, sdist.version, tag.project_key, provenance)
     except AlreadyPublished as taken:
         relative = str(taken.path.relative_to(job.config.outdir))
         if any(relative in (r.file, r.wheel) for r in job.state.tags.values()):

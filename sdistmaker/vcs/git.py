@@ -96,7 +96,7 @@ class GitProject(MirroredProject):
         tags = [line.split("\0") for line in listing.splitlines()]
         return [(name, peeled or target) for name, target, peeled in tags]
 
-    def _export(self, name: str, identity: str, destination: Path, deadline: float) -> None:
+    def _export(self, name: str, identity: str, destination: Path, deadline: float) -> float | None:
         # git archive (not a checkout) so export-subst attributes apply, as in a release tarball.
         paths = ["--", self.subdirectory + "/"] if self.subdirectory else []
         with tempfile.TemporaryFile() as archive, self._holding(fcntl.LOCK_SH):
@@ -106,7 +106,13 @@ class GitProject(MirroredProject):
             )
             archive.seek(0)
             extract_tree(archive, destination, self.subdirectory)
+            # An annotated tag's own date, a lightweight one's commit's.
+            made = self._git(
+                "for-each-ref", "--format=%(creatordate:unix)", f"refs/tags/{name}",
+                deadline=deadline,
+            )  # fmt: skip
         _mark_as_archive(destination, name, identity)
+        return float(made.split()[0]) if made else None
 
     def _refuse_submodules(self, name: str, commit: str, paths: list[str], deadline: float) -> None:
         """An export holds no submodule (its content is another repository's), so a tag with

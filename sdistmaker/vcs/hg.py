@@ -103,15 +103,20 @@ class HgProject(MirroredProject):
         # A local tag is the mirror's alone, not the repository's: never released.
         return [(name, node) for name, node, kind in tags if kind != "local"]
 
-    def _export(self, name: str, identity: str, destination: Path, deadline: float) -> None:
+    def _export(self, name: str, identity: str, destination: Path, deadline: float) -> float | None:
         with tempfile.TemporaryFile() as archive:
             with self._holding(fcntl.LOCK_SH):
                 command = ["archive", "--type=tar", "--prefix=.", f"--rev={identity}", "-"]
                 self._hg(*command, deadline=deadline, output=archive)
+                # The tagged changeset's date (seconds and offset).
+                made = self._hg(
+                    "log", f"--rev={identity}", "--template={date|hgdate}", deadline=deadline
+                )
             archive.seek(0)
             self._refuse_subrepositories(name, archive)
             archive.seek(0)
             extract_tree(archive, destination, self.subdirectory)
+        return float(made.split()[0]) if made else None
 
     def _refuse_subrepositories(self, name: str, archive: IO[bytes]) -> None:
         """An export holds no subrepository (its content is another repository's), so a tag

@@ -150,8 +150,9 @@ class MirroredProject(Source):
         """Every tag of the mirror: its name, and the identity of what it points at."""
 
     @abc.abstractmethod
-    def _export(self, name: str, identity: str, destination: Path, deadline: float) -> None:
-        """Write tag ``name``'s tree (its subdirectory's) into ``destination``."""
+    def _export(self, name: str, identity: str, destination: Path, deadline: float) -> float | None:
+        """Write tag ``name``'s tree (its subdirectory's) into ``destination``; return when
+        the tag was made (seconds since the epoch)."""
 
     @contextlib.contextmanager
     def _holding(self, operation: int) -> Iterator[None]:

@@ -94,7 +94,7 @@ class SvnProject(Source):
 
     def _export(
         self, name: str, revision: str, location: str, destination: Path, deadline: float
-    ) -> None:
+    ) -> float | None:
         url = f"{self.url}/tags/{quote(name)}"
         # The peg revision pins the tag as it was crawled, even if it is deleted and recreated.
         target = f"{url}@{revision}"
@@ -102,6 +102,7 @@ class SvnProject(Source):
         externals.refuse_any_from_elsewhere(target)
         svn("export", "--quiet", target, str(destination), url=location, deadline=deadline)
         refuse_links_out_of(destination)
+        return info(target, deadline).changed_at
 
     def roots(self, deadline: float) -> tuple[str, ...]:
         """The repository's URL as read, and as BASE names it (BASE_ON_SERVER may differ)."""

@@ -6,6 +6,7 @@ import os
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from datetime import datetime
 
 from sdistmaker.errors import VcsError
 from sdistmaker.urls import public_url, redact
@@ -69,10 +70,23 @@ class Info:
     """The last revision that changed anything at or below it."""
     root: str
     """The URL of its repository."""
+    changed_at: float | None = None
+    """When that revision was made, in seconds since the epoch."""
 
 
 def info(url: str, deadline: float) -> Info:
     entry = ET.fromstring(svn("info", "--xml", url, url=url, deadline=deadline)).find("entry")
     if entry is None:
         raise VcsError(f"{public_url(url)}: svn info told nothing")
-    return Info(entry.get("kind", ""), _revision(entry), entry.findtext("repository/root", ""))
+    root = entry.findtext("repository/root", "")
+    return Info(entry.get("kind", ""), _revision(entry), root, _seconds(entry))
+
+
+def _seconds(entry: ET.Element) -> float | None:
+    """svn's date of the entry's last change (``2024-05-01T12:00:00.123456Z``) in seconds."""
+    try:
+        return datetime.fromisoformat(
+            entry.findtext("commit/date", "").replace("Z", "+00:00")
+        ).timestamp()
+    except ValueError:
+        return None

@@ -733,6 +733,15 @@ def test_the_json_api_is_served_beside_the_index(server: int, outdir: Path) -> N
     ]
 
 
+def test_a_wheel_says_the_sdist_it_was_built_from(outdir: Path) -> None:
+    files = json.loads((outdir / "acme-lib" / "index.json").read_text())["files"]
+    provenance = {file["filename"]: file["_provenance"] for file in files}
+    sdist, wheel = "acme_lib-1.0.tar.gz", "acme_lib-1.0-py2.py3-none-any.whl"
+    assert provenance[wheel].pop("built_from") == sdist
+    assert provenance[wheel].pop("built") >= provenance[sdist].pop("built")
+    assert provenance[wheel] == provenance[sdist]
+
+
 def test_a_tool_reading_pypis_json_api_reads_it(server: int) -> None:
     """pypi-json, a client of PyPI's JSON API, pointed at the index's."""
     with pypi_json.PyPIJSON(f"http://127.0.0.1:{server}/pypi") as client:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -412,3 +413,29 @@ def test_a_wrong_template_is_one_line_naming_its_file_and_line(
     assert "p-1.1.tar.gz" in (outdir / "p" / "index.html").read_text()
     assert "p-1.1.tar.gz" in (outdir / "+" / "p.html").read_text()
 
+
+def test_every_file_says_where_and_how_it_was_built(index: Path) -> None:
+    """In the PEP 691 JSON, under a key PEP 691 leaves to the index's own use."""
+    repository = index.parent / "git" / "acme-lib"
+    data = json.loads((index / "acme-lib" / "index.json").read_text())
+    for file in data["files"]:
+        version = file["filename"].removeprefix("acme_lib-").removesuffix(".tar.gz")
+        commit = subprocess.run(
+            ["git", "rev-parse", f"{version}^{{commit}}"],
+            cwd=repository,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        provenance = file["_provenance"]
+        assert provenance.pop("backend").startswith("hatchling.build (hatchling ")
+        # When the tag was made (vcs/: each system's export tells), before it was built.
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", provenance["tagged"])
+        assert provenance.pop("tagged") <= file["upload-time"]
+        assert provenance == {
+            "repository": str(repository),
+            "tag": version,
+            "revision": commit,
+            "route": "build",
+            "built": file["upload-time"],
+        }

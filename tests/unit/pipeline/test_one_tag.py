@@ -32,6 +32,10 @@ def test_an_svn_tag_url_is_built_into_the_folder_of_its_distribution(
         f"svn:{svn_repository.url}/libs/p",
         ["alpha-1.0.tar.gz"],
     )
+    provenance = record.provenance["alpha-1.0.tar.gz"]
+    assert provenance["repository"] == f"{svn_repository.url}/libs/p/tags/1.0"
+    assert (provenance["tag"], provenance["route"]) == ("1.0", "build")
+    assert provenance["revision"].isdigit()
 
 
 def test_a_git_tag_is_built_from_the_url_a_run_names_it_by(

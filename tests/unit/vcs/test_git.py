@@ -400,3 +400,21 @@ def test_a_tag_url_is_what_make_sdist_takes_to_rebuild_it(tmp_path: Path) -> Non
     assert tag.url == "git+https://h/mono.git@v2.0#subdirectory=web"
     assert parse_pip_url(tag.url, "git") == ("https://h/mono.git", "v2.0", "web")
     assert tag.culprit == "web v2.0 (git+https://h/mono.git@v2.0#subdirectory=web)"
+
+
+def test_export_tells_when_the_tag_was_made(make_git: MakeGit, tmp_path: Path) -> None:
+    """An annotated tag's own date, a lightweight tag's commit's: the release's date, not when
+    it was built."""
+    repo = make_git("p")
+    committed, tagged = "2001-02-03T04:05:06+00:00", "2002-03-04T05:06:07+00:00"
+    os.environ["GIT_COMMITTER_DATE"] = committed
+    try:
+        repo.commit(hatchling_project("p", "1.0"))
+        repo.tag("1.0")
+        os.environ["GIT_COMMITTER_DATE"] = tagged
+        repo.tag("v1.1", annotated=True)
+    finally:
+        del os.environ["GIT_COMMITTER_DATE"]
+    source = GitProject(Repository(repo.url), tmp_path / "cache")
+    made = {tag.name: tag.export(tmp_path / tag.name, soon()) for tag in source.tags()}
+    assert made == {"1.0": 981173106.0, "v1.1": 1015218367.0}

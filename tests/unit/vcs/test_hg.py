@@ -312,3 +312,12 @@ def test_a_repository_on_this_machines_disk_is_found_and_kept_from_outdir(
     )
     with pytest.raises(ConfigError, match=r"lies inside .*, a repository of HG_REPOSITORIES"):
         load_defaults(tmp_path / "defaults.py")
+
+
+def test_export_tells_when_the_tagged_changeset_was_made(make_hg: MakeHg, tmp_path: Path) -> None:
+    repo = make_hg("p")
+    repo.commit(hatchling_project("p", "1.0"))
+    repo.hg("commit", "-q", "--amend", "-m", "change", "--date", "2001-02-03 04:05:06 +0000")
+    repo.tag("1.0")
+    [tag] = HgProject(Repository(repo.url), tmp_path / "cache").tags()
+    assert tag.export(tmp_path / "export", soon()) == 981173106.0

@@ -1,4 +1,5 @@
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -233,3 +234,17 @@ def test_a_tag_url_is_what_make_sdist_takes_to_rebuild_it() -> None:
     tag = svn.SvnProject("p", "file:///r/g/p", "file:///r/g/p").tag("1.0", "1.0", "3")
     assert tag.url == "file:///r/g/p/tags/1.0"
     assert tag.culprit == "p 1.0 (file:///r/g/p/tags/1.0)"
+
+
+def test_export_tells_when_the_tag_was_last_changed(
+    svn_repository: SvnRepository, tmp_path: Path
+) -> None:
+    repo = svn_repository
+    repo.add_project("p", setup_py_project("p", "1.0"))
+    before = time.time()
+    repo.tag("p", "1.0")
+    [project] = svn.find_projects(repo.url)
+    [tag] = project.tags()
+    made = tag.export(tmp_path / "export", soon())
+    assert made is not None
+    assert before - 1 <= made <= time.time()
