@@ -11,6 +11,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import jinja2
@@ -19,7 +20,11 @@ from packaging.version import Version
 
 from sdistmaker.dists.distributions import DistributionFile
 from sdistmaker.errors import ConfigError, TemplateError
+from sdistmaker.index.about import about, readme
 from sdistmaker.text import without_controls
+
+if TYPE_CHECKING:
+    from sdistmaker.index.api import Metadata
 
 API_VERSION = "1.1"
 """PEP 629's version of what the pages hold: 1.1 is PEP 700 (versions, size, upload-time)."""
@@ -199,15 +204,38 @@ class Renderer:
         }
         return shown | {"row": self._render("browse/row.html", project=shown)}
 
-    def browse_project(self, project: Project, failures: Sequence[TagFailure]) -> str:
+    def browse_project(
+        self, project: Project, failures: Sequence[TagFailure], metadata: Metadata | None = None
+    ) -> str:
+        """The project's page for people: the release ``overview`` shows, described from its
+        ``metadata`` (when given), and every release with its files, newest first."""
         yanked = self.yanked.get(project.name, {})
         files = [
             vars(f)
-            | {"href": f"../{project.name}/{quote(f.filename)}", "yanked": yanked.get(f.version)}
+            | {
+                "href": f"../{project.name}/{quote(f.filename)}",
+                "yanked": yanked.get(f.version),
+                "provenance": project.provenance.get(f.filename, {}),
+            }
             for f in reversed(project.files)
         ]
         shown = self.overview(project) | {"mirrored_from": project.mirrored_from}
-        return self._render("browse/project.html", project=shown, files=files, failures=failures)
+        raw = metadata(shown["latest"]) if metadata and shown["latest"] else None
+        facts = about(raw)
+        # Without metadata to read, what the index knows of the release's files.
+        newest = [f for f in files if f["version"] == shown["latest"]]
+        facts["requires_python"] = facts["requires_python"] or next(
+            (f["requires_python"] for f in newest if f["requires_python"]), ""
+        )
+        return self._render(
+            "browse/project.html",
+            project=shown,
+            about=facts,
+            readme=readme(raw),
+            releases=_releases(files),
+            files=files,
+            failures=failures,
+        )
 
     def browse_index(self, rows: str, count: int) -> str:
         """The front page: ``count`` projects, their rows (``overview``) joined."""
@@ -254,6 +282,23 @@ class Renderer:
         html = self._render("simple/root.html", projects=names, api_version=API_VERSION)
         data = {"meta": {"api-version": API_VERSION}, "projects": [{"name": n} for n in names]}
         return html, json.dumps(data, separators=(",", ":")) + "\n"
+
+
+def _releases(files: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The files, newest first, grouped by release, each release dated by its tag (else when its
+    first file was stored) and said to be built from what its sdist was."""
+    releases: dict[str, dict[str, Any]] = {}
+    for file in files:
+        release = releases.setdefault(
+            file["version"], {"version": file["version"], "yanked": file["yanked"], "files": []}
+        )
+        release["files"].append(file)
+    for release in releases.values():
+        built = [f["provenance"] for f in release["files"] if f["provenance"]]
+        release["provenance"] = next((p for p in built if "built_from" not in p), {})
+        stored = min(f["upload_time"] for f in release["files"])
+        release["date"] = release["provenance"].get("tagged", stored)
+    return list(releases.values())
 
 
 def _templates(folder: Path) -> list[Path]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -298,10 +299,12 @@ def _write_pages(
 ) -> None:
     html, data = renderer.project_pages(project)
     folder = outdir / project.name
-    _write_documents(folder, staging, renderer.yanked.get(project.name, {}), project)
+    # Each release's metadata read once, for the JSON API and the page for people.
+    metadata = functools.cache(api.metadata_in(folder, project.files))
+    _write_documents(folder, staging, renderer.yanked.get(project.name, {}), project, metadata)
     write_atomically(folder / "index.json", data.encode(), staging, durable=False)
     write_atomically(folder / "index.html", html.encode(), staging, durable=False)
-    page = renderer.browse_project(project, failures)
+    page = renderer.browse_project(project, failures, metadata)
     write_atomically(
         outdir / BROWSE / f"{project.name}.html", page.encode(), staging, durable=False
     )
@@ -309,10 +312,14 @@ def _write_pages(
 
 
 def _write_documents(
-    folder: Path, staging: Path, yanked: Mapping[str, str], project: Project
+    folder: Path,
+    staging: Path,
+    yanked: Mapping[str, str],
+    project: Project,
+    metadata: api.Metadata,
 ) -> None:
     """The project's JSON API documents; those of versions it no longer has go."""
-    written = api.documents(project, yanked, api.metadata_in(folder, project.files))
+    written = api.documents(project, yanked, metadata)
     for name, data in written.items():
         path = folder / name
         with contextlib.suppress(FileNotFoundError):

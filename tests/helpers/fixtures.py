@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from selenium import webdriver
 
-from helpers.projects import hatchling_project, setup_py_project, write_defaults
+from helpers.projects import hatchling_release, setup_py_project, write_defaults
 from helpers.repositories import GitRepository, HgRepository, SvnRepository
 from helpers.system import require
 from sdistmaker.cli import sdists_from_tags
@@ -101,14 +102,6 @@ def buildout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv / "bin" / "buildout"
 
 
-def hatchling_release(name: str, version: str, extra: str = "") -> dict[str, str]:
-    files = hatchling_project(name, version)
-    files["pyproject.toml"] = files["pyproject.toml"].replace(
-        f'version = "{version}"\n', f'version = "{version}"\n{extra}'
-    )
-    return files
-
-
 @pytest.fixture(scope="session")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index built by sdists_from_tags from real git tags, for the index stage's tests;
@@ -144,3 +137,31 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert sdists_from_tags(["-q", "-d", str(defaults)]) == 1
     return root / "out"
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    """Headless Chromium, kept off every network but this machine's."""
+    require("chromium")
+    require("chromedriver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or ""
+    for argument in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+        "--window-size=1100,700",
+    ):
+        options.add_argument(argument)
+    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
+    driver = webdriver.Chrome(options=options, service=service)
+    try:
+        yield driver
+    finally:
+        driver.quit()

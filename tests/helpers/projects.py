@@ -49,6 +49,22 @@ def hatchling_project(name: str, version: str) -> dict[str, str]:
     }
 
 
+def hatchling_release(name: str, version: str, extra: str = "", readme: str = "") -> dict[str, str]:
+    """A hatchling project whose [project] table also holds ``extra`` (TOML lines), with a
+    README.md of ``readme`` in its sdist when given."""
+    files = hatchling_project(name, version)
+    files["pyproject.toml"] = files["pyproject.toml"].replace(
+        f'version = "{version}"\n', f'version = "{version}"\n{extra}'
+    )
+    if readme:
+        files["README.md"] = readme
+        files["pyproject.toml"] = files["pyproject.toml"].replace(
+            "[tool.hatch.build.targets.sdist]\ninclude = [",
+            '[tool.hatch.build.targets.sdist]\ninclude = ["README.md", ',
+        )
+    return files
+
+
 def scm_project(name: str, version: str) -> dict[str, str]:
     """Its version comes from the VCS; ``version`` is ignored, as in a real such project."""
     return {

@@ -170,13 +170,13 @@ def test_pages_show_any_names_and_metadata_as_the_same_text_and_stay_valid_html(
 
     page = parse(person)
     assert text_of(page.find(".//h1")) == f"{shown(name)} 1.0"
-    assert shown(summary) in [text_of(paragraph) for paragraph in page.iter("p")]
+    if summary:
+        assert shown(summary) in [text_of(paragraph) for paragraph in page.iter("p")]
+    facts = dict(zip(map(text_of, page.iter("dt")), map(text_of, page.iter("dd")), strict=True))
+    assert facts.get("Requires Python", "") == shown(requires_python)
     [row] = [row for row in page.iter("tr") if row.get("class") == "yanked"]
-    assert [text_of(cell) for cell in row.iter("td")][:3] == [
-        f"p-1.0.tar.gz (yanked{': ' + shown(yank) if yank else ''})",
-        "1.0",
-        shown(requires_python),
-    ]
+    assert text_of(row.find("th")) == f"1.0yanked{': ' + shown(yank) if yank else ''}"
+    assert text_of(row.findall("td")[1]).startswith("p-1.0.tar.gz ")
     [row] = [row for row in page.iter("tr") if row.get("class") == "failed"]
     assert [text_of(cell) for cell in row.iter("td")] == [
         shown(tag),

@@ -26,7 +26,7 @@ from selenium.webdriver.common.by import By
 from helpers.projects import hatchling_project, write_defaults
 from helpers.repositories import GitRepository
 from helpers.servers import apache, fetch, make_wheel, nginx, served_folder, upstream_index
-from helpers.system import fresh_venv, installed, require, small_disk
+from helpers.system import fresh_venv, installed, small_disk
 from sdistmaker.cli import sdists_from_tags
 from sdistmaker.index.rules import write_server_rules
 
@@ -818,34 +818,6 @@ def test_buildout_installs_a_local_project_through_the_index(
     # upstream through the fallback.
     assert eggs[:2] == ["acme.app-1.0", "acme_lib-1.0"]
     assert [egg.split("-")[0] for egg in eggs[2:]] == ["zc.recipe.egg"]
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
-    """Headless Chromium, kept off every network but this machine's."""
-    require("chromium")
-    require("chromedriver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or ""
-    for argument in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
-        "--window-size=1100,700",
-    ):
-        options.add_argument(argument)
-    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
-    driver = webdriver.Chrome(options=options, service=service)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def test_the_front_page_works_in_a_browser(

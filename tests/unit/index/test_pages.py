@@ -4,9 +4,12 @@ for people, rendered from the shipped templates or those TEMPLATES puts in their
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
+import html5lib
 import pytest
+from packaging.metadata import RawMetadata, parse_email
 
 from sdistmaker.dists.distributions import DistributionFile
 from sdistmaker.errors import ConfigError, TemplateError
@@ -68,17 +71,78 @@ def test_the_front_page_shows_the_newest_release_not_yanked() -> None:
 def test_a_project_page_for_people_shows_failed_tags_as_text() -> None:
     page = Renderer({"acme-utils": {"1.10": "broken"}}).browse_project(PROJECT, [FAILURE])
     assert (
-        '<tr class="failed"><td>v2.1</td><td>2.1</td>'
-        "<td>setup.py: &lt;script&gt;alert(1)&lt;/script&gt;</td>"
+        '<tr class="failed"><td>v2.1</td><td data-label="Version">2.1</td>'
+        '<td data-label="Why">setup.py: &lt;script&gt;alert(1)&lt;/script&gt;</td>'
     ) in page
-    assert "(yanked: broken)" in page
+    assert '<span class="yank">yanked: broken</span>' in page
     assert "Tags that did not build" not in Renderer({}).browse_project(PROJECT, [])
+
+
+def test_a_project_page_describes_its_release_and_dates_each_by_its_tag() -> None:
+    built = {
+        "repository": "https://git.example.com/acme-utils.git",
+        "tag": "v2.0",
+        "revision": "0123456789abcdef" * 2,
+        "route": "build",
+        "backend": "hatchling.build (hatchling 1.27.0)",
+        "tagged": "2025-12-24T10:00:00Z",
+    }
+    wheel = replace(stored("2.0"), filename="acme_utils-2.0-py3-none-any.whl", size=2_500_000)
+    project = replace(
+        PROJECT,
+        files=(*PROJECT.files, wheel),
+        provenance={
+            "acme_utils-2.0.tar.gz": built,
+            wheel.filename: built | {"built_from": "acme_utils-2.0.tar.gz"},
+        },
+    )
+    raw, _ = parse_email(
+        b"Metadata-Version: 2.4\nName: acme-utils\nVersion: 2.0\nLicense-Expression: MIT\n"
+        b"Requires-Dist: requests[socks]>=2; extra == 'net'\nProject-URL: Source, "
+        b"https://git.example.com/acme-utils\nProject-URL: Evil, javascript:alert(1)\n"
+        b"Description-Content-Type: text/markdown\n\n# Acme utils\n\n<script>alert(1)</script>\n"
+    )
+    asked: list[str] = []
+
+    def metadata(version: str) -> RawMetadata:
+        asked.append(version)
+        return raw
+
+    page = Renderer({"acme-utils": {"1.10": "broken"}}).browse_project(project, [], metadata)
+    assert asked == ["2.0"]  # the release shown, and no other
+    tree = html5lib.parse(page, namespaceHTMLElements=False)
+    facts = {
+        dt.text: "".join(dd.itertext())
+        for dt, dd in zip(tree.iter("dt"), tree.iter("dd"), strict=True)
+    }
+    assert facts == {"License": "MIT"}
+    assert [a.get("href") for a in tree.iter("a") if a.text == "Source"] == [
+        "https://git.example.com/acme-utils"
+    ]
+    assert "Evil: javascript:alert(1)" in page  # shown, never a link
+    assert "<code>requests[socks]&gt;=2; extra == &#39;net&#39;</code>" in page
+    assert '<h1 id="user-content-acme-utils">Acme utils' in page
+    assert "<script>alert" not in page
+    rows = [row for row in tree.iter("tr") if row.find("th[@scope='row']") is not None]
+    assert ["".join(row.findall("th")[0].itertext()) for row in rows] == [
+        "2.0",
+        "1.10yanked: broken",
+        "1.9",
+    ]
+    cells = ["".join(cell.itertext()) for cell in rows[0].findall("td")]
+    assert cells[0] == "2025-12-24"  # the tag's date, not when it was stored
+    assert cells[1] == "acme_utils-2.0-py3-none-any.whl 2.5 MBacme_utils-2.0.tar.gz 1.2 kB"
+    assert cells[2] == (
+        "tag v2.0 at 0123456789ab of https://git.example.com/acme-utils.git"
+        "hatchling.build (hatchling 1.27.0)"
+    )
+    assert ["".join(row.findall("td")[0].itertext()) for row in rows[1:]] == ["2026-01-01"] * 2
 
 
 def test_control_characters_of_metadata_never_reach_a_page() -> None:
     project = Project("p", (stored("1.0", summary="tab\there\x1b[2Jgone\x00"),))
     page = Renderer({}).browse_project(project, [])
-    assert "<p>tab\there\ufffd[2Jgone\ufffd</p>" in page
+    assert '<p class="summary">tab\there\ufffd[2Jgone\ufffd</p>' in page
 
 
 def write(folder: Path, files: dict[str, str]) -> Path:
@@ -100,7 +164,7 @@ def test_templates_replace_the_shipped_ones_of_their_name_only(tmp_path: Path) -
     assert renderer.overview(PROJECT)["row"] == "<tr><td>acme-utils: ours</td></tr>\n"
     # The shipped project page, in the base it extends, which is ours.
     page = renderer.browse_project(PROJECT, [])
-    assert page.startswith('<main>\n<p><a href="index.html">All projects</a></p>')
+    assert page.startswith('<main>\n<nav><a href="index.html">All projects</a></nav>')
     assert "Links for acme-utils" in renderer.project_pages(PROJECT)[0]
 
 

@@ -242,11 +242,14 @@ def test_pages_for_people_show_hostile_metadata_as_text(index: Path) -> None:
 def test_a_project_page_shows_files_yanked_and_failed_tags(index: Path) -> None:
     lib = (index / "+" / "acme-lib.html").read_text()
     assert '<a href="../acme-lib/acme_lib-1.0.tar.gz">acme_lib-1.0.tar.gz</a>' in lib
-    assert "(yanked: broken &lt;b&gt;build&lt;/b&gt;)" in lib
-    assert "&gt;=3.99" in lib
+    assert '<span class="yank">yanked: broken &lt;b&gt;build&lt;/b&gt;</span>' in lib
+    assert "<dt>Requires Python</dt><dd>&gt;=3.99</dd>" in lib
     app = (index / "+" / "acme-app.html").read_text()
     assert "Tags that did not build" in app
-    assert "<td>v1.1</td><td>1.1</td><td>built version 1.0 but the tag is version 1.1" in app
+    assert (
+        '<td>v1.1</td><td data-label="Version">1.1</td>'
+        '<td data-label="Why">built version 1.0 but the tag is version 1.1'
+    ) in app
     assert "Tags that did not build" not in lib
 
 
