@@ -8,6 +8,8 @@ what changed and not the size of the index.
   pages, the files left out of them and its row on the front page. One flat file, read and
   written whole but never parsed project by project: splitting it and joining the rows costs
   little even for tens of thousands of projects.
+- ``recent.json``: the newest releases of the whole index, as its feed lists them, so that a run
+  writes the feed from the projects it rendered alone.
 - ``projects/<name>.json``: per project, the facts of its files (name, size, hashes, metadata),
   read only when that project is looked at and written only when its files changed.
 
@@ -164,6 +166,7 @@ class IndexCache:
         self.settings_file = self.folder / "settings.json"
         self.overview_file = self.folder / "overview"
         self.records = self.folder / "projects"
+        self.recent_file = self.folder / "recent.json"
 
     def settings(self) -> Settings | None:
         data = _read_json(self.settings_file)
@@ -185,6 +188,22 @@ class IndexCache:
 
     def save_overview(self, overview: Overview) -> None:
         self._write(self.overview_file, overview.to_bytes())
+
+    def recent(self) -> list[dict[str, str]] | None:
+        """The newest releases of the index, as its feed lists them; None when not known."""
+        data = _read_json(self.recent_file)
+        if not isinstance(data, dict) or data.get("version") != VERSION:
+            return None
+        entries = data.get("entries")
+        if not isinstance(entries, list):
+            return None
+        for entry in entries:
+            if not isinstance(entry, dict) or not all(isinstance(v, str) for v in entry.values()):
+                return None
+        return entries
+
+    def save_recent(self, entries: list[dict[str, str]]) -> None:
+        self._write(self.recent_file, json.dumps({"version": VERSION, "entries": entries}).encode())
 
     def record(self, name: str) -> Record:
         data = _read_json(self.records / f"{name}.json")

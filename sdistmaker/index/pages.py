@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import traceback
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 API_VERSION = "1.1"
 """PEP 629's version of what the pages hold: 1.1 is PEP 700 (versions, size, upload-time)."""
 SHIPPED = Path(__file__).parent / "templates"
+TEMPLATE_SUFFIXES = (".html", ".xml")
+"""Pages, and feeds."""
 Yanked = Mapping[str, Mapping[str, str]]
 """Normalised project name -> normalised version -> reason."""
 _NAMING_TEMPLATES = (
@@ -237,9 +240,46 @@ class Renderer:
             failures=failures,
         )
 
-    def browse_index(self, rows: str, count: int) -> str:
-        """The front page: ``count`` projects, their rows (``overview``) joined."""
-        return self._render("browse/index.html", rows=markupsafe.Markup(rows), count=count)
+    def releases(self, project: Project) -> list[dict[str, str]]:
+        """The project's releases as feeds list them, newest first: when each was made (its
+        tag's date, else when its first file was stored), its summary, an id of its own."""
+        yanked = self.yanked.get(project.name, {})
+        made: dict[str, dict[str, str]] = {}
+        for file in project.files:
+            facts = project.provenance.get(file.filename, {})
+            when = facts.get("tagged", file.upload_time)
+            entry = made.setdefault(
+                file.version,
+                {
+                    "project": project.name,
+                    "version": file.version,
+                    "date": when,
+                    "summary": file.summary,
+                    "id": _entry_id(project.name, file),
+                },
+            )
+            entry["date"] = min(entry["date"], when)
+        shown = [entry for version, entry in made.items() if version not in yanked]
+        return sorted(shown, key=lambda e: (e["date"], Version(e["version"])), reverse=True)
+
+    def feed(self, title: str, page: str, feed: str, entries: Sequence[dict[str, str]]) -> str:
+        """An Atom feed (RFC 4287) of ``entries`` (``releases``), beside the page for people
+        ``page``; its id stays the same as long as ``feed`` (its path) does."""
+        return self._render(
+            "browse/feed.xml",
+            title=title,
+            id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'sdistmaker-feed:' + feed)}",
+            updated=max((e["date"] for e in entries), default="1970-01-01T00:00:00Z"),
+            page=page,
+            feed=feed.rsplit("/", 1)[-1],
+            entries=entries,
+        )
+
+    def browse_index(self, rows: str, count: int, feed: str = "") -> str:
+        """The front page: ``count`` projects, their rows (``overview``) joined, and a link to
+        the feed of new releases (``feed``, when there is one)."""
+        rows = markupsafe.Markup(rows)
+        return self._render("browse/index.html", rows=rows, count=count, feed=feed)
 
     def project_pages(self, project: Project) -> tuple[str, str]:
         yanked = self.yanked.get(project.name, {})
@@ -301,8 +341,15 @@ def _releases(files: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(releases.values())
 
 
+def _entry_id(project: str, file: DistributionFile) -> str:
+    """A release's id in feeds: the same wherever the feed is read from, and another for
+    another index's release of the same name (its first file's hash differs)."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'sdistmaker:{project}:{file.sha256}')}"
+
+
 def _templates(folder: Path) -> list[Path]:
-    return sorted(path for path in folder.rglob("*.html") if path.is_file())
+    found = folder.rglob("*")
+    return sorted(p for p in found if p.suffix in TEMPLATE_SUFFIXES and p.is_file())
 
 
 def _printable(value: object) -> object:

@@ -30,6 +30,10 @@ BROWSE = "+"
 """The folder of the pages for people; no normalised project name can be "+"."""
 FRONT = "index.html"
 """The front page for people, in BROWSE: every project's page links to it."""
+FEED = "index.atom"
+"""The feed of the index's newest releases, in BROWSE; a project's is ``<name>.atom``."""
+FEED_LENGTH = 50
+"""Releases a feed lists, the newest."""
 
 
 @dataclass
@@ -93,6 +97,11 @@ class _Update:
             now, then = self.settings.special, self.before.special
             self.resettled = {n for n in now.keys() | then.keys() if now.get(n) != then.get(n)}
         self.overview = Overview()
+        self.recent = self.cache.recent()
+        # Without the newest releases remembered, only a full render lists them again.
+        self.everything |= self.recent is None
+        self.fresh: dict[str, list[dict[str, str]]] = {}
+        """The releases of the projects rendered in this run, for the index's feed."""
         self.rendered: list[str] = []
         self.retired: list[str] = []
         self.problems: dict[str, str] = {}
@@ -142,7 +151,9 @@ class _Update:
         fingerprint = self.renderer.fingerprint(project, self.settings.of(name))
         if entry is None or fingerprint != entry.fingerprint:
             failures = self.failures.get(name, ())
-            _write_pages(self.outdir, self.private, self.renderer, project, failures)
+            self.fresh[name] = _write_pages(
+                self.outdir, self.private, self.renderer, project, failures
+            )
             self.rendered.append(name)
         files = {f.filename: f for f in project.files}
         if files != record.files:
@@ -160,6 +171,8 @@ class _Update:
         names_changed = self.everything or overview.names_changed
         if names_changed or not (self.outdir / "index.html").exists():
             self._write_roots()
+        if self.fresh or self.retired or self.recent is None:
+            self._write_feed()
         if names_changed or overview.rows_changed:
             self._write_front_page()
         if overview.changed:
@@ -176,10 +189,28 @@ class _Update:
         names = self.overview.names()
         return names if self.unlisted is None else [n for n in names if not self.unlisted.match(n)]
 
+    def _write_feed(self) -> None:
+        """The index's feed: the newest releases it remembers of the projects not rendered
+        now, and those of the ones rendered, but of the projects that went or that the root
+        pages leave out."""
+        gone = {*self.fresh, *self.retired}
+        entries = [e for e in self.recent or [] if e["project"] not in gone]
+        entries += [e for name in self.fresh for e in self.fresh[name][:FEED_LENGTH]]
+        if self.unlisted is not None:
+            entries = [e for e in entries if not self.unlisted.match(e["project"])]
+        entries.sort(key=lambda e: (e["date"], e["project"], e["id"]), reverse=True)
+        entries = entries[:FEED_LENGTH]
+        if entries == self.recent and (self.outdir / BROWSE / FEED).exists():
+            return
+        page = self.renderer.feed("New releases", FRONT, f"{BROWSE}/{FEED}", entries)
+        write_atomically(self.outdir / BROWSE / FEED, page.encode(), self.private, durable=False)
+        self.cache.save_recent(entries)
+
     def _write_front_page(self) -> None:
         names = self._listed()
         rows = self.overview.rows(None if self.unlisted is None else set(names))
-        page = self.renderer.browse_index(rows, len(names))
+        feed = FEED if (self.outdir / BROWSE / FEED).exists() else ""
+        page = self.renderer.browse_index(rows, len(names), feed)
         write_atomically(self.outdir / BROWSE / FRONT, page.encode(), self.private, durable=False)
 
     def _write_roots(self) -> None:
@@ -296,7 +327,9 @@ def _write_pages(
     renderer: Renderer,
     project: Project,
     failures: Sequence[TagFailure],
-) -> None:
+) -> list[dict[str, str]]:
+    """Write the project's pages, its documents and its feed; return its releases as feeds
+    list them."""
     html, data = renderer.project_pages(project)
     folder = outdir / project.name
     # Each release's metadata read once, for the JSON API and the page for people.
@@ -304,11 +337,20 @@ def _write_pages(
     _write_documents(folder, staging, renderer.yanked.get(project.name, {}), project, metadata)
     write_atomically(folder / "index.json", data.encode(), staging, durable=False)
     write_atomically(folder / "index.html", html.encode(), staging, durable=False)
+    releases = renderer.releases(project)
+    feed = renderer.feed(
+        f"{project.name} releases", f"{project.name}.html", f"{BROWSE}/{project.name}.atom",
+        releases[:FEED_LENGTH],
+    )  # fmt: skip
+    write_atomically(
+        outdir / BROWSE / f"{project.name}.atom", feed.encode(), staging, durable=False
+    )
     page = renderer.browse_project(project, failures, metadata)
     write_atomically(
         outdir / BROWSE / f"{project.name}.html", page.encode(), staging, durable=False
     )
     logger.debug("rendered the pages of %s (%d files)", project.name, len(project.files))
+    return releases
 
 
 def _write_documents(
@@ -342,5 +384,6 @@ def _retire(outdir: Path, name: str) -> None:
     for page in ("index.html", "index.json", *_documents(folder)):
         (folder / page).unlink(missing_ok=True)
     (outdir / BROWSE / f"{name}.html").unlink(missing_ok=True)
+    (outdir / BROWSE / f"{name}.atom").unlink(missing_ok=True)
     with contextlib.suppress(OSError):  # not empty: it holds something that is not ours
         folder.rmdir()

@@ -61,6 +61,8 @@ URLS = [
     ("/simple/+", {}),
     ("/simple/+/", {}),
     ("/simple/+/acme-lib.html", {}),
+    ("/simple/+/acme-lib.atom", {}),
+    ("/simple/+/index.atom", {}),
     ("/simple/acme-private/", {}),
     ("/simple/Acme.Private", {}),
     ("/simple/upstream-only/", {}),
@@ -373,6 +375,7 @@ PROJECT_URLS = [
     ("/simple/{}/{}-1.0-py2.py3-none-any.whl", {}),
     ("/simple/{}/{}-1.0-py2.py3-none-any.whl.metadata", {}),
     ("/simple/+/{}.html", {}),
+    ("/simple/+/{}.atom", {}),
     ("/pypi/{}/json", {}),
     ("/pypi/{}/1.0/json", {}),
 ]
@@ -416,7 +419,8 @@ def test_a_project_access_keeps_from_a_reader_is_to_it_a_private_project_not_her
 def test_the_root_pages_list_only_what_every_reader_may_read(servers: tuple[int, int]) -> None:
     closed, _ = servers
     for reader in USERS:
-        for path, headers in [("/simple/", {}), ("/simple/", {"Accept": JSON}), ("/simple/+/", {})]:
+        shared = ["/simple/", "/simple/+/", "/simple/+/index.atom"]
+        for path, headers in [*[(p, {}) for p in shared], ("/simple/", {"Accept": JSON})]:
             page = fetch(closed, path, **headers, **basic(reader, PASSWORD))
             assert page.status == 200
             assert b"acme-lib" in page.body

@@ -17,6 +17,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import feedparser  # type: ignore[import-untyped]  # (it ships no types)
 import pypi_json
 import pytest
 from packaging.requirements import InvalidRequirement
@@ -314,6 +315,8 @@ URL_SHAPES = [
     "/simple/+/",
     "/simple/+/index.html",
     "/simple/+/acme-lib.html",
+    "/simple/+/acme-lib.atom",
+    "/simple/+/index.atom",
     "/simple/+/missing.html",
     "/simple/+/x/",
     "/simple/+/../acme-lib/",
@@ -731,6 +734,21 @@ def test_the_json_api_is_served_beside_the_index(server: int, outdir: Path) -> N
     assert json.loads(fetch(server, "/pypi/acme-app/json").body)["info"]["requires_dist"] == [
         "acme-lib"
     ]
+
+
+def test_the_feeds_are_served_for_feed_readers(server: int) -> None:
+    for path in ("/simple/+/index.atom", "/simple/+/acme-lib.atom"):
+        answer = fetch(server, path)
+        assert answer.status == 200
+        assert answer.header("Content-Type") == "application/atom+xml; charset=utf-8"
+        url = f"http://127.0.0.1:{server}{path}"
+        served = {"content-location": url, "content-type": answer.header("Content-Type")}
+        feed = feedparser.parse(answer.body, response_headers=served)
+        assert not feed.bozo
+        assert "acme-lib 1.0" in [entry.title for entry in feed.entries]
+        for entry in feed.entries:
+            page = urllib.parse.urlsplit(urllib.parse.urljoin(url, entry.link)).path
+            assert fetch(server, page).status == 200
 
 
 def test_a_wheel_says_the_sdist_it_was_built_from(outdir: Path) -> None:

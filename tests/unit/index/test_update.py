@@ -10,7 +10,9 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
+import feedparser  # type: ignore[import-untyped]  # (it ships no types)
 import html5lib
 import pypi_simple
 import pytest
@@ -442,3 +444,58 @@ def test_every_file_says_where_and_how_it_was_built(index: Path) -> None:
             "route": "build",
             "built": file["upload-time"],
         }
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def feed_entries(path: Path) -> list[tuple[str, str]]:
+    """Title and updated of each entry of the Atom feed at ``path``, checked to be one."""
+    parsed = feedparser.parse(path.read_bytes())
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    root = ElementTree.fromstring(path.read_bytes())
+    assert root.tag == f"{ATOM}feed"
+    for entry in root.iter(f"{ATOM}entry"):
+        assert entry.findtext(f"{ATOM}id", "").startswith("urn:uuid:")
+        [link] = entry.iter(f"{ATOM}link")
+        assert (path.parent / link.get("href", "")).is_file()  # the project's page for people
+    return [(e.title, e.updated) for e in parsed.entries]
+
+
+def test_feeds_list_new_releases_newest_first_but_those_yanked(index: Path) -> None:
+    lib = feed_entries(index / "+" / "acme-lib.atom")
+    assert [title for title, _ in lib] == ["acme-lib 2.0", "acme-lib 1.0"]  # 1.1 is yanked
+    assert lib[0][1] >= lib[1][1]
+    whole = feed_entries(index / "+" / "index.atom")
+    assert sorted(title for title, _ in whole) == [
+        "acme-app 1.0",
+        "acme-lib 1.0",
+        "acme-lib 2.0",
+        "legacy 0.5",
+    ]
+    assert [updated for _, updated in whole] == sorted((u for _, u in whole), reverse=True)
+    front = (index / "+" / "index.html").read_text()
+    assert (
+        '<link rel="alternate" type="application/atom+xml" title="New releases" href="index.atom">'
+        in front
+    )
+
+
+def test_the_index_feed_takes_a_new_release_from_its_project_alone(
+    index: Path, tmp_path: Path
+) -> None:
+    """The feed is written from what the index remembers and the one project rendered: the
+    other projects' pages are not rendered again."""
+    copy = tmp_path / "out"
+    shutil.copytree(index, copy)
+    pkg_info = "Metadata-Version: 2.1\nName: legacy\nVersion: 0.6\nSummary: newer\n"
+    sdist(copy / "legacy", pkg_info, "legacy-0.6.tar.gz")
+    before = {p: p.stat().st_mtime_ns for p in (copy / "+").glob("acme-*")}
+    defaults = write_defaults(
+        tmp_path, OUTDIR=str(copy), YANKED={"acme-lib": {"1.1": "broken <b>build</b>"}}
+    )
+    assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+    assert {p: p.stat().st_mtime_ns for p in (copy / "+").glob("acme-*")} == before
+    whole = feed_entries(copy / "+" / "index.atom")
+    assert whole[0][0] == "legacy 0.6"
+    assert len(whole) == 5
