@@ -8,12 +8,19 @@ a link only where its URL is http(s) or mail (never ``javascript:``).
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import importlib.metadata
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import markupsafe
+
+from sdistmaker.outdir.atomic import write_atomically
 
 if TYPE_CHECKING:
     from packaging.metadata import RawMetadata
@@ -41,18 +48,41 @@ def about(raw: RawMetadata | None) -> dict[str, Any]:
     }
 
 
-def readme(raw: RawMetadata | None) -> markupsafe.Markup:
+def readme(raw: RawMetadata | None, kept: Path | None = None) -> markupsafe.Markup:
     """The release's long description as PyPI shows it: reStructuredText unless its content type
-    says Markdown or plain text, plain text when it does not render; sanitised."""
+    says Markdown or plain text, plain text when it does not render; sanitised. Kept in the
+    folder ``kept``, by what it was rendered from: a long reStructuredText README takes longer
+    to render than all the rest of its page, and every page is rendered again after a
+    template changes."""
     text = (raw or {}).get("description", "")
     if not text.strip():
         return markupsafe.Markup("")
+    content_type = (raw or {}).get("description_content_type", "")
+    if kept is None:
+        return _rendered(text, content_type)
+    source = "\0".join([_renderer_version(), content_type, text])
+    path = kept / f"{hashlib.sha256(source.encode()).hexdigest()}.html"
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        return markupsafe.Markup(path.read_text("utf-8"))
+    rendered = _rendered(text, content_type)
+    kept.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, rendered.encode(), kept, durable=False)
+    return rendered
+
+
+@functools.cache
+def _renderer_version() -> str:
+    return importlib.metadata.version("readme-renderer")
+
+
+def _rendered(text: str, content_type: str) -> markupsafe.Markup:
+    """``text`` rendered as its ``content_type`` says, as readme_renderer renders it for PyPI."""
     # Only here: a run that renders no README does not load docutils and its kin.
     import readme_renderer.markdown
     import readme_renderer.rst
     import readme_renderer.txt
 
-    kind, _, parameters = (raw or {}).get("description_content_type", "").partition(";")
+    kind, _, parameters = content_type.partition(";")
     kind = kind.strip().lower()
     rendered: str | None
     if kind == "text/markdown":

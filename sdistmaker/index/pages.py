@@ -234,7 +234,7 @@ class Renderer:
             "browse/project.html",
             project=shown,
             about=facts,
-            readme=readme(raw),
+            readme=readme(raw, self.compiled and self.compiled.parent / "readmes"),
             releases=_releases(files),
             files=files,
             failures=failures,

@@ -73,13 +73,16 @@ class SvnProject(Source):
         for entry in list_folder(f"{self.url}/tags", self.options.timeout):
             version = version_from_tag_name(entry.name)
             if entry.kind == "dir" and version is not None:
-                found.append(self.tag(entry.name, version, entry.revision))
+                found.append(self.tag(entry.name, version, entry.revision, made=entry.changed_at))
         return found
 
-    def tag(self, name: str, version: str, revision: str, location: str = "") -> Tag:
-        """Its tag ``name``, as of ``revision``; ``location`` (its public URL) as named."""
+    def tag(
+        self, name: str, version: str, revision: str, location: str = "", made: float | None = None
+    ) -> Tag:
+        """Its tag ``name``, as of ``revision`` (made at ``made``, when the listing said);
+        ``location`` (its public URL) as named."""
         location = location or f"{self.location}/tags/{quote(name)}"
-        export = functools.partial(self._export, name, revision, location)
+        export = functools.partial(self._export, name, revision, location, made)
         return Tag(
             project=self.name,
             name=name,
@@ -92,8 +95,14 @@ class SvnProject(Source):
             export=export,
         )
 
-    def _export(
-        self, name: str, revision: str, location: str, destination: Path, deadline: float
+    def _export(  # noqa: PLR0913 (a tag as crawled, where to, by when)
+        self,
+        name: str,
+        revision: str,
+        location: str,
+        made: float | None,
+        destination: Path,
+        deadline: float,
     ) -> float | None:
         url = f"{self.url}/tags/{quote(name)}"
         # The peg revision pins the tag as it was crawled, even if it is deleted and recreated.
@@ -102,7 +111,8 @@ class SvnProject(Source):
         externals.refuse_any_from_elsewhere(target)
         svn("export", "--quiet", target, str(destination), url=location, deadline=deadline)
         refuse_links_out_of(destination)
-        return info(target, deadline).changed_at
+        # A tag remembered from an earlier crawl was listed without its date.
+        return made if made is not None else info(target, deadline).changed_at
 
     def roots(self, deadline: float) -> tuple[str, ...]:
         """The repository's URL as read, and as BASE names it (BASE_ON_SERVER may differ)."""

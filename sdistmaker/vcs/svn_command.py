@@ -44,12 +44,14 @@ class Entry:
     kind: str
     revision: str
     """The entry's last-changed revision."""
+    changed_at: float | None = None
+    """When that revision was made, in seconds since the epoch."""
 
 
 def list_folder(url: str, timeout: float = READ_TIMEOUT) -> list[Entry]:
     root = ET.fromstring(svn("list", "--xml", url, url=url, deadline=deadline_in(timeout)))
     return [
-        Entry(entry.findtext("name", ""), entry.get("kind", ""), _revision(entry))
+        Entry(entry.findtext("name", ""), entry.get("kind", ""), _revision(entry), _seconds(entry))
         for entry in root.iter("entry")
     ]
 

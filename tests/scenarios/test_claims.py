@@ -40,7 +40,9 @@ def assert_acme_utils_alone(outdir: Path) -> None:
     """OUTDIR serves acme.utils alone, and the rules keep its name alone from PyPI."""
     assert served(outdir) == ["+", "acme-utils", "index.html", "index.json"]
     assert sorted(path.name for path in (outdir / "+").iterdir()) == [
+        "acme-utils.atom",
         "acme-utils.html",
+        "index.atom",
         "index.html",
     ]
     assert listed(outdir) == {"acme-utils": ["acme_utils-1.0.tar.gz"]}

@@ -526,6 +526,7 @@ def test_no_page_ever_links_to_a_page_not_there(tmp_path: Path) -> None:
         [f"rename {name}/{page}" for name in ("alpha", "beta") for page in PAGES]
         + [f"rename {name}/{d}" for name in ("alpha", "beta") for d in API_DOCUMENTS]
         + ["rename +/alpha.html", "rename +/beta.html", "rename index.html", "rename index.json"]
+        + ["rename +/alpha.atom", "rename +/beta.atom", "rename +/index.atom"]
         + ["rename +/index.html"] * 2
     )
 
@@ -533,11 +534,12 @@ def test_no_page_ever_links_to_a_page_not_there(tmp_path: Path) -> None:
     # page links to it while its own go.
     (outdir / "beta" / "beta-1.0.tar.gz").unlink()
     steps = render_checking_every_step(outdir, defaults, assert_links_resolve)
-    assert steps[-5:] == [
+    assert steps[-6:] == [
         "remove beta/index.html",
         "remove beta/index.json",
         "remove beta/pypi-1.0.json",
         "remove beta/pypi.json",
         "remove +/beta.html",
+        "remove +/beta.atom",
     ]
     assert not (outdir / "beta").exists()

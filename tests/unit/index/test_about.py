@@ -3,6 +3,8 @@ READMEs rendered and sanitised as PyPI does it, links only where they are safe."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import html5lib
 import pytest
 from packaging.metadata import RawMetadata, parse_email
@@ -147,3 +149,16 @@ def test_dependencies_license_and_pythons_as_the_metadata_gives_them() -> None:
     assert about(metadata(license_expression="MIT OR Apache-2.0", license="ignored"))[
         "license"
     ] == ("MIT OR Apache-2.0")
+
+
+def test_a_readme_rendered_once_is_kept_by_what_it_was_rendered_from(tmp_path: Path) -> None:
+    raw = metadata(description="Title\n=====\n\ntext\n")
+    assert "<h1>Title" in readme(raw, tmp_path)
+    [kept] = tmp_path.iterdir()
+    kept.write_text("<p>as kept</p>")
+    assert readme(raw, tmp_path) == "<p>as kept</p>"
+    as_markdown = metadata(
+        description="Title\n=====\n\ntext\n", description_content_type="text/markdown"
+    )
+    assert "as kept" not in readme(as_markdown, tmp_path)
+    assert len(list(tmp_path.iterdir())) == 2

@@ -16,7 +16,7 @@ import pytest
 from helpers.repositories import SvnRepository
 from helpers.system import soon
 from sdistmaker.errors import VcsError
-from sdistmaker.vcs.svn_command import Entry, Info, info, list_folder, svn
+from sdistmaker.vcs.svn_command import Info, info, list_folder, svn
 
 
 def test_a_listing_gives_names_kinds_and_last_changed_revisions(
@@ -25,17 +25,24 @@ def test_a_listing_gives_names_kinds_and_last_changed_revisions(
     svn_repository.mkdir("p/trunk")
     svn_repository.commit_files("p/trunk", {"setup.py": "", "src/p.py": ""})
     svn_repository.mkdir("q")
-    assert list_folder(f"{svn_repository.url}/p/trunk") == [
-        Entry("setup.py", "file", "2"),
-        Entry("src", "dir", "2"),
+    listed = list_folder(f"{svn_repository.url}/p/trunk")
+    assert [(e.name, e.kind, e.revision) for e in listed] == [
+        ("setup.py", "file", "2"),
+        ("src", "dir", "2"),
     ]
-    assert list_folder(svn_repository.url) == [Entry("p", "dir", "2"), Entry("q", "dir", "3")]
+    top = list_folder(svn_repository.url)
+    assert [(e.name, e.kind, e.revision) for e in top] == [("p", "dir", "2"), ("q", "dir", "3")]
+    # When each last change was made: revision 3 after revision 2, both moments ago.
+    made = [e.changed_at or 0.0 for e in top]
+    assert made[0] <= made[1] <= time.time() < made[0] + 60
 
 
 def test_info_gives_kind_last_change_and_repository_root(svn_repository: SvnRepository) -> None:
     svn_repository.mkdir("p/trunk", "q")
     svn_repository.mkdir("q/later")
-    assert info(f"{svn_repository.url}/p/trunk/", soon()) == Info("dir", "1", svn_repository.url)
+    found = info(f"{svn_repository.url}/p/trunk/", soon())
+    assert found == Info("dir", "1", svn_repository.url, found.changed_at)
+    assert found.changed_at is not None and abs(found.changed_at - time.time()) < 60
     assert info(f"{svn_repository.url}/q", soon()).last_changed == "2"
 
 
