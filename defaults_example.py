@@ -129,6 +129,16 @@ UPLOAD_TO = [
     # "https://devpi.example.com/acme/prod/",
 ]
 
+# Object storage the whole index is copied to after each run, to serve it from there (README:
+# Serving from object storage): S3, or a store that speaks its protocol at "endpoint" (MinIO, R2,
+# Ceph). Credentials come from the standard AWS chain (AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY, ~/.aws, an instance role); never put them here. A run copies what
+# changed, files before the pages that link them; a failed copy makes the run exit 1 and is
+# completed by the next run. Needs boto3: pip install "sdistmaker[s3]".
+PUBLISH_TO = [
+    # {"url": "s3://acme-pypi/simple", "endpoint": "https://minio.example.com"},
+]
+
 # Releases installers should pass over unless asked for exactly (PEP 592), with the reason shown
 # to users ("" for none): {"project": {"version": "reason"}}. Apply a change without a crawl
 # with ``sdists_from_tags --render-only``.

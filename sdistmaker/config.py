@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from sdistmaker import vcs
+from sdistmaker import publishing, vcs
 from sdistmaker.errors import ConfigError
 from sdistmaker.mirroring import setting as mirroring
 from sdistmaker.mirroring.setting import Mirror
@@ -45,6 +45,8 @@ class Config:
     """Normalised project name -> normalised version -> reason (PEP 592)."""
     upload_to: tuple[str, ...] = ()
     """Upload URLs of repositories every newly built file goes to."""
+    publish_to: tuple[dict[str, str], ...] = ()
+    """Stores the whole index is copied to after each run (``{"url": "s3://bucket/prefix"}``)."""
     private_names: tuple[str, ...] = ()
     """Globs of names that must never be looked up upstream."""
     wheels: bool = False
@@ -195,6 +197,7 @@ SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "PRIVATE_NAMES": ("private_names", _name_globs),
     "ACCESS": ("access", _access),
     "UPLOAD_TO": ("upload_to", _urls),
+    "PUBLISH_TO": ("publish_to", publishing.check),
     "MIRROR": ("mirror", mirroring.check),
     "TEMPLATES": ("templates", _path),
 }

@@ -56,6 +56,9 @@ class State:
     release tag that may hold a Python project."""
     unindexed: list[str] = field(default_factory=list)
     """Projects a file was published to since the index was last brought up to date."""
+    unpublished: list[str] = field(default_factory=list)
+    """Projects whose pages changed since the index was last copied to every store of
+    PUBLISH_TO."""
     memory: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Version-control system's name -> what its last crawl kept, to read less the next time
     (in the state file under the system's name)."""
@@ -121,6 +124,7 @@ def _state(data: object) -> State:
         uploads=shapes.mapping(top.get("uploads", {}), "uploads", shapes.strings),
         projects=shapes.mapping(top.get("projects", {}), "projects", shapes.of_str),
         unindexed=shapes.strings(top.get("unindexed", []), "unindexed"),
+        unpublished=shapes.strings(top.get("unpublished", []), "unpublished"),
         memory={
             system.name: system.check_memory(top[system.name], system.name)
             for system in vcs.systems()

@@ -26,6 +26,8 @@ def render(job: Job, everything: bool = False) -> Summary:
     changed = None if everything else job.state.unindexed
     result = index.update(job.config.outdir, job.store.private, shown, changed)
     job.state.unindexed = []
+    if job.config.publish_to:  # copied to the stores next, or by a later run
+        job.state.unpublished = sorted({*job.state.unpublished, *result.rendered})
     rules.write_server_rules(
         job.store.private,
         job.config.private_names,

@@ -1,4 +1,5 @@
-"""One run, as the pipeline reads: crawl, plan, build, publish, upload, render."""
+"""One run, as the pipeline reads: crawl, plan, build, publish, upload, render, publish the
+index."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sdistmaker.pipeline.job import Failure, Job, Summary
 from sdistmaker.pipeline.mirror import mirror
 from sdistmaker.pipeline.plan import record_folders, to_build
 from sdistmaker.pipeline.publish import upload
+from sdistmaker.pipeline.publish_index import publish_index
 from sdistmaker.pipeline.render import render
 from sdistmaker.pipeline.workers import Progress, build_all
 
@@ -51,7 +53,9 @@ def run(  # noqa: PLR0913 (the command line's options, by keyword)
             if config.templates is not None:
                 index.check_templates(store.private, config.templates)
             if render_only:
-                return render(job, everything=True)
+                render(job, everything=True)
+                publish_index(job)
+                return job.summary
             if not dry_run:
                 record_folders(job)
             todo = to_build(job, retry_failed)
@@ -61,7 +65,9 @@ def run(  # noqa: PLR0913 (the command line's options, by keyword)
                 build_all(job, todo, progress)
             mirror(job)
             upload(job)
-            return render(job)
+            render(job)
+            publish_index(job)
+            return job.summary
         except OSError as error:
             # A full or read-only disk stops the run: nothing half-done is published or recorded
             # (files and state are staged, then renamed), so the next run does what this could not.

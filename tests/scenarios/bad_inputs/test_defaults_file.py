@@ -88,6 +88,21 @@ defaults_file_error(
     r"-_. and the wildcards \* and \?",
 )
 defaults_file_error(
+    "defaults_file_publishing_to_a_store_of_no_known_kind",
+    "PUBLISH_TO = [{'url': 'gs://acme-pypi/simple'}]\n",
+    r":2: PUBLISH_TO names 'gs://acme-pypi/simple': a store's url starts with s3://",
+)
+defaults_file_error(
+    "defaults_file_publishing_to_a_store_with_credentials_in_its_entry",
+    "PUBLISH_TO = [{'url': 's3://acme-pypi', 'secret_key': 'x'}]\n",
+    r":2: PUBLISH_TO gives secret_key for s3://acme-pypi, which takes url, endpoint, region",
+)
+defaults_file_error(
+    "defaults_file_publishing_to_a_bucket_no_store_can_have",
+    "PUBLISH_TO = [{'url': 's3://Acme_PyPI/simple'}]\n",
+    r":2: PUBLISH_TO names 's3://Acme_PyPI/simple', no bucket: s3://bucket or s3://bucket/prefix",
+)
+defaults_file_error(
     "defaults_file_with_the_root_folder_as_outdir",
     "OUTDIR = '/'\n",
     ":2: OUTDIR is the root folder: name a folder of its own",

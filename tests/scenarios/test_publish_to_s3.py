@@ -1,0 +1,191 @@
+"""PUBLISH_TO: the index copied to object storage after each run. moto's server (helpers/s3.py)
+stands in for S3 and the stores that speak its protocol; a recording proxy in front of it counts
+what each run asks of the store, and plays a network gone down."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from helpers.index_checks import assert_links_resolve
+from helpers.projects import hatchling_project, write_defaults
+from helpers.repositories import GitRepository
+from helpers.s3 import BUCKET, SECRET, Recording, download, objects, s3_store
+from sdistmaker.cli import sdists_from_tags
+
+PREFIX = "pypi"
+
+
+@pytest.fixture
+def store() -> Iterator[tuple[str, Recording]]:
+    with s3_store() as endpoint_and_recording:
+        yield endpoint_and_recording
+
+
+@pytest.fixture
+def world(tmp_path: Path, store: tuple[str, Recording]) -> tuple[Path, GitRepository]:
+    """Two projects built from git tags, the defaults publishing to the store; returns the
+    defaults file and one project's repository, to tag again."""
+    endpoint, _ = store
+    repositories = []
+    for name in ("acme-lib", "acme-app"):
+        repository = GitRepository(tmp_path / "git" / name)
+        repository.commit(hatchling_project(name, "1.0"))
+        repository.tag("1.0")
+        repositories.append(repository)
+    defaults = write_defaults(
+        tmp_path,
+        GIT_REPOSITORIES=[r.url for r in repositories],
+        OUTDIR="out",
+        WHEELS=True,
+        PUBLISH_TO=[{"url": f"s3://{BUCKET}/{PREFIX}", "endpoint": endpoint}],
+    )
+    return defaults, repositories[0]
+
+
+def run(defaults: Path, *options: str) -> int:
+    return sdists_from_tags([*options, "-d", str(defaults)])
+
+
+def served(outdir: Path) -> set[str]:
+    """What OUTDIR serves, as keys below the prefix: all but sdistmaker's folder and dot files."""
+    return {
+        f"{PREFIX}/{path.relative_to(outdir).as_posix()}"
+        for path in outdir.rglob("*")
+        if path.is_file() and not any(p.startswith(".") for p in path.relative_to(outdir).parts)
+    }
+
+
+def test_the_index_is_copied_whole_with_its_types_and_cache_headers(
+    world: tuple[Path, GitRepository], store: tuple[str, Recording], tmp_path: Path
+) -> None:
+    defaults, _ = world
+    endpoint, recording = store
+    assert run(defaults, "-q") == 0
+    held = objects(endpoint)
+    assert set(held) == served(tmp_path / "out")
+    assert {key: value["type"] for key, value in held.items() if key.count("/") == 1} == {
+        "pypi/index.html": "text/html; charset=utf-8",
+        "pypi/index.json": "application/vnd.pypi.simple.v1+json",
+    }
+    kinds = {
+        "acme-lib/acme_lib-1.0.tar.gz": ("application/gzip", "immutable"),
+        "acme-lib/acme_lib-1.0-py2.py3-none-any.whl": ("application/zip", "immutable"),
+        "acme-lib/acme_lib-1.0-py2.py3-none-any.whl.metadata": (
+            "text/plain; charset=utf-8",
+            "immutable",
+        ),
+        "acme-lib/index.html": ("text/html; charset=utf-8", "max-age=60"),
+        "acme-lib/index.json": ("application/vnd.pypi.simple.v1+json", "max-age=60"),
+        "acme-lib/pypi.json": ("application/json", "max-age=60"),
+        "acme-lib/pypi-1.0.json": ("application/json", "max-age=60"),
+        "+/acme-lib.html": ("text/html; charset=utf-8", "max-age=60"),
+        "+/acme-lib.atom": ("application/atom+xml; charset=utf-8", "max-age=60"),
+        "+/index.atom": ("application/atom+xml; charset=utf-8", "max-age=60"),
+    }
+    for key, (content_type, cache) in kinds.items():
+        assert held[f"{PREFIX}/{key}"]["type"] == content_type, key
+        assert cache in held[f"{PREFIX}/{key}"]["cache"], key
+    assert held[f"{PREFIX}/acme-lib/acme_lib-1.0.tar.gz"]["cache"] == (
+        "public, max-age=31536000, immutable"
+    )
+
+    # Nothing new: the store is neither listed nor read, and nothing is copied.
+    recording.seen.clear()
+    assert run(defaults, "-q") == 0
+    assert recording.seen == []
+
+
+def test_a_new_release_copies_its_project_and_the_root_pages_alone(
+    world: tuple[Path, GitRepository], store: tuple[str, Recording]
+) -> None:
+    defaults, lib = world
+    _, recording = store
+    assert run(defaults, "-q") == 0
+    recording.seen.clear()
+    lib.commit(hatchling_project("acme-lib", "1.1"))
+    lib.tag("1.1")
+    assert run(defaults, "-q") == 0
+    copied = [unquote(key).removeprefix(f"/{BUCKET}/{PREFIX}/") for key in recording.puts()]
+    assert copied == [
+        # Files first, then the project's pages, then the root pages and the pages for people.
+        "acme-lib/acme_lib-1.1-py2.py3-none-any.whl",
+        "acme-lib/acme_lib-1.1-py2.py3-none-any.whl.metadata",
+        "acme-lib/acme_lib-1.1.tar.gz",
+        "acme-lib/acme_lib-1.1.tar.gz.metadata",
+        "acme-lib/index.html",
+        "acme-lib/index.json",
+        "acme-lib/pypi-1.0.json",  # its last_serial moved
+        "acme-lib/pypi-1.1.json",
+        "acme-lib/pypi.json",
+        "+/acme-lib.atom",
+        "+/acme-lib.html",
+        "+/index.atom",
+        "+/index.html",  # the project's row: its latest release
+    ]  # the root pages list the same projects: not copied again
+    assert [line for line in recording.seen if not line.startswith("PUT ")] == []
+
+
+def test_a_publish_cut_short_leaves_no_page_linking_to_what_is_missing(
+    world: tuple[Path, GitRepository],
+    store: tuple[str, Recording],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    defaults, _ = world
+    endpoint, recording = store
+    # 24 objects: cut among the files, then among the projects' pages, then among the
+    # pages for people, each run going on from where the last stopped.
+    for refuse_after in (3, 6, 9):
+        recording.seen.clear()
+        recording.refuse_after = refuse_after
+        caplog.clear()
+        assert run(defaults, "-q") == 1  # one line, naming the store and what it refused
+        [line] = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert line.startswith(f"failed publishing to s3://{BUCKET}/{PREFIX}: cannot publish ")
+        held = tmp_path / f"held-{refuse_after}"
+        recording.refuse_after = None
+        download(endpoint, f"{PREFIX}/", held)
+        assert_pages_link_only_to_what_is_held(held)
+    recording.refuse_after = None
+    assert run(defaults, "-q") == 0  # the next run completes it
+    assert set(objects(endpoint)) == served(tmp_path / "out")
+
+
+def assert_pages_link_only_to_what_is_held(held: Path) -> None:
+    """Every page the store holds links to pages and files it holds."""
+    if (held / "index.html").exists():
+        assert_links_resolve(held, files=True)
+    for page in held.glob("*/index.json"):
+        for file in json.loads(page.read_text())["files"]:
+            assert (page.parent / unquote(file["url"])).is_file(), (page, file["url"])
+    for document in held.glob("*/pypi*.json"):
+        for file in json.loads(document.read_text())["urls"]:
+            assert (document.parent / file["filename"]).is_file(), (document, file)
+
+
+def test_credentials_show_nowhere(
+    world: tuple[Path, GitRepository],
+    store: tuple[str, Recording],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    defaults, _ = world
+    _, recording = store
+    recording.refuse_after = 2
+    assert run(defaults, "-v") == 1
+    recording.refuse_after = None
+    assert run(defaults, "-v") == 0
+    said = capsys.readouterr()
+    shown = said.out + said.err + caplog.text
+    assert "publishing to s3://" in shown
+    assert SECRET not in shown
+    for path in (tmp_path / "out").rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
