@@ -156,6 +156,9 @@ class Record:
     """What the index remembers of one project's files."""
 
     files: dict[str, DistributionFile] = field(default_factory=dict)
+    documents: str = ""
+    """What its JSON API documents were last written from (a fingerprint of its files, yanks
+    and provenance): they depend on no template, and are not written again while it holds."""
 
 
 class IndexCache:
@@ -210,17 +213,19 @@ class IndexCache:
         if not isinstance(data, dict) or data.get("version") != VERSION:
             return Record()
         files = data.get("files")
+        documents = data.get("documents")
         return Record(
             {  # facts of another shape are read again from the file
                 filename: DistributionFile(**facts)
                 for filename, facts in (files.items() if isinstance(files, dict) else ())
                 if isinstance(facts, dict) and set(facts) == _FACTS
             },
+            documents if isinstance(documents, str) else "",
         )
 
     def save_record(self, name: str, record: Record) -> None:
         files = {filename: vars(facts) for filename, facts in record.files.items()}
-        data = {"version": VERSION, "files": files}
+        data = {"version": VERSION, "files": files, "documents": record.documents}
         self._write(self.records / f"{name}.json", json.dumps(data).encode())
 
     def forget(self, name: str) -> None:

@@ -354,7 +354,7 @@ def _templates(folder: Path) -> list[Path]:
 
 def _printable(value: object) -> object:
     """Metadata may hold any character; HTML takes no control character but tab and line ends."""
-    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+    if type(value) is str and not value.isprintable():  # most are: no control character
         return without_controls(value, keep="\t\n\r")
     return value
 

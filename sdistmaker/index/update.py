@@ -149,15 +149,19 @@ class _Update:
                 self.retired.append(name)
             return
         fingerprint = self.renderer.fingerprint(project, self.settings.of(name))
+        yanked = sorted(self.renderer.yanked.get(name, {}).items())
+        documents = self.renderer.fingerprint(project, f"documents {yanked}")
+        if documents == record.documents and (folder / api.PROJECT_DOCUMENT).exists():
+            documents = ""  # as written: a template changed, or the failed tags
         if entry is None or fingerprint != entry.fingerprint:
             failures = self.failures.get(name, ())
             self.fresh[name] = _write_pages(
-                self.outdir, self.private, self.renderer, project, failures
+                self.outdir, self.private, self.renderer, (project, failures), documents
             )
             self.rendered.append(name)
         files = {f.filename: f for f in project.files}
-        if files != record.files:
-            self.cache.save_record(name, Record(files))
+        if files != record.files or (documents and documents != record.documents):
+            self.cache.save_record(name, Record(files, documents or record.documents))
         row = self.renderer.overview(project)["row"]
         mtime_ns = folder.stat().st_mtime_ns  # after our own writes to the folder
         self.overview.set(name, Entry(mtime_ns, fingerprint, unreadable, row))
@@ -325,30 +329,30 @@ def _write_pages(
     outdir: Path,
     staging: Path,
     renderer: Renderer,
-    project: Project,
-    failures: Sequence[TagFailure],
+    shown: tuple[Project, Sequence[TagFailure]],
+    documents: str,
 ) -> list[dict[str, str]]:
-    """Write the project's pages, its documents and its feed; return its releases as feeds
-    list them."""
+    """Write the project's pages, its JSON API documents (unless ``documents`` is empty: they
+    are as written) and its feed; return its releases as feeds list them. A page a template
+    change left as it was is not written again."""
+    project, failures = shown
     html, data = renderer.project_pages(project)
     folder = outdir / project.name
     # Each release's metadata read once, for the JSON API and the page for people.
     metadata = functools.cache(api.metadata_in(folder, project.files))
-    _write_documents(folder, staging, renderer.yanked.get(project.name, {}), project, metadata)
-    write_atomically(folder / "index.json", data.encode(), staging, durable=False)
-    write_atomically(folder / "index.html", html.encode(), staging, durable=False)
+    if documents:
+        yanked = renderer.yanked.get(project.name, {})
+        _write_documents(folder, staging, yanked, project, metadata)
+    _write_changed(folder / "index.json", data.encode(), staging)
+    _write_changed(folder / "index.html", html.encode(), staging)
     releases = renderer.releases(project)
     feed = renderer.feed(
         f"{project.name} releases", f"{project.name}.html", f"{BROWSE}/{project.name}.atom",
         releases[:FEED_LENGTH],
     )  # fmt: skip
-    write_atomically(
-        outdir / BROWSE / f"{project.name}.atom", feed.encode(), staging, durable=False
-    )
+    _write_changed(outdir / BROWSE / f"{project.name}.atom", feed.encode(), staging)
     page = renderer.browse_project(project, failures, metadata)
-    write_atomically(
-        outdir / BROWSE / f"{project.name}.html", page.encode(), staging, durable=False
-    )
+    _write_changed(outdir / BROWSE / f"{project.name}.html", page.encode(), staging)
     logger.debug("rendered the pages of %s (%d files)", project.name, len(project.files))
     return releases
 
@@ -363,13 +367,18 @@ def _write_documents(
     """The project's JSON API documents; those of versions it no longer has go."""
     written = api.documents(project, yanked, metadata)
     for name, data in written.items():
-        path = folder / name
-        with contextlib.suppress(FileNotFoundError):
-            if path.read_bytes() == data:
-                continue  # most, when one release is added to many
-        write_atomically(path, data, staging, durable=False)
+        _write_changed(folder / name, data, staging)
     for stale in _documents(folder) - written.keys():
         (folder / stale).unlink(missing_ok=True)
+
+
+def _write_changed(path: Path, data: bytes, staging: Path) -> None:
+    """Write ``data`` to ``path`` unless it holds it already: reading costs less than
+    replacing, and most pages stay the same when one template changes."""
+    with contextlib.suppress(FileNotFoundError):
+        if path.read_bytes() == data:
+            return
+    write_atomically(path, data, staging, durable=False)
 
 
 def _documents(folder: Path) -> set[str]:
@@ -381,7 +390,7 @@ def _documents(folder: Path) -> set[str]:
 def _retire(outdir: Path, name: str) -> None:
     """Remove the pages of a project that has none any more: only pages, never a file."""
     folder = outdir / name
-    for page in ("index.html", "index.json", *_documents(folder)):
+    for page in ("index.html", "index.json", *sorted(_documents(folder))):
         (folder / page).unlink(missing_ok=True)
     (outdir / BROWSE / f"{name}.html").unlink(missing_ok=True)
     (outdir / BROWSE / f"{name}.atom").unlink(missing_ok=True)

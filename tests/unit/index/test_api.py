@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 
 from helpers.projects import write_defaults
 from sdistmaker.cli import sdists_from_tags
+from sdistmaker.index.pages import SHIPPED
 
 HOST = "https://pypi.example.com"
 
@@ -87,3 +88,20 @@ def test_a_version_whose_files_are_gone_loses_its_document(index: Path, tmp_path
     assert not (copy / "acme-lib" / "pypi-2.0.json").exists()
     assert document(copy, "acme-lib")["info"]["version"] == "1.0"
     assert document(copy, "acme-lib", "1.1")["info"]["yanked"] is True
+
+
+def test_a_template_change_leaves_the_documents_as_they_are(index: Path, tmp_path: Path) -> None:
+    """They depend on no template: a run after one changes writes the pages alone."""
+    copy = tmp_path / "out"
+    shutil.copytree(index, copy)
+    documents = {p: p.stat().st_mtime_ns for p in copy.glob("*/pypi*.json")}
+    page = copy / "acme-lib" / "index.html"
+    before = page.stat().st_mtime_ns
+    own = tmp_path / "templates" / "simple"
+    own.mkdir(parents=True)
+    (own / "project.html").write_text((SHIPPED / "simple" / "project.html").read_text() + "\n")
+    yanked = {"acme-lib": {"1.1": "broken <b>build</b>"}}
+    defaults = write_defaults(tmp_path, OUTDIR=str(copy), TEMPLATES="templates", YANKED=yanked)
+    assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
+    assert page.stat().st_mtime_ns != before
+    assert {p: p.stat().st_mtime_ns for p in copy.glob("*/pypi*.json")} == documents
