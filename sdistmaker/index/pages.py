@@ -245,22 +245,22 @@ class Renderer:
         tag's date, else when its first file was stored), its summary, an id of its own."""
         yanked = self.yanked.get(project.name, {})
         made: dict[str, dict[str, str]] = {}
-        for file in project.files:
-            facts = project.provenance.get(file.filename, {})
-            when = facts.get("tagged", file.upload_time)
-            entry = made.setdefault(
-                file.version,
-                {
+        for file in project.files:  # in version order
+            when = project.provenance.get(file.filename, {}).get("tagged", file.upload_time)
+            entry = made.get(file.version)
+            if entry is None:
+                made[file.version] = {
                     "project": project.name,
                     "version": file.version,
                     "date": when,
                     "summary": file.summary,
                     "id": _entry_id(project.name, file),
-                },
-            )
-            entry["date"] = min(entry["date"], when)
+                }
+            elif when < entry["date"]:
+                entry["date"] = when
+        order = {version: number for number, version in enumerate(made)}
         shown = [entry for version, entry in made.items() if version not in yanked]
-        return sorted(shown, key=lambda e: (e["date"], Version(e["version"])), reverse=True)
+        return sorted(shown, key=lambda e: (e["date"], order[e["version"]]), reverse=True)
 
     def feed(self, title: str, page: str, feed: str, entries: Sequence[dict[str, str]]) -> str:
         """An Atom feed (RFC 4287) of ``entries`` (``releases``), beside the page for people
