@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import heapq
 import logging
 import os
 import re
@@ -100,8 +101,9 @@ class _Update:
         self.recent = self.cache.recent()
         # Without the newest releases remembered, only a full render lists them again.
         self.everything |= self.recent is None
-        self.fresh: dict[str, list[dict[str, str]]] = {}
-        """The releases of the projects rendered in this run, for the index's feed."""
+        self.newest: list[tuple[tuple[str, str, str], dict[str, str]]] = []
+        """The newest releases of the projects rendered in this run, for the index's feed: a
+        heap of FEED_LENGTH at most (a full render does not keep every release)."""
         self.rendered: list[str] = []
         self.retired: list[str] = []
         self.problems: dict[str, str] = {}
@@ -155,9 +157,10 @@ class _Update:
             documents = ""  # as written: a template changed, or the failed tags
         if entry is None or fingerprint != entry.fingerprint:
             failures = self.failures.get(name, ())
-            self.fresh[name] = _write_pages(
+            releases = _write_pages(
                 self.outdir, self.private, self.renderer, (project, failures), documents
             )
+            self._keep_newest(releases)
             self.rendered.append(name)
         files = {f.filename: f for f in project.files}
         if files != record.files or (documents and documents != record.documents):
@@ -175,7 +178,7 @@ class _Update:
         names_changed = self.everything or overview.names_changed
         if names_changed or not (self.outdir / "index.html").exists():
             self._write_roots()
-        if self.fresh or self.retired or self.recent is None:
+        if self.rendered or self.retired or self.recent is None:
             self._write_feed()
         if names_changed or overview.rows_changed:
             self._write_front_page()
@@ -197,18 +200,31 @@ class _Update:
         """The index's feed: the newest releases it remembers of the projects not rendered
         now, and those of the ones rendered, but of the projects that went or that the root
         pages leave out."""
-        gone = {*self.fresh, *self.retired}
+        gone = {*self.rendered, *self.retired}
         entries = [e for e in self.recent or [] if e["project"] not in gone]
-        entries += [e for name in self.fresh for e in self.fresh[name][:FEED_LENGTH]]
+        entries += [entry for _, entry in self.newest]
         if self.unlisted is not None:
             entries = [e for e in entries if not self.unlisted.match(e["project"])]
-        entries.sort(key=lambda e: (e["date"], e["project"], e["id"]), reverse=True)
+        entries.sort(key=_newness, reverse=True)
         entries = entries[:FEED_LENGTH]
         if entries == self.recent and (self.outdir / BROWSE / FEED).exists():
             return
         page = self.renderer.feed("New releases", FRONT, f"{BROWSE}/{FEED}", entries)
         write_atomically(self.outdir / BROWSE / FEED, page.encode(), self.private, durable=False)
         self.cache.save_recent(entries)
+
+    def _keep_newest(self, releases: list[dict[str, str]]) -> None:
+        """Keep what of a rendered project's ``releases`` (newest first) may be in the index's
+        feed, beside the newest kept so far."""
+        for entry in releases:
+            if self.unlisted is not None and self.unlisted.match(entry["project"]):
+                return
+            if len(self.newest) < FEED_LENGTH:
+                heapq.heappush(self.newest, (_newness(entry), entry))
+            elif _newness(entry) > self.newest[0][0]:
+                heapq.heapreplace(self.newest, (_newness(entry), entry))
+            else:
+                return  # the project's older releases are older still
 
     def _write_front_page(self) -> None:
         names = self._listed()
@@ -223,6 +239,11 @@ class _Update:
         write_atomically(self.outdir / "index.json", data.encode(), self.private, durable=False)
         write_atomically(self.outdir / "index.html", html.encode(), self.private, durable=False)
         logger.debug("rendered the root pages (%d projects)", len(names))
+
+
+def _newness(entry: dict[str, str]) -> tuple[str, str, str]:
+    """How a feed orders releases: by date, then (for releases made at once) by name."""
+    return (entry["date"], entry["project"], entry["id"])
 
 
 def projects(private: Path) -> list[str]:
