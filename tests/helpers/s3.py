@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import http.server
+import json
 import os
 import shutil
 import signal
@@ -75,6 +76,18 @@ def client(endpoint: str) -> S3Client:
     import boto3
 
     return boto3.session.Session().client("s3", endpoint_url=endpoint, region_name="us-east-1")
+
+
+def readable_by_anyone(endpoint: str) -> None:
+    """The bucket policy that lets a web server in front of the bucket read it unsigned."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{BUCKET}/*",
+    }
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    client(endpoint).put_bucket_policy(Bucket=BUCKET, Policy=policy)
 
 
 def objects(endpoint: str) -> dict[str, dict[str, str]]:

@@ -187,33 +187,37 @@ def nginx(
     """nginx serving ``outdir`` with nginx/sdistmaker*.conf, set up as README.rst shows (for
     the users of the password file ``readers`` alone, when given, their groups in
     ``pypi.groups`` beside it), started by the command prefix ``under``; yields its port."""
+    introduction = "negotiation)::" if readers is None else "(the same file formats)::"
+    values = {"/srv/pypi": str(outdir), "https://pypi.org/simple": upstream}
+    if readers is not None:
+        values["/etc/nginx/pypi.htpasswd"] = str(readers)
+        values["/etc/nginx/pypi.groups"] = str(readers.parent / "pypi.groups")
+    with nginx_from_readme(introduction, values, under) as port:
+        yield port
+
+
+@contextlib.contextmanager
+def nginx_from_readme(
+    introduction: str, values: dict[str, str], under: Sequence[str] = ()
+) -> Iterator[int]:
+    """nginx configured with README.rst's example after the line ending in ``introduction``,
+    each placeholder in ``values`` replaced, listening on a port of its own; yields it."""
     require("nginx")
     perl = Path("/usr/lib/nginx/modules/ngx_http_perl_module.so")
     require("libnginx-mod-http-perl", perl)
     work = Path(tempfile.mkdtemp(prefix="sdistmaker-nginx-"))
+    work.chmod(0o755)  # its workers keep proxied answers below it
     port = free_port()
     user = "user www-data;\n" if os.geteuid() == 0 else ""
     temporary = "".join(
         f"    {kind}_temp_path {work}/{kind};\n"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
-    introduction = "negotiation)::" if readers is None else "(the same file formats)::"
-    example = readme_example(introduction)
-    if readers is not None:
-        example = fill_in(
-            example,
-            {
-                "/etc/nginx/pypi.htpasswd": str(readers),
-                "/etc/nginx/pypi.groups": str(readers.parent / "pypi.groups"),
-            },
-        )
     http = fill_in(
-        example,
+        fill_in(readme_example(introduction), values),
         {
             "http {\n": f"http {{\n    access_log off;\n{temporary}",
             "server {\n": f"server {{\n        listen 127.0.0.1:{port};\n",
-            "/srv/pypi": str(outdir),
-            "https://pypi.org/simple": upstream,
             "/path/to/sdistmaker": str(ROOT),
         },
     )

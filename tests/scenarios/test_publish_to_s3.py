@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote
@@ -15,7 +18,17 @@ import pytest
 from helpers.index_checks import assert_links_resolve
 from helpers.projects import hatchling_project, write_defaults
 from helpers.repositories import GitRepository
-from helpers.s3 import BUCKET, SECRET, Recording, download, objects, s3_store
+from helpers.s3 import (
+    BUCKET,
+    SECRET,
+    Recording,
+    download,
+    objects,
+    readable_by_anyone,
+    s3_store,
+)
+from helpers.servers import fetch, make_wheel, nginx, nginx_from_readme, upstream_index
+from helpers.system import fresh_venv, installed
 from sdistmaker.cli import sdists_from_tags
 
 PREFIX = "pypi"
@@ -189,3 +202,148 @@ def test_credentials_show_nowhere(
     for path in (tmp_path / "out").rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
+
+
+@pytest.fixture
+def upstream(tmp_path: Path) -> Iterator[str]:
+    """The stand-in for PyPI the fallback sends installers to."""
+    (tmp_path / "wheels").mkdir()
+    offered = {"upstream-only": [make_wheel(tmp_path / "wheels", "upstream-only", "1.0")]}
+    with upstream_index(offered) as url:
+        yield url
+
+
+@pytest.fixture
+def front(
+    world: tuple[Path, GitRepository], store: tuple[str, Recording], upstream: str, tmp_path: Path
+) -> Iterator[int]:
+    """The index published to the bucket, and nginx in front of it as README.rst shows it;
+    yields nginx's port. OUTDIR is gone: what nginx serves comes from the bucket alone."""
+    defaults, _ = world
+    endpoint, _ = store
+    defaults.write_text(defaults.read_text() + "PRIVATE_NAMES = ['acme-*']\n")
+    assert run(defaults, "-q") == 0
+    rules = tmp_path / "private-names.nginx.conf"
+    shutil.copy(tmp_path / "out" / ".sdistmaker" / "private-names.nginx.conf", rules)
+    rules.chmod(0o644)
+    # OUTDIR goes (to where only a comparison with a disk's nginx reads it).
+    shutil.move(tmp_path / "out", tmp_path / "served" / "pypi")
+    readable_by_anyone(endpoint)
+    values = {
+        "/var/cache/nginx/sdistmaker": str(tmp_path / "cache"),
+        "https://s3.example.com/acme-pypi/simple": f"{endpoint}/{BUCKET}/{PREFIX}",
+        "https://pypi.org/simple": upstream,
+        "/etc/nginx/private-names.nginx.conf": str(rules),
+    }
+    with nginx_from_readme("as a caching proxy in front of it::", values) as port:
+        yield port
+
+
+def test_nginx_in_front_of_the_bucket_answers_as_from_a_disk(front: int, upstream: str) -> None:
+    json_type = "application/vnd.pypi.simple.v1+json"
+    page = fetch(front, "/simple/acme-lib/")
+    assert (page.status, page.header("Content-Type")) == (200, "text/html; charset=utf-8")
+    assert b"acme_lib-1.0.tar.gz#sha256=" in page.body
+    data = fetch(front, "/simple/acme-lib/", Accept=json_type)
+    assert data.header("Content-Type") == json_type
+    assert json.loads(data.body)["name"] == "acme-lib"
+    assert fetch(front, "/simple/Acme_Lib").header("Location").endswith("/simple/acme-lib/")
+    assert fetch(front, "/simple/").status == 200
+    assert fetch(front, "/simple/+/").status == 200
+    assert fetch(front, "/simple/+/acme-lib.html").status == 200
+    assert fetch(front, "/pypi/Acme.Lib/json").status == 301
+    assert json.loads(fetch(front, "/pypi/acme-lib/json").body)["info"]["name"] == "acme-lib"
+    file = fetch(front, "/simple/acme-lib/acme_lib-1.0.tar.gz")
+    assert (file.status, file.header("Content-Type")) == (200, "application/gzip")
+    assert "immutable" in file.header("Cache-Control")
+    # Not here: upstream, but for a private name; internals and strays: never.
+    elsewhere = fetch(front, "/simple/upstream-only/")
+    assert (elsewhere.status, elsewhere.header("Location")) == (
+        302,
+        f"{upstream}/upstream-only/",
+    )
+    assert elsewhere.header("Cache-Control") == "no-store"
+    assert fetch(front, "/simple/acme-missing/").status == 404
+    assert fetch(front, "/simple/.sdistmaker/state.json").status == 403
+    assert fetch(front, "/simple/acme-lib/notes.txt").status == 404
+    assert fetch(front, "/pypi/upstream-only/json").status == 404
+
+
+BUCKET_URLS = [
+    "/simple",
+    "/simple/",
+    "/simple/?format=application/vnd.pypi.simple.v1%2Bjson",
+    "/simple/index.json",
+    "/simple/+",
+    "/simple/+/",
+    "/simple/+/acme-lib.html",
+    "/simple/+/acme-lib.atom",
+    "/simple/+/index.atom",
+    "/simple/+/missing.html",
+    "/simple/acme-lib",
+    "/simple/Acme_Lib/?format=text/html",
+    "/simple/acme-lib/",
+    "/simple/acme-lib/?format=application/vnd.pypi.simple.v1%2Bjson",
+    "/simple/acme-lib/index.html",
+    "/simple/acme-lib/acme_lib-1.0.tar.gz",
+    "/simple/acme-lib/acme_lib-1.0-py2.py3-none-any.whl.metadata",
+    "/simple/acme-lib/acme_lib-9.0.tar.gz",
+    "/simple/acme-lib/notes.txt",
+    "/simple/acme-lib/sub/x.tar.gz",
+    "/simple/acme-missing/",
+    "/simple/upstream-only/",
+    "/simple/-bad-/",
+    "/simple/.sdistmaker/state.json",
+    "/simple/acme-lib/.x.tar.gz",
+    "/pypi/acme-lib/json",
+    "/pypi/ACME_lib/1.0/json",
+    "/pypi/acme-lib/1.0/json",
+    "/pypi/acme-lib/9.9/json",
+    "/pypi/upstream-only/json",
+    "/pypi/-bad-/json",
+]
+
+
+def test_nginx_in_front_of_the_bucket_answers_every_url_as_a_disk_s_does(
+    front: int, upstream: str, tmp_path: Path
+) -> None:
+    """Status, redirect, type and body: the same as nginx serving OUTDIR from its disk."""
+
+    def seen(port: int, path: str) -> tuple[object, ...]:
+        answer = fetch(port, path)
+        location = answer.header("Location").replace(f"http://127.0.0.1:{port}", "")
+        if answer.status != 200:  # (the servers' own error pages differ in their charset)
+            return (answer.status, location)
+        return (answer.status, location, answer.header("Content-Type"), answer.body)
+
+    with nginx(tmp_path / "served" / "pypi", upstream) as disk:
+        differ = [(p, seen(front, p), seen(disk, p)) for p in BUCKET_URLS]
+    assert [d for d in differ if d[1] != d[2]] == []
+
+
+def test_pip_and_uv_install_through_nginx_in_front_of_the_bucket(
+    front: int, tmp_path: Path
+) -> None:
+    index = f"http://127.0.0.1:{front}/simple/"
+    python = fresh_venv(tmp_path / "venv")
+    pip = [sys.executable, "-m", "pip", "--isolated", "--python", str(python), "install", "-q"]
+    pip += ["--no-cache-dir", "--index-url", index]
+    subprocess.run([*pip, "acme-lib", "upstream-only"], check=True, capture_output=True)
+    assert (installed(python)["acme-lib"], installed(python)["upstream-only"]) == ("1.0", "1.0")
+    python = fresh_venv(tmp_path / "uv-venv")
+    uv = [str(Path(sys.executable).parent / "uv"), "pip", "install", "--python", str(python)]
+    uv += ["--no-cache", "--no-config", "--default-index", index]
+    subprocess.run([*uv, "acme-app"], check=True, capture_output=True)
+    assert installed(python)["acme-app"] == "1.0"
+    failed = subprocess.run([*pip, "acme-missing"], capture_output=True, text=True)
+    assert failed.returncode != 0  # a private name is never taken from upstream
+
+
+def test_while_the_bucket_does_not_answer_nothing_goes_upstream(
+    front: int, store: tuple[str, Recording]
+) -> None:
+    _, recording = store
+    recording.refuse_after = 0
+    answer = fetch(front, "/simple/upstream-only/")
+    assert (answer.status, answer.header("Location")) == (503, "")
+    assert answer.header("Cache-Control") == "no-store"
