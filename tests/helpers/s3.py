@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +38,8 @@ class Recording:
 
     seen: list[str] = field(default_factory=list)
     refuse_after: int | None = None
+    after_put: Callable[[int], None] | None = None
+    """Called with the number of PUTs seen, after each is answered (to kill a run midway)."""
 
     def puts(self) -> list[str]:
         return [line.split(" ", 1)[1] for line in self.seen if line.startswith("PUT ")]
@@ -174,6 +176,8 @@ def _recording_proxy(port: int, recording: Recording) -> Iterator[str]:
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)
+            if self.command == "PUT" and recording.after_put is not None:
+                recording.after_put(len(recording.puts()))
 
         do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = forward
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -168,6 +170,36 @@ def test_a_publish_cut_short_leaves_no_page_linking_to_what_is_missing(
     recording.refuse_after = None
     assert run(defaults, "-q") == 0  # the next run completes it
     assert set(objects(endpoint)) == served(tmp_path / "out")
+
+
+def test_a_run_killed_while_publishing_leaves_no_page_linking_to_what_is_missing(
+    world: tuple[Path, GitRepository], store: tuple[str, Recording], tmp_path: Path
+) -> None:
+    """Killed (SIGKILL, as by the OOM killer) right after a copy, at each stage in turn."""
+    defaults, _ = world
+    endpoint, recording = store
+    command = [str(Path(sys.executable).parent / "sdists_from_tags"), "-q", "-d", str(defaults)]
+    for cut in (2, 6, 14):
+        recording.seen.clear()
+        run_ = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        recording.after_put = killing(run_, cut)
+        assert run_.wait(300) == -signal.SIGKILL
+        recording.after_put = None
+        held = tmp_path / f"held-{cut}"
+        download(endpoint, f"{PREFIX}/", held)
+        assert_pages_link_only_to_what_is_held(held)
+    assert subprocess.run(command).returncode == 0  # the next run completes it
+    assert set(objects(endpoint)) == served(tmp_path / "out")
+
+
+def killing(process: subprocess.Popen[bytes], cut: int) -> Callable[[int], None]:
+    """What kills ``process`` once the store was asked for ``cut`` PUTs."""
+
+    def after_put(count: int) -> None:
+        if count == cut:
+            os.kill(process.pid, signal.SIGKILL)
+
+    return after_put
 
 
 def assert_pages_link_only_to_what_is_held(held: Path) -> None:
