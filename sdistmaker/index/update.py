@@ -178,7 +178,7 @@ class _Update:
         names_changed = self.everything or overview.names_changed
         if names_changed or not (self.outdir / "index.html").exists():
             self._write_roots()
-        if self.rendered or self.retired or self.recent is None:
+        if self.rendered or self.retired or self.everything:
             self._write_feed()
         if names_changed or overview.rows_changed:
             self._write_front_page()
@@ -203,22 +203,22 @@ class _Update:
         gone = {*self.rendered, *self.retired}
         entries = [e for e in self.recent or [] if e["project"] not in gone]
         entries += [entry for _, entry in self.newest]
-        if self.unlisted is not None:
-            entries = [e for e in entries if not self.unlisted.match(e["project"])]
         entries.sort(key=_newness, reverse=True)
         entries = entries[:FEED_LENGTH]
-        if entries == self.recent and (self.outdir / BROWSE / FEED).exists():
+        feed = self.outdir / BROWSE / FEED
+        if entries == self.recent and feed.exists() and not self.everything:
             return
-        page = self.renderer.feed("New releases", FRONT, f"{BROWSE}/{FEED}", entries)
-        write_atomically(self.outdir / BROWSE / FEED, page.encode(), self.private, durable=False)
+        # What the root pages leave out is remembered all the same: it may be listed again
+        # (ACCESS changed) without being rendered again.
+        shown = [e for e in entries if not (self.unlisted and self.unlisted.match(e["project"]))]
+        page = self.renderer.feed("New releases", FRONT, f"{BROWSE}/{FEED}", shown)
+        write_atomically(feed, page.encode(), self.private, durable=False)
         self.cache.save_recent(entries)
 
     def _keep_newest(self, releases: list[dict[str, str]]) -> None:
         """Keep what of a rendered project's ``releases`` (newest first) may be in the index's
         feed, beside the newest kept so far."""
         for entry in releases:
-            if self.unlisted is not None and self.unlisted.match(entry["project"]):
-                return
             if len(self.newest) < FEED_LENGTH:
                 heapq.heappush(self.newest, (_newness(entry), entry))
             elif _newness(entry) > self.newest[0][0]:

@@ -209,6 +209,7 @@ def test_the_root_pages_leave_out_what_access_keeps_for_some_readers(index: Path
     defaults = index.parent / "defaults.py"
     original = defaults.read_text()
     roots = [index / "index.html", index / "index.json", index / "+" / "index.html"]
+    roots.append(index / "+" / "index.atom")  # the feed of new releases too
     try:
         defaults.write_text(original + "ACCESS = {'team-a': ['Acme.App']}\n")
         assert sdists_from_tags(["-q", "--render-only", "-d", str(defaults)]) == 0
