@@ -132,6 +132,9 @@ def test_a_new_release_copies_its_project_and_the_root_pages_alone(
     lib.tag("1.1")
     assert run(defaults, "-q") == 0
     copied = [unquote(key).removeprefix(f"/{BUCKET}/{PREFIX}/") for key in recording.puts()]
+    # 1.0's document changes when its last_serial (the newest file's second) moves: unless both
+    # releases were published within one second.
+    copied = [key for key in copied if key != "acme-lib/pypi-1.0.json"]
     assert copied == [
         # Files first, then the project's pages, then the root pages and the pages for people.
         "acme-lib/acme_lib-1.1-py2.py3-none-any.whl",
@@ -140,7 +143,6 @@ def test_a_new_release_copies_its_project_and_the_root_pages_alone(
         "acme-lib/acme_lib-1.1.tar.gz.metadata",
         "acme-lib/index.html",
         "acme-lib/index.json",
-        "acme-lib/pypi-1.0.json",  # its last_serial moved
         "acme-lib/pypi-1.1.json",
         "acme-lib/pypi.json",
         "+/acme-lib.atom",
