@@ -97,7 +97,7 @@ def _files(outdir: Path, names: list[str]) -> Iterator[str]:
     for name in names:
         for entry in _entries(outdir / name):
             if is_distribution(entry) or (
-                entry.endswith(".metadata") and is_distribution(entry[:-9])
+                entry.endswith(".metadata") and is_distribution(entry.removesuffix(".metadata"))
             ):
                 yield f"{name}/{entry}"
 
